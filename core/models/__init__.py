@@ -1,0 +1,1 @@
+"""Architectures and the model-file format; models know nothing about GeoTIFFs."""

@@ -1,0 +1,10 @@
+"""Architectures a model file may name; loading builds only what is listed here."""
+from typing import Callable
+
+from torch import nn
+
+from core.models.classifier import NaturalnessFCN
+
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "naturalness_fcn": NaturalnessFCN,
+}

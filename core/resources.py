@@ -1,0 +1,11 @@
+"""Where the bundled resources live, both in a clone and inside the plugin zip.
+
+In both layouts `resources/` sits beside the `core/` package.
+"""
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+MODELS = RESOURCES / "models"
+STYLES = RESOURCES / "styles"
+DEFAULT_MODEL = MODELS / "naturalness_s2.json"
+SAMPLE = RESOURCES / "sample" / "virginia_s2"

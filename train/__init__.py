@@ -1,0 +1,1 @@
+"""Natural Explain's training CLI: python -m train {classifier,...}."""
