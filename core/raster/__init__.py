@@ -1,0 +1,1 @@
+"""Raster I/O: open inputs, match bands, read windows on a target grid, write atomically."""

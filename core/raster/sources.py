@@ -1,0 +1,116 @@
+"""Open what the user calls "the raster": one multi-band file or a folder of band files.
+
+Sentinel-2 ships one file per band at 10, 20 and 60 m; analysts also stack bands into one
+GeoTIFF. Both become a RasterInput: named bands, each on its own native grid, plus the
+reference grid (the finest band's) that outputs are written on.
+"""
+import dataclasses
+import hashlib
+import re
+from pathlib import Path
+
+import rasterio
+from rasterio.errors import RasterioIOError
+
+from core.errors import NaturalExplainError
+from core.raster.grid import Grid
+
+RASTER_SUFFIXES = {".tif", ".tiff", ".jp2", ".vrt", ".img", ".gtiff"}
+_BAND_NAME = re.compile(r"(?:^|[^A-Z0-9])B0?(\d{1,2})(A?)(?![0-9])")
+
+
+@dataclasses.dataclass(frozen=True)
+class BandRef:
+    """One band of one file, with the name it is matched by (None when it has none)."""
+
+    name: str | None
+    path: Path
+    index: int
+    grid: Grid
+    nodata: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RasterInput:
+    """An opened input: its bands and the reference grid outputs share."""
+
+    path: Path
+    bands: list[BandRef]
+    grid: Grid
+
+    @property
+    def files(self) -> list[Path]:
+        """The distinct files behind the bands, in band order."""
+        return list(dict.fromkeys(b.path for b in self.bands))
+
+    def checksum(self) -> str:
+        """sha256 over the bytes of every file, so run.json pins exactly what was read."""
+        digest = hashlib.sha256()
+        for path in self.files:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+
+def normalize_band_name(text: str | None) -> str | None:
+    """'B2', 'b02', 's2_B02.jp2', 'B02 (490 nm)' -> 'B02'; 'B8A' stays 'B8A'; other text upper-cased."""
+    if not text:
+        return None
+    found = _BAND_NAME.search(text.upper())
+    if found:
+        number, a_suffix = int(found.group(1)), found.group(2)
+        return f"B{number}A" if a_suffix else f"B{number:02d}"
+    return text.strip().upper()
+
+
+def _grid_of(ds: rasterio.DatasetReader) -> Grid:
+    return Grid(ds.crs, ds.transform, ds.width, ds.height)
+
+
+def _open_file(path: Path, name_from_file: bool) -> list[BandRef]:
+    try:
+        ds = rasterio.open(path)
+    except RasterioIOError as exc:
+        raise NaturalExplainError(f"{path} is not a raster GDAL can read: give a GeoTIFF or another GDAL raster") from exc
+    with ds:
+        if ds.crs is None:
+            raise NaturalExplainError(f"{path} has no CRS: assign one first (QGIS: Layer > Set CRS; or gdal_edit.py -a_srs EPSG:XXXX {path.name})")
+        if ds.transform.b or ds.transform.d:
+            raise NaturalExplainError(f"{path} is rotated: warp it north-up first (gdalwarp {path.name} north_up.tif)")
+        grid = _grid_of(ds)
+        refs = []
+        for i in range(1, ds.count + 1):
+            label = ds.descriptions[i - 1] or (path.stem if name_from_file and ds.count == 1 else None)
+            refs.append(BandRef(normalize_band_name(label), path, i, grid, ds.nodatavals[i - 1]))
+        return refs
+
+
+def open_input(path: str | Path) -> RasterInput:
+    """Open a raster file or a folder of band files.
+
+    Args:
+        path: a GDAL raster (any number of bands) or a folder whose raster files each hold
+            bands named by their description or file name (e.g. `s2_B02.jp2`, `B8A.tif`).
+
+    Returns:
+        The input's named bands and the finest band's grid as the reference grid.
+
+    Raises:
+        NaturalExplainError: for a missing path, a non-raster, no CRS, or mixed CRSs.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NaturalExplainError(f"input {path} does not exist")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in RASTER_SUFFIXES and not p.name.startswith("."))
+        if not files:
+            raise NaturalExplainError(f"folder {path} holds no raster files (.tif, .jp2, .vrt, ...)")
+        bands = [b for f in files for b in _open_file(f, name_from_file=True)]
+    else:
+        bands = _open_file(path, name_from_file=False)
+    crss = {b.grid.crs.to_wkt() for b in bands}
+    if len(crss) > 1:
+        raise NaturalExplainError(f"the band files in {path} are in {len(crss)} different CRSs: warp them to one CRS first")
+    finest = min(bands, key=lambda b: b.grid.res[0] * b.grid.res[1])
+    return RasterInput(path=path, bands=bands, grid=finest.grid)
