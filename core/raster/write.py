@@ -1,0 +1,55 @@
+"""Write float GeoTIFFs window by window under a temporary name, renamed when complete."""
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from core.atomic import atomic_path
+from core.raster.grid import Grid
+
+NODATA = -9999.0
+_PROFILE = dict(driver="GTiff", dtype="float32", nodata=NODATA, tiled=True, blockxsize=256, blockysize=256,
+                compress="deflate", predictor=3, BIGTIFF="IF_SAFER")
+
+
+@contextlib.contextmanager
+def open_geotiff(path: str | Path, grid: Grid, bands: int = 1,
+                 descriptions: list[str] | None = None) -> Iterator[rasterio.io.DatasetWriter]:
+    """A float32 GeoTIFF on `grid`, open for windowed writes, renamed to `path` on success.
+
+    Every pixel starts as nodata, so rows never written (a skipped empty tile) read as nodata.
+    """
+    profile = dict(_PROFILE, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height, count=bands)
+    if grid.width < 256 or grid.height < 256:
+        profile.update(tiled=False, blockxsize=None, blockysize=None)
+        profile = {k: v for k, v in profile.items() if v is not None}
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for i, text in enumerate(descriptions or [], start=1):
+                dst.set_band_description(i, text)
+            yield dst
+
+
+def write_rows(dst: rasterio.io.DatasetWriter, row0: int, values: np.ndarray, valid: np.ndarray) -> None:
+    """Write (C, h, W) values at `row0`, nodata where `valid` is False."""
+    data = np.where(valid[None], values, NODATA).astype(np.float32)
+    dst.write(data, window=Window(0, row0, values.shape[2], values.shape[1]))
+
+
+def warped_rows(src_path: Path, grid: Grid, rows_per_block: int = 512) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first_row, (C, h, W) values) of a float GeoTIFF warped onto `grid` (bilinear).
+
+    Used when a model computes at its own resolution and the result must land exactly on
+    the input's pixel grid; block by block, so memory stays flat.
+    """
+    with rasterio.open(src_path) as src, WarpedVRT(src, crs=grid.crs, transform=grid.transform, width=grid.width,
+                                                   height=grid.height, resampling=Resampling.bilinear,
+                                                   src_nodata=NODATA, nodata=NODATA) as vrt:
+        for row0 in range(0, grid.height, rows_per_block):
+            window = Window(0, row0, grid.width, min(rows_per_block, grid.height - row0))
+            yield row0, vrt.read(window=window)
