@@ -1,0 +1,1 @@
+"""Processing algorithms, one file each."""

@@ -1,0 +1,115 @@
+"""The plugin object QGIS holds: the Explain naturalness action and the Processing provider."""
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProject, QgsRasterLayer
+from qgis.PyQt.QtWidgets import QAction
+
+from core.errors import NaturalExplainError
+
+from .explain_request import ExplainRequest
+from .icons import plugin_icon
+from .layer_arguments import raster_path
+from .provider import NaturalExplainProvider
+from .reporting import TITLE, report_failure
+from .result_layers import add_result_group
+from .run_folder import group_name, new_run_folder
+from .settings import output_folder
+from .task import ExplainTask
+
+if TYPE_CHECKING:
+    from core.pipeline import ExplainResult
+
+ACTION_TEXT = "Explain naturalness"
+
+
+class NaturalExplainPlugin:
+    """Adds the action to the toolbar, the Plugins menu and raster layers' context menu.
+
+    Under qgis_process there is no interface (`iface` is None) and only `initProcessing` runs.
+    """
+
+    def __init__(self, iface) -> None:  # noqa: ANN001 (QgisInterface, or None under qgis_process)
+        self.iface = iface
+        self.provider: NaturalExplainProvider | None = None
+        self.action: QAction | None = None
+        self.tasks: set[ExplainTask] = set()
+
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
+        """Register the Processing provider (toolbox and qgis_process)."""
+        self.provider = NaturalExplainProvider()
+        QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self) -> None:  # noqa: N802 (QGIS calls it by this name)
+        """Add the action where an analyst looks for it, and the Processing provider."""
+        self.initProcessing()
+        self.action = QAction(plugin_icon(), ACTION_TEXT, self.iface.mainWindow())
+        self.action.setToolTip("Map where the selected raster layer looks natural")
+        self.action.triggered.connect(self.explain_active_layer)
+        self.iface.addToolBarIcon(self.action)
+        self.iface.addPluginToMenu(TITLE, self.action)
+        self.iface.addCustomActionForLayerType(self.action, "", QgsMapLayerType.RasterLayer, True)
+
+    def unload(self) -> None:
+        """Undo everything initGui/initProcessing did and stop runs whose callbacks would outlive us."""
+        for task in list(self.tasks):
+            task.cancel()
+        if self.action is not None:
+            self.iface.removeCustomActionForLayerType(self.action)
+            self.iface.removePluginMenu(TITLE, self.action)
+            self.iface.removeToolBarIcon(self.action)
+            self.action.deleteLater()
+            self.action = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+
+    def explain_active_layer(self) -> ExplainTask | None:
+        """Start a run on the layer selected in the Layers panel; tell the user when there is none."""
+        layer = self.iface.activeLayer()
+        if not isinstance(layer, QgsRasterLayer):
+            self.iface.messageBar().pushMessage(
+                TITLE, f"select a raster layer in the Layers panel, then click {ACTION_TEXT}", level=Qgis.Warning)
+            return None
+        return self.start_explain(layer)
+
+    def start_explain(self, layer: QgsRasterLayer) -> ExplainTask | None:
+        """Queue a run on `layer` into a new folder under the output folder; None when it cannot start."""
+        started = datetime.now()
+        try:
+            request = ExplainRequest(raster_path(layer), new_run_folder(output_folder(), layer.name(), started))
+        except NaturalExplainError as exc:
+            report_failure(self.iface.messageBar(), exc)
+            return None
+        name = layer.name()
+        task = ExplainTask(
+            f"{ACTION_TEXT}: {name}", request,
+            on_success=lambda result: self._show_results(name, started, result),
+            on_failure=lambda exc: self._discard_run(request.out_dir, exc),
+            on_canceled=lambda: self._discard_run(request.out_dir, None))
+        self.tasks.add(task)
+        task.taskCompleted.connect(lambda: self.tasks.discard(task))
+        task.taskTerminated.connect(lambda: self.tasks.discard(task))
+        QgsApplication.taskManager().addTask(task)
+        return task
+
+    def _show_results(self, layer_name: str, started: datetime, result: "ExplainResult") -> None:
+        """Add the styled result group and say where the files are."""
+        add_result_group(QgsProject.instance(), group_name(layer_name, started), result.outputs)
+        folder = result.run_json.parent
+        self.iface.messageBar().pushMessage(TITLE, f"naturalness map of '{layer_name}' saved in {folder}",
+                                            level=Qgis.Success)
+        for warning in result.warnings:
+            self.iface.messageBar().pushMessage(TITLE, warning, level=Qgis.Warning)
+
+    def _discard_run(self, out_dir: Path, exc: Exception | None) -> None:
+        """Remove the run's folder if the engine left it empty, and report why the run ended."""
+        try:
+            out_dir.rmdir()
+        except OSError:
+            pass
+        if exc is not None:
+            report_failure(self.iface.messageBar(), exc)
+        else:
+            self.iface.messageBar().pushMessage(TITLE, "the run was canceled; no map was saved", level=Qgis.Info)

@@ -1,0 +1,25 @@
+"""The Processing provider `natural_explain`, for the toolbox, models, batches and qgis_process."""
+from qgis.core import QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from .algorithms.naturalness_map import NaturalnessMapAlgorithm
+from .icons import plugin_icon
+
+
+class NaturalExplainProvider(QgsProcessingProvider):
+    """Lists Natural Explain's algorithms; outputs are GeoTIFFs because the engine writes GeoTIFFs."""
+
+    def id(self) -> str:
+        return "natural_explain"
+
+    def name(self) -> str:
+        return "Natural Explain"
+
+    def icon(self) -> QIcon:
+        return plugin_icon()
+
+    def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
+        self.addAlgorithm(NaturalnessMapAlgorithm())
+
+    def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS's name)
+        return ["tif"]
