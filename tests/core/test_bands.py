@@ -1,0 +1,36 @@
+import pytest
+
+from core.errors import NaturalExplainError
+from core.raster.bands import match_bands, parse_band_mapping
+from core.raster.sources import normalize_band_name, open_input
+from tests.conftest import MODEL_BANDS
+
+
+@pytest.mark.parametrize("text,name", [("B2", "B02"), ("b02", "B02"), ("s2_B02.jp2", "B02"), ("B8A", "B8A"),
+                                       ("B02 (490 nm)", "B02"), ("B12", "B12"), ("Band 1", "BAND 1")])
+def test_band_names_are_normalized(text, name):
+    assert normalize_band_name(text) == name
+
+
+def test_folder_of_band_files_matches_by_file_name_in_model_order(sample_dir):
+    raster = open_input(sample_dir)
+    picked = match_bands(raster, MODEL_BANDS)
+    assert [b.name for b in picked] == MODEL_BANDS
+    assert {b.grid.res[0] for b in picked} == {10.0, 20.0}
+    assert raster.grid.res == (10.0, 10.0)
+
+
+def test_unmatched_bands_error_says_how_to_map(sample_dir):
+    with pytest.raises(NaturalExplainError, match=r"--bands B02=1,B03=2"):
+        match_bands(open_input(sample_dir / "B02.tif"), MODEL_BANDS)
+
+
+def test_explicit_mapping_wins_over_names(sample_dir):
+    raster = open_input(sample_dir / "B04.tif")
+    (band,) = match_bands(raster, ["B02"], parse_band_mapping("B02=1"))
+    assert band.path.name == "B04.tif"
+
+
+def test_bad_mapping_text_is_rejected():
+    with pytest.raises(NaturalExplainError, match="B02=1"):
+        parse_band_mapping("B02:1")

@@ -1,0 +1,7 @@
+"""Loaded with `-p tests.headless` (pytest.ini) before pytest-qgis starts QGIS.
+
+Without a display, Qt must render offscreen, or QGIS aborts the whole run (rc 134).
+"""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,0 +1,83 @@
+"""Explain naturalness on a real Sentinel-2 layer: a styled map on the input's grid, Cancel, errors."""
+from pathlib import Path
+
+from pytest_qgis.utils import wait_until
+from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
+from qgis.PyQt.QtCore import Qt
+
+from natural_explain_plugin.run_folder import GROUP_PREFIX
+
+from .conftest import build_stack
+
+RUN_TIMEOUT_MS = 120_000
+
+
+def result_groups(project: QgsProject) -> list[QgsLayerTreeGroup]:
+    return [g for g in project.layerTreeRoot().findGroups() if g.name().startswith(GROUP_PREFIX)]
+
+
+def run_to_end(task: QgsTask) -> None:
+    assert wait_until(lambda: task.status() in (QgsTask.Complete, QgsTask.Terminated),
+                      timeout_milliseconds=RUN_TIMEOUT_MS)
+
+
+def test_action_adds_styled_naturalness_layer_on_the_input_grid(plugin, qgis_iface, project, stack_layer,
+                                                                output_base) -> None:
+    qgis_iface.setActiveLayer(stack_layer)
+    plugin.action.trigger()
+    (task,) = plugin.tasks
+    run_to_end(task)
+    assert task.status() == QgsTask.Complete, qgis_iface.messageBar().messages
+
+    (group,) = result_groups(project)
+    assert group.name().startswith(f"{GROUP_PREFIX} – virginia_s2 – ")
+    (node,) = group.findLayers()
+    layer: QgsRasterLayer = node.layer()
+    assert layer.isValid() and layer.name() == "naturalness"
+    assert layer.crs() == stack_layer.crs()
+    assert layer.extent() == stack_layer.extent()
+    assert (layer.width(), layer.height()) == (stack_layer.width(), stack_layer.height())
+    assert layer.renderer().type() == "singlebandpseudocolor"
+
+    source = Path(layer.source())
+    assert source.name == "naturalness.tif" and source.parent.parent == output_base
+    assert source.parent.name.startswith("virginia_s2_")
+    assert (source.parent / "run.json").is_file() and source.with_suffix(".qml").is_file()
+    assert any(str(source.parent) in m for m in qgis_iface.messageBar().get_messages(Qgis.Success))
+
+
+def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_iface, project, stack_layer,
+                                                                 output_base) -> None:
+    qgis_iface.setActiveLayer(stack_layer)
+    task = plugin.explain_active_layer()
+    canceled_at = []
+
+    def cancel_on_first_progress(percent: float) -> None:
+        if not canceled_at and percent < 100:
+            canceled_at.append(percent)
+            task.cancel()
+
+    # Direct: cancel from the worker thread at once, before the engine asks for the next batch.
+    task.progressChanged.connect(cancel_on_first_progress, Qt.DirectConnection)
+    run_to_end(task)
+
+    assert canceled_at and 0 < canceled_at[0] < 100
+    assert task.status() == QgsTask.Terminated
+    assert not result_groups(project)
+    assert not list(output_base.rglob("naturalness.tif"))
+    assert any("canceled" in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
+
+
+def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, qgis_iface, project, output_base,
+                                                                        tmp_path) -> None:
+    rgb = QgsRasterLayer(str(build_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
+    project.addMapLayer(rgb)
+    task = plugin.start_explain(rgb)
+    run_to_end(task)
+
+    assert task.status() == QgsTask.Terminated
+    assert not result_groups(project)
+    (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
+    assert "Traceback" not in warning and "\n" not in warning
+    assert not qgis_iface.messageBar().get_messages(Qgis.Critical)
+    assert not list(output_base.rglob("naturalness.tif"))

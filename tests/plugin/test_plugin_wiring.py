@@ -1,0 +1,100 @@
+"""The plugin loads, puts its action where analysts look, registers its algorithm and unloads cleanly."""
+import os
+import subprocess
+import sys
+from datetime import datetime
+from unittest.mock import MagicMock
+
+from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProcessingParameterEnum, QgsSettings
+
+from natural_explain_plugin import classFactory
+from natural_explain_plugin.plugin import ACTION_TEXT
+from natural_explain_plugin.run_folder import group_name, new_run_folder
+from natural_explain_plugin.settings import DEFAULT_OUTPUT_FOLDER, OUTPUT_FOLDER_KEY, output_folder, set_output_folder
+
+ALGORITHM_ID = "natural_explain:naturalness_map"
+
+
+def test_loading_registers_naturalness_map_and_unloading_removes_it(qgis_iface, project) -> None:
+    plugin = classFactory(qgis_iface)
+    plugin.initGui()
+    try:
+        algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID)
+        assert algorithm is not None and algorithm.displayName() == "Naturalness map"
+        assert [p.name() for p in algorithm.parameterDefinitions()] == ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT"]
+        assert algorithm.parameterDefinition("AOI").flags() & algorithm.parameterDefinition("AOI").FlagOptional
+    finally:
+        plugin.unload()
+    assert QgsApplication.processingRegistry().providerById("natural_explain") is None
+    assert QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID) is None
+
+
+def test_device_choices_are_those_the_engine_accepts(plugin) -> None:
+    from core.device import DEVICE_CHOICES
+
+    device = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID).parameterDefinition("DEVICE")
+    assert isinstance(device, QgsProcessingParameterEnum)
+    assert tuple(device.options()) == DEVICE_CHOICES
+
+
+def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, project, monkeypatch) -> None:
+    toolbar, menu = MagicMock(), MagicMock()
+    monkeypatch.setattr(qgis_iface, "addToolBarIcon", toolbar)
+    monkeypatch.setattr(qgis_iface, "addPluginToMenu", menu)
+    plugin = classFactory(qgis_iface)
+    plugin.initGui()
+    try:
+        assert plugin.action.text() == ACTION_TEXT
+        toolbar.assert_called_once_with(plugin.action)
+        menu.assert_called_once_with("Natural Explain", plugin.action)
+        qgis_iface.addCustomActionForLayerType.assert_called_with(plugin.action, "", QgsMapLayerType.RasterLayer, True)
+    finally:
+        action = plugin.action
+        plugin.unload()
+    qgis_iface.removeCustomActionForLayerType.assert_called_with(action)
+
+
+def test_plugin_load_does_not_import_torch_or_the_pipeline() -> None:
+    """QGIS must start fast: torch loads only when a run starts (checked in a fresh interpreter)."""
+    code = ("import sys; from qgis.core import QgsApplication; app = QgsApplication([], False); app.initQgis(); "
+            "import natural_explain_plugin as p; plugin = p.classFactory(None); plugin.initProcessing(); "
+            "plugin.unload(); print(sorted(m for m in ('torch', 'core.pipeline') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
+
+
+def test_without_a_raster_layer_selected_the_user_is_told_and_nothing_runs(plugin, qgis_iface) -> None:
+    qgis_iface.setActiveLayer(MagicMock(id=lambda: "no-such-layer"))
+    assert plugin.explain_active_layer() is None
+    assert not plugin.tasks
+    assert any("select a raster layer" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+
+
+def test_output_folder_defaults_to_home_and_persists(project) -> None:
+    QgsSettings().remove(OUTPUT_FOLDER_KEY)
+    assert output_folder() == DEFAULT_OUTPUT_FOLDER == DEFAULT_OUTPUT_FOLDER.home() / "NaturalExplain"
+    try:
+        set_output_folder("/data/maps")
+        assert QgsSettings().value(OUTPUT_FOLDER_KEY) == "/data/maps"
+        assert str(output_folder()) == "/data/maps"
+    finally:
+        QgsSettings().remove(OUTPUT_FOLDER_KEY)
+
+
+def test_run_folder_and_group_are_named_for_layer_and_start_time(tmp_path) -> None:
+    started = datetime(2024, 5, 17, 9, 3, 7)
+    first = new_run_folder(tmp_path, "S2 scene: 17/05", started)
+    assert first == tmp_path / "S2_scene_17_05_20240517-090307"
+    first.mkdir()
+    assert new_run_folder(tmp_path, "S2 scene: 17/05", started) == tmp_path / "S2_scene_17_05_20240517-090307_2"
+    assert group_name("S2 scene", started) == "Natural Explain – S2 scene – 2024-05-17 09:03:07"
+
+
+def test_a_layer_that_is_no_file_is_refused_with_advice(plugin, qgis_iface) -> None:
+    layer = MagicMock()
+    layer.isValid.return_value = True
+    layer.providerType.return_value = "wms"
+    layer.name.return_value = "basemap"
+    assert plugin.start_explain(layer) is None
+    assert any("save it as a GeoTIFF" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
