@@ -1,15 +1,18 @@
 """Write float GeoTIFFs window by window under a temporary name, renamed when complete."""
 import contextlib
+import shutil
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import rasterio
 from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
 from core.atomic import atomic_path
+from core.errors import NaturalExplainError
 from core.raster.grid import Grid
 
 NODATA = -9999.0
@@ -33,6 +36,23 @@ def open_geotiff(path: str | Path, grid: Grid, bands: int = 1,
             for i, text in enumerate(descriptions or [], start=1):
                 dst.set_band_description(i, text)
             yield dst
+        _verify_complete(tmp, Path(path))
+
+
+def _verify_complete(tmp: Path, final: Path) -> None:
+    """Read every block back: GDAL can lose a write (a full disk) without raising.
+
+    Raises:
+        NaturalExplainError: when a block cannot be read, before the file gets its final name.
+    """
+    try:
+        with rasterio.open(tmp) as ds:
+            for _, window in ds.block_windows(1):
+                ds.read(window=window)
+    except RasterioIOError as exc:
+        free_mb = shutil.disk_usage(final.parent).free / 1e6
+        raise NaturalExplainError(f"{final} could not be written completely ({free_mb:.0f} MB free on that disk): "
+                                  "free some space or choose another output folder") from exc
 
 
 def write_rows(dst: rasterio.io.DatasetWriter, row0: int, values: np.ndarray, valid: np.ndarray) -> None:

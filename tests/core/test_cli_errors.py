@@ -89,3 +89,20 @@ def test_output_folder_on_read_only_file_system(sample_dir):
 def test_vectorize_unknown_format(tmp_path, sample_dir):
     assert_one_line_error(run_cli("vectorize", str(sample_dir / "B02.tif"), "--threshold", "1",
                                   "--out", str(tmp_path / "x.kml")), ".shp or .gpkg")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 300 kB tmpfs: a real full disk (needs root, as CI runs; skipped elsewhere)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if os.geteuid() != 0 or os.system(f"mount -t tmpfs -o size=300k tmpfs {mount} 2>/dev/null") != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    os.system(f"umount {mount}")
+
+
+def test_full_disk_leaves_no_final_file(tiny_disk, sample_dir):
+    result = run_cli("explain", str(sample_dir), "--out", str(tiny_disk / "o"), "--quiet")
+    assert_one_line_error(result, "free some space")
+    assert list((tiny_disk / "o").iterdir()) == []
