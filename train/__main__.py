@@ -1,0 +1,49 @@
+"""python -m train {classifier,...}: train models the plugin and `python -m core` load.
+
+Mistakes a user can fix end with one line on stderr and exit status 2, never a traceback;
+anything else is a bug and keeps its traceback.
+"""
+import argparse
+import sys
+
+from core.errors import NaturalExplainError
+from train.commands import COMMANDS
+
+EXIT_USER_ERROR = 2
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, like every other user error."""
+
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see {self.prog} --help)\n")
+
+
+def build_parsers() -> tuple[OneLineParser, dict[str, OneLineParser]]:
+    """The top-level parser, and each command's sub-parser by name (the command line is rebuilt from it)."""
+    parser = OneLineParser(prog="python -m train", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    commands = {}
+    for name, module in COMMANDS.items():
+        commands[name] = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(commands[name])
+    return parser, commands
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command; returns the exit status."""
+    parser, commands = build_parsers()
+    args = parser.parse_args(argv)
+    try:
+        COMMANDS[args.command].run(args, commands[args.command])
+    except NaturalExplainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; rerun with --resume to continue from the last checkpoint", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Per-epoch training checkpoints that can be resumed and never unpickle code.
+
+A checkpoint is a plain dict of tensors, numbers, strings and lists, saved with torch.save
+and read back with `torch.load(..., weights_only=True)` only (the house rule).
+"""
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.atomic import atomic_path
+from core.errors import NaturalExplainError
+
+_NAME = "epoch_{epoch:04d}.pt"
+_PATTERN = re.compile(r"epoch_(\d{4,})\.pt")
+
+
+def checkpoint_path(workdir: Path, epoch: int) -> Path:
+    """Where the checkpoint after `epoch` (1-based) lives."""
+    return workdir / _NAME.format(epoch=epoch)
+
+
+def save_checkpoint(workdir: Path, epoch: int, state: dict[str, Any]) -> Path:
+    """Write the state after `epoch` atomically, so a crash never leaves a half checkpoint.
+
+    Args:
+        workdir: the checkpoint folder (created if needed).
+        epoch: the number of finished epochs.
+        state: plain data and tensors only.
+
+    Returns:
+        The checkpoint path.
+
+    Raises:
+        NaturalExplainError: when the folder cannot be written.
+    """
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NaturalExplainError(f"cannot create the checkpoint folder {workdir} ({exc.strerror}): choose another --workdir") from exc
+    path = checkpoint_path(workdir, epoch)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return path
+
+
+def latest_checkpoint(workdir: Path) -> Path | None:
+    """The checkpoint with the highest epoch in `workdir`, or None."""
+    if not workdir.is_dir():
+        return None
+    found = [(int(m.group(1)), p) for p in workdir.iterdir() if (m := _PATTERN.fullmatch(p.name))]
+    return max(found)[1] if found else None
+
+
+def clear_checkpoints(workdir: Path) -> None:
+    """Remove earlier checkpoints, so a fresh run never resumes from a stale one."""
+    if workdir.is_dir():
+        for path in workdir.iterdir():
+            if _PATTERN.fullmatch(path.name):
+                path.unlink()
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint without unpickling code.
+
+    Raises:
+        NaturalExplainError: when the file is corrupt or holds anything but plain data.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+        raise NaturalExplainError(f"checkpoint {path} cannot be read ({str(exc).splitlines()[0]}); "
+                                  "delete it to start over without --resume") from exc

@@ -1,0 +1,236 @@
+"""`python -m train classifier`: train a naturalness classifier from one of three dataset layouts.
+
+This module only wires things together: a dataset layout gives labelled raw patches, the
+split holds out validation, the training statistics make the model card, the trainer fits
+the network, and the model file records the exact command, a data hash and the metrics.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.device import DEVICE_CHOICES, resolve_device
+from core.errors import NaturalExplainError
+from core.models.classifier import NaturalnessFCN
+from core.models.model_file import ModelCard, save_model
+from core.raster.bands import parse_band_mapping
+from train.datasets.anthroprotect import anthroprotect
+from train.datasets.eurosat import eurosat
+from train.datasets.labelled_patches import LabelledPatches
+from train.datasets.raster_polygons import RasterPolygonPatches
+from train.normalization import ModelInputs, band_statistics
+from train.provenance import command_line, data_hash
+from train.split import Split, split_samples
+from train.trainers.classifier import ClassifierTrainer, TrainerOptions
+
+HELP = "train a naturalness classifier (raster + polygons, EuroSAT folder, or AnthroProtect/MapInWild tiles + CSV)"
+PROG = "python -m train classifier"
+DEFAULT_RASTER_BANDS = ["B02", "B03", "B04", "B08", "B05", "B06", "B07", "B8A", "B11", "B12"]
+SENTINEL2_SCALE = 1e-4
+BYTE_SCALE = 1 / 255
+INFERENCE_TILE = 256
+ARCHITECTURE = "naturalness_fcn"
+
+
+def _names(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return names
+
+
+def _clip(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("expected LOW,HIGH, e.g. 0,1") from exc
+    if low >= high:
+        raise argparse.ArgumentTypeError("LOW must be below HIGH")
+    return low, high
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the classifier command's options.
+
+    Args:
+        parser: the sub-command's parser.
+    """
+    source = parser.add_argument_group("data (choose one layout)").add_mutually_exclusive_group(required=True)
+    source.add_argument("--raster", type=Path, help="a GeoTIFF or a folder of band files (with --polygons)")
+    source.add_argument("--eurosat", type=Path, help="a EuroSAT-style folder, one sub-folder per class")
+    source.add_argument("--tiles", type=Path, help="an AnthroProtect/MapInWild-style folder of GeoTIFF tiles (with --csv)")
+    raster = parser.add_argument_group("raster + polygons")
+    raster.add_argument("--polygons", type=Path, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
+    raster.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
+    raster.add_argument("--band-map", help="model band = 1-based raster band, e.g. B02=1,B03=2, for unnamed bands")
+    raster.add_argument("--patch-size", type=int, default=32, help="patch side in model pixels (default: 32)")
+    raster.add_argument("--stride", type=int, help="step between patches in pixels (default: half the patch)")
+    tiles = parser.add_argument_group("tiles + CSV")
+    tiles.add_argument("--csv", type=Path, help="AnthroProtect infos.csv, MapInWild split_IDs.csv, or id/label/split CSV")
+    tiles.add_argument("--id-column", help="tile-id column (default: file, id, tile, filename or image)")
+    tiles.add_argument("--label-column", help="label column (default: label or class)")
+    tiles.add_argument("--split-column", help="split column (default: datasplit or split; '' to split spatially)")
+    tiles.add_argument("--masks", type=Path, help="MapInWild mask folder, labelling tiles by their majority")
+    tiles.add_argument("--tile-bands", type=_names, help="names of the tile files' bands in file order, if unnamed")
+    model = parser.add_argument_group("model")
+    model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
+    model.add_argument("--bands", type=_names, help="band names in model order (default: raster "
+                       f"{','.join(DEFAULT_RASTER_BANDS)}; tiles: every band they have)")
+    model.add_argument("--natural-classes", type=_names, help="classes that count as natural (default: 'natural')")
+    model.add_argument("--resolution-m", type=float, help="model pixel size in metres (default: 10 for a raster, "
+                       "the tiles' own otherwise)")
+    model.add_argument("--scale", type=float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
+    model.add_argument("--clip", type=_clip, default=(0.0, 1.0), help="range after scaling (default: 0,1)")
+    model.add_argument("--width", type=int, default=32, help="network width (default: 32)")
+    fit = parser.add_argument_group("training")
+    fit.add_argument("--epochs", type=int, default=10, help="total epochs, resumed ones included (default: 10)")
+    fit.add_argument("--batch-size", type=int, default=32)
+    fit.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--block-size-m", type=float, default=1000.0, help="side of the validation blocks (default: 1000)")
+    fit.add_argument("--val-fraction", type=float, default=0.2, help="share of blocks held out (default: 0.2)")
+    fit.add_argument("--workdir", type=Path, help="checkpoint folder (default: OUT.ckpt next to --out)")
+    fit.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")
+    fit.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+
+
+def model_base(out: Path) -> Path:
+    """The model path without .json/.safetensors: OUT.json and OUT.safetensors are written."""
+    return out.with_suffix("") if out.suffix in (".json", ".safetensors") else out
+
+
+def check_writable(base: Path) -> None:
+    """Fail before training, not after, when the model cannot be written.
+
+    Raises:
+        NaturalExplainError: when the folder cannot be created or written.
+    """
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NaturalExplainError(f"cannot create {base.parent} for --out ({exc.strerror}): choose a folder you may write to") from exc
+    if not os.access(base.parent, os.W_OK):
+        raise NaturalExplainError(f"cannot write --out into {base.parent}: choose a folder you may write to")
+
+
+def _require(args: argparse.Namespace, needed: list[str], layout: str) -> None:
+    missing = [name for name in needed if getattr(args, name.lstrip("-").replace("-", "_")) is None]
+    if missing:
+        raise NaturalExplainError(f"{layout} also needs {' and '.join(missing)}")
+
+
+def build_dataset(args: argparse.Namespace) -> LabelledPatches:
+    """Open the layout the arguments name, resolving raster defaults into `args`.
+
+    Raises:
+        NaturalExplainError: for incomplete arguments or bad data.
+    """
+    if args.raster is not None:
+        _require(args, ["--polygons"], "--raster")
+        args.bands = args.bands or DEFAULT_RASTER_BANDS
+        args.resolution_m = args.resolution_m or 10.0
+        args.stride = args.stride or max(args.patch_size // 2, 1)
+        mapping = parse_band_mapping(args.band_map) if args.band_map else None
+        return RasterPolygonPatches(args.raster, args.polygons, args.label_field, args.bands, args.resolution_m,
+                                    args.patch_size, args.stride, args.block_size_m, mapping)
+    if args.eurosat is not None:
+        return eurosat(args.eurosat, args.bands, args.block_size_m, args.resolution_m, args.tile_bands)
+    _require(args, ["--csv"], "--tiles")
+    return anthroprotect(args.tiles, args.csv, args.bands, args.block_size_m, args.id_column, args.label_column,
+                         args.split_column, args.masks, args.tile_bands)
+
+
+def natural_classes(requested: list[str] | None, classes: list[str]) -> list[str]:
+    """The natural classes: those requested, or the class literally named 'natural'.
+
+    Raises:
+        NaturalExplainError: when none is given and no class is named 'natural', or one is unknown.
+    """
+    if requested is None:
+        if "natural" not in classes:
+            raise NaturalExplainError(f"the classes are {', '.join(classes)}: say which count as natural with --natural-classes")
+        return ["natural"]
+    unknown = [name for name in requested if name not in classes]
+    if unknown:
+        raise NaturalExplainError(f"--natural-classes {', '.join(unknown)} not among the classes {', '.join(classes)}")
+    return requested
+
+
+def resolve_defaults(args: argparse.Namespace, dataset: LabelledPatches) -> None:
+    """Write every default that depends on the data back into `args`, so the command is exact."""
+    args.bands = dataset.bands
+    args.resolution_m = dataset.resolution_m
+    args.natural_classes = natural_classes(args.natural_classes, dataset.classes)
+    args.scale = args.scale if args.scale is not None else (BYTE_SCALE if dataset.is_8bit else SENTINEL2_SCALE)
+    args.workdir = args.workdir or model_base(args.out).with_name(model_base(args.out).name + ".ckpt")
+
+
+def make_card(args: argparse.Namespace, dataset: LabelledPatches, split: Split) -> ModelCard:
+    """The model card, with mean/std from the training split only."""
+    mean, std = band_statistics(dataset, split.train, args.scale, args.clip)
+    return ModelCard(
+        architecture=ARCHITECTURE,
+        arch_args={"in_channels": len(dataset.bands), "num_classes": len(dataset.classes), "width": args.width},
+        bands=list(dataset.bands), scale=args.scale, clip=tuple(args.clip), mean=mean, std=std,
+        resolution_m=dataset.resolution_m, tile_size=INFERENCE_TILE, classes=list(dataset.classes),
+        natural_classes=list(args.natural_classes))
+
+
+def fingerprint(args: argparse.Namespace, digest: str) -> dict[str, Any]:
+    """What must not change between a run and its resume: every option but epochs and device, and the data."""
+    options = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("epochs", "resume", "device", "command")}
+    return {"options": options, "data_hash": digest}
+
+
+def summarize(history: list[dict[str, Any]], dataset: LabelledPatches, split: Split, args: argparse.Namespace) -> dict[str, Any]:
+    """The metrics the model card records."""
+    last = history[-1]
+    return {
+        "val_accuracy": last["val_accuracy"], "val_f1": last["val_f1"], "val_loss": last["val_loss"],
+        "confusion": last["confusion"], "n_train": len(split.train), "n_val": len(split.val),
+        "n_train_groups": len({dataset.groups[i] for i in split.train}),
+        "n_val_groups": len({dataset.groups[i] for i in split.val}),
+        "split": split.mode, "block_size_m": args.block_size_m, "val_fraction": args.val_fraction,
+        "epochs": last["epoch"], "training_seconds": round(sum(h["seconds"] for h in history), 1),
+        "warnings": split.warnings,
+        "history": [{k: h[k] for k in ("epoch", "train_loss", "val_loss", "val_accuracy")} for h in history],
+    }
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
+    """Train and write the model file.
+
+    Args:
+        args: the parsed options.
+        parser: this command's parser, from which the reproducible command is rebuilt.
+
+    Returns:
+        The model's JSON sidecar path.
+
+    Raises:
+        NaturalExplainError: for any bad input, before training wherever it can be detected.
+    """
+    device = resolve_device(args.device)
+    check_writable(model_base(args.out))
+    dataset = build_dataset(args)
+    resolve_defaults(args, dataset)
+    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits,
+                          args.val_fraction, args.seed)
+    card = make_card(args, dataset, split)
+    digest = data_hash(dataset.files)
+    torch.manual_seed(args.seed)
+    network = NaturalnessFCN(**card.arch_args)
+    options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                             device=device, workdir=args.workdir, resume=args.resume)
+    trainer = ClassifierTrainer(network, dataset.classes, options, fingerprint(args, digest))
+    train_labels = [dataset.labels[i] for i in split.train]
+    history = trainer.fit(ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card), train_labels)
+    card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,
+                     "metrics": summarize(history, dataset, split, args)}
+    sidecar = save_model(network.cpu(), card, model_base(args.out))
+    print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
+          f"samples ({split.mode}), F1 {history[-1]['val_f1']}", file=sys.stderr)
+    return sidecar

@@ -1,0 +1,156 @@
+"""Train a tile classifier: Adam, cross-entropy on tile logits, flips and rot90, per-epoch validation.
+
+The trainer knows nothing of files or layouts: it gets two datasets of prepared tensors.
+After every epoch it writes a checkpoint (model, optimizer, epoch, RNG state, history), and
+`resume` continues from the latest one exactly where it stopped: shuffling and augmentation
+draw from one seeded generator whose state is checkpointed, so a resumed run matches an
+uninterrupted one.
+"""
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, RandomSampler
+from tqdm import tqdm
+
+from core.errors import NaturalExplainError
+from train.checkpoint import clear_checkpoints, latest_checkpoint, load_checkpoint, save_checkpoint
+from train.metrics import accuracy, confusion_matrix, per_class_f1
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerOptions:
+    """How to train: epochs (total, counting resumed ones), batch size, learning rate, seed, device, checkpoints."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    device: torch.device
+    workdir: Path
+    resume: bool
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random rot90 and horizontal flip per sample: the land cover has no preferred orientation."""
+    turns = torch.randint(0, 4, (batch.shape[0],), generator=generator)
+    flips = torch.randint(0, 2, (batch.shape[0],), generator=generator)
+    out = []
+    for x, k, flip in zip(batch, turns.tolist(), flips.tolist()):
+        x = torch.rot90(x, k, dims=(1, 2))
+        out.append(torch.flip(x, dims=(2,)) if flip else x)
+    return torch.stack(out)
+
+
+def class_weights(labels: list[int], num_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights, so that the larger class does not drown the smaller one."""
+    counts = torch.bincount(torch.tensor(labels), minlength=num_classes).double().clamp(min=1)
+    return (counts.sum() / (num_classes * counts)).float()
+
+
+class ClassifierTrainer:
+    """Fits a network that maps (B, C, H, W) to tile logits (B, K).
+
+    Args:
+        network: the classifier, freshly initialised (a resume overwrites its weights).
+        class_names: K names in logit order.
+        options: see TrainerOptions.
+        fingerprint: plain data that must match for a checkpoint to be resumed (data, options).
+    """
+
+    def __init__(self, network: nn.Module, class_names: list[str], options: TrainerOptions,
+                 fingerprint: dict[str, Any]) -> None:
+        self.network = network.to(options.device)
+        self.class_names = class_names
+        self.options = options
+        self.fingerprint = fingerprint
+        self.optimizer = torch.optim.Adam(self.network.parameters(), lr=options.lr)
+        self.generator = torch.Generator().manual_seed(options.seed)
+        self.history: list[dict[str, Any]] = []
+        self.epoch = 0
+
+    def _restore(self) -> None:
+        path = latest_checkpoint(self.options.workdir)
+        if path is None:
+            raise NaturalExplainError(f"--resume given but {self.options.workdir} holds no checkpoint; drop --resume to start afresh")
+        state = load_checkpoint(path)
+        if state.get("fingerprint") != self.fingerprint:
+            raise NaturalExplainError(f"checkpoint {path} was made with other data or options; "
+                                      "rerun with the same arguments, or drop --resume to start afresh")
+        self.network.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["rng"])
+        self.history, self.epoch = state["history"], state["epoch"]
+
+    def _checkpoint(self) -> None:
+        save_checkpoint(self.options.workdir, self.epoch, {
+            "epoch": self.epoch, "model": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "rng": self.generator.get_state(), "history": self.history, "fingerprint": self.fingerprint})
+
+    def _train_epoch(self, data: Dataset, loss_fn: nn.Module) -> float:
+        self.network.train()
+        sampler = RandomSampler(data, generator=self.generator)
+        loader = DataLoader(data, batch_size=self.options.batch_size, sampler=sampler)
+        total, seen = 0.0, 0
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="batch", leave=False, mininterval=1.0)
+        for x, y in bar:
+            x = augment(x, self.generator).to(self.options.device)
+            y = y.to(self.options.device)
+            loss = loss_fn(self.network(x), y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item() * len(y)
+            seen += len(y)
+            bar.set_postfix(loss=f"{total / seen:.4f}")
+        return total / max(seen, 1)
+
+    @torch.no_grad()
+    def evaluate(self, data: Dataset, loss_fn: nn.Module) -> dict[str, Any]:
+        """Validation loss, accuracy and per-class F1 of the current network on `data`."""
+        self.network.eval()
+        confusion = torch.zeros(len(self.class_names), len(self.class_names), dtype=torch.long)
+        total = 0.0
+        for x, y in DataLoader(data, batch_size=self.options.batch_size):
+            logits = self.network(x.to(self.options.device)).cpu()
+            total += float(loss_fn(logits, y)) * len(y)
+            confusion += confusion_matrix(logits.argmax(dim=1), y, len(self.class_names))
+        return {"val_loss": round(total / max(len(data), 1), 5), "val_accuracy": round(accuracy(confusion), 4),
+                "val_f1": per_class_f1(confusion, self.class_names), "confusion": confusion.tolist()}
+
+    def fit(self, train: Dataset, val: Dataset, train_labels: list[int]) -> list[dict[str, Any]]:
+        """Train until `options.epochs` epochs are done, validating and checkpointing after each.
+
+        Args:
+            train: prepared training samples (tensor, label).
+            val: prepared validation samples.
+            train_labels: the training labels, for class weights.
+
+        Returns:
+            The per-epoch history (train loss, validation metrics, seconds).
+
+        Raises:
+            NaturalExplainError: for a missing or mismatching checkpoint under `resume`.
+        """
+        if self.options.resume:
+            self._restore()
+        else:
+            clear_checkpoints(self.options.workdir)
+        weights = class_weights(train_labels, len(self.class_names))
+        train_loss_fn = nn.CrossEntropyLoss(weight=weights.to(self.options.device))
+        val_loss_fn = nn.CrossEntropyLoss(weight=weights)
+        while self.epoch < self.options.epochs:
+            started = time.perf_counter()
+            train_loss = self._train_epoch(train, train_loss_fn)
+            metrics = self.evaluate(val, val_loss_fn)
+            self.epoch += 1
+            self.history.append({"epoch": self.epoch, "train_loss": round(train_loss, 5), **metrics,
+                                 "seconds": round(time.perf_counter() - started, 2)})
+            self._checkpoint()
+            tqdm.write(f"epoch {self.epoch}/{self.options.epochs}: train loss {train_loss:.4f}, "
+                       f"val loss {metrics['val_loss']:.4f}, val accuracy {metrics['val_accuracy']:.3f}, "
+                       f"val F1 {metrics['val_f1']}")
+        return self.history
