@@ -3,7 +3,7 @@
 Every layer comes from the committed sample scene and every run uses the bundled default model.
 """
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from osgeo import gdal
@@ -33,6 +33,11 @@ def build_stack(path: Path, bands: list[str]) -> Path:
 @pytest.fixture(scope="session")
 def model_bands() -> list[str]:
     return read_card(DEFAULT_MODEL)[0].bands
+
+
+@pytest.fixture(scope="session")
+def make_stack() -> Callable[[Path, list[str]], Path]:
+    return build_stack
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ from qgis.PyQt.QtCore import Qt
 
 from natural_explain_plugin.run_folder import GROUP_PREFIX
 
-from .conftest import build_stack
-
 RUN_TIMEOUT_MS = 120_000
 
 
@@ -16,9 +14,16 @@ def result_groups(project: QgsProject) -> list[QgsLayerTreeGroup]:
     return [g for g in project.layerTreeRoot().findGroups() if g.name().startswith(GROUP_PREFIX)]
 
 
-def run_to_end(task: QgsTask) -> None:
-    assert wait_until(lambda: task.status() in (QgsTask.Complete, QgsTask.Terminated),
-                      timeout_milliseconds=RUN_TIMEOUT_MS)
+def run_to_end(task: QgsTask) -> str:
+    """Wait for the task's end and say how it ended ('completed' or 'terminated').
+
+    Signals, not task.status(): the task manager deletes a finished task, so it cannot be asked.
+    """
+    ended = []
+    task.taskCompleted.connect(lambda: ended.append("completed"))
+    task.taskTerminated.connect(lambda: ended.append("terminated"))
+    assert wait_until(lambda: bool(ended), timeout_milliseconds=RUN_TIMEOUT_MS)
+    return ended[0]
 
 
 def test_action_adds_styled_naturalness_layer_on_the_input_grid(plugin, qgis_iface, project, stack_layer,
@@ -26,8 +31,7 @@ def test_action_adds_styled_naturalness_layer_on_the_input_grid(plugin, qgis_ifa
     qgis_iface.setActiveLayer(stack_layer)
     plugin.action.trigger()
     (task,) = plugin.tasks
-    run_to_end(task)
-    assert task.status() == QgsTask.Complete, qgis_iface.messageBar().messages
+    assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
 
     (group,) = result_groups(project)
     assert group.name().startswith(f"{GROUP_PREFIX} – virginia_s2 – ")
@@ -59,23 +63,19 @@ def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_if
 
     # Direct: cancel from the worker thread at once, before the engine asks for the next batch.
     task.progressChanged.connect(cancel_on_first_progress, Qt.DirectConnection)
-    run_to_end(task)
-
+    assert run_to_end(task) == "terminated"
     assert canceled_at and 0 < canceled_at[0] < 100
-    assert task.status() == QgsTask.Terminated
     assert not result_groups(project)
     assert not list(output_base.rglob("naturalness.tif"))
     assert any("canceled" in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
 
 
 def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, qgis_iface, project, output_base,
-                                                                        tmp_path) -> None:
-    rgb = QgsRasterLayer(str(build_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
+                                                                        make_stack, tmp_path) -> None:
+    rgb = QgsRasterLayer(str(make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
     project.addMapLayer(rgb)
     task = plugin.start_explain(rgb)
-    run_to_end(task)
-
-    assert task.status() == QgsTask.Terminated
+    assert run_to_end(task) == "terminated"
     assert not result_groups(project)
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
     assert "Traceback" not in warning and "\n" not in warning
