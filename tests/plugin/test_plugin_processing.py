@@ -1,0 +1,95 @@
+"""natural_explain:naturalness_map from Processing and from qgis_process, on the real sample."""
+import json
+import os
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import pytest
+import rasterio
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsProcessingException,
+    QgsProject,
+    QgsRectangle,
+)
+
+from natural_explain_plugin.package import lay_out
+
+ALGORITHM_ID = "natural_explain:naturalness_map"
+
+
+def grid(path: Path) -> tuple:
+    with rasterio.open(path) as src:
+        return src.crs, src.transform, src.width, src.height
+
+
+def assert_delivered_whole(output: Path) -> None:
+    """OUTPUT, its run record and its style are there, and no hidden run folder is left."""
+    assert output.is_file()
+    assert json.loads(output.with_name(f"{output.stem}.run.json").read_text())["outputs"]
+    assert output.with_suffix(".qml").is_file()
+    assert [p.name for p in output.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_algorithm_writes_output_on_the_input_grid(plugin, qgis_processing, sample_stack, tmp_path) -> None:
+    import processing
+
+    output = tmp_path / "maps" / "natural.tif"
+    result = processing.run(ALGORITHM_ID, {"INPUT": str(sample_stack), "DEVICE": 1, "OUTPUT": str(output)})
+    assert Path(result["OUTPUT"]) == output
+    assert grid(output) == grid(sample_stack)
+    assert_delivered_whole(output)
+
+
+def test_aoi_in_another_crs_is_reprojected_onto_the_input_grid(plugin, qgis_processing, sample_stack,
+                                                               tmp_path) -> None:
+    import processing
+
+    crs, transform, width, height = grid(sample_stack)
+    centre_x, centre_y = transform * (width / 2, height / 2)
+    box = QgsRectangle(centre_x - 1000, centre_y - 1000, centre_x + 1000, centre_y + 1000)
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem(crs.to_string()),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    lonlat = to_wgs84.transformBoundingBox(box)
+    aoi = f"{lonlat.xMinimum()},{lonlat.xMaximum()},{lonlat.yMinimum()},{lonlat.yMaximum()} [EPSG:4326]"
+    output = tmp_path / "aoi.tif"
+    processing.run(ALGORITHM_ID, {"INPUT": str(sample_stack), "AOI": aoi, "OUTPUT": str(output)})
+
+    out_crs, out_transform, out_width, out_height = grid(output)
+    assert out_crs == crs and (out_transform.a, out_transform.e) == (transform.a, transform.e)
+    col, row = ~transform * (out_transform.c, out_transform.f)
+    assert col == pytest.approx(round(col)) and row == pytest.approx(round(row))
+    # about 2 km wide, a little more because the box grew when it went to degrees and back
+    assert 200 <= out_width <= 230 and 200 <= out_height <= 230
+    assert_delivered_whole(output)
+
+
+def test_user_error_is_one_line_processing_error_and_leaves_nothing(plugin, qgis_processing, make_stack,
+                                                                     tmp_path) -> None:
+    import processing
+
+    rgb = make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])
+    output = tmp_path / "out" / "natural.tif"
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run(ALGORITHM_ID, {"INPUT": str(rgb), "OUTPUT": str(output)})
+    assert "\n" not in str(raised.value).strip()
+    assert list(output.parent.iterdir()) == []
+
+
+def test_qgis_process_writes_output_on_the_input_grid(sample_stack, tmp_path) -> None:
+    """The packaged plugin, enabled in a fresh profile, runs headless as qgis_process users call it."""
+    plugins = tmp_path / "plugins"
+    lay_out(plugins)
+    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "profile"),
+           "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": sysconfig.get_path("purelib")}
+    enable = subprocess.run(["qgis_process.bin", "plugins", "enable", "natural_explain_plugin"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert enable.returncode == 0, enable.stdout + enable.stderr
+    output = tmp_path / "natural.tif"
+    run = subprocess.run(["qgis_process.bin", "run", ALGORITHM_ID, "--", f"INPUT={sample_stack}", f"OUTPUT={output}"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert grid(output) == grid(sample_stack)
+    assert_delivered_whole(output)
