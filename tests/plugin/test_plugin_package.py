@@ -1,0 +1,64 @@
+"""The plugin zip installs as one folder holding the plugin, the engine, its resources and metadata."""
+import configparser
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from natural_explain_plugin.package import PLUGIN_NAME, build_zip, lay_out, main
+
+REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
+                     "repository", "tracker", "homepage", "tags", "changelog", "icon")
+
+
+@pytest.fixture(scope="module")
+def zip_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    archive = build_zip(tmp_path_factory.mktemp("dist"))
+    assert archive.name == f"{PLUGIN_NAME}.zip"
+    with zipfile.ZipFile(archive) as zf:
+        return zf.namelist()
+
+
+def test_zip_has_one_top_folder_with_plugin_engine_resources_and_metadata(zip_names) -> None:
+    assert {name.split("/")[0] for name in zip_names} == {PLUGIN_NAME}
+    for member in ("__init__.py", "plugin.py", "algorithms/naturalness_map.py", "metadata.txt", "core/pipeline.py",
+                   "core/resources.py", "resources/styles/naturalness.qml", "resources/icons/natural_explain.svg",
+                   "resources/models/naturalness_s2.json", "resources/models/naturalness_s2.safetensors"):
+        assert f"{PLUGIN_NAME}/{member}" in zip_names
+
+
+def test_zip_leaves_out_sample_labels_caches_and_build_tool(zip_names) -> None:
+    assert not [n for n in zip_names if "/resources/sample/" in n or "/resources/labels/" in n]
+    assert not [n for n in zip_names if "__pycache__" in n or n.endswith(".pyc") or "/." in n]
+    assert f"{PLUGIN_NAME}/package.py" not in zip_names
+
+
+def test_installed_plugin_uses_its_bundled_engine_and_resources(tmp_path) -> None:
+    """Outside the clone, `core` and the default model must come from inside the plugin folder."""
+    folder = lay_out(tmp_path)
+    code = ("from natural_explain_plugin.bundled_core import ensure_core_importable; "
+            "ensure_core_importable(); import core.resources as r; print(r.__file__); print(r.DEFAULT_MODEL.is_file())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    module_file, model_found = done.stdout.split()
+    assert Path(module_file).is_relative_to(folder) and model_found == "True", done.stderr
+
+
+def test_metadata_declares_what_qgis_needs(tmp_path) -> None:
+    folder = lay_out(tmp_path)
+    parser = configparser.ConfigParser()
+    parser.read(folder / "metadata.txt", encoding="utf-8")
+    general = parser["general"]
+    assert [key for key in REQUIRED_METADATA if not general.get(key)] == []
+    assert general["version"] == "0.1.0" and general["qgisMinimumVersion"] == "3.22"
+    assert general["hasProcessingProvider"] == "yes"
+    assert (folder / general["icon"]).is_file()
+
+
+def test_command_line_builds_zip_and_unzipped_folder(tmp_path) -> None:
+    assert main(["--out", str(tmp_path / "dist"), "--dir", str(tmp_path / "plugins")]) == 0
+    assert (tmp_path / "dist" / f"{PLUGIN_NAME}.zip").is_file()
+    assert (tmp_path / "plugins" / PLUGIN_NAME / "metadata.txt").is_file()
