@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from core.errors import NaturalExplainError
+
 from .layer_arguments import Bounds
 
 if TYPE_CHECKING:
@@ -32,12 +34,18 @@ def run_explain(request: ExplainRequest, progress: Callable[[float], None],
     """Run core.pipeline.explain for `request`.
 
     Raises:
-        NaturalExplainError: for anything the user can fix.
+        NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
         RunCanceled: when `is_canceled()` turned true; no final-named output exists then.
     """
-    from core.aoi import AOI
-    from core.pipeline import explain
-
+    try:
+        from core.aoi import AOI
+        from core.pipeline import explain
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.split(".")[0] == "core":
+            raise  # a broken engine is a bug, not a missing install
+        raise NaturalExplainError(
+            f"the Python package '{exc.name}' is missing from QGIS's Python: install the plugin's requirements "
+            "(torch, safetensors) with the pip of the Python QGIS runs, then restart QGIS") from exc
     aoi = None if request.aoi_bounds is None else AOI.from_bounds(*request.aoi_bounds, crs=request.aoi_crs)
     return explain(request.input_path, request.out_dir, model=request.model, aoi=aoi, device=request.device,
                    progress=progress, is_canceled=is_canceled)

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProject, QgsRasterLayer
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from core.errors import NaturalExplainError
 
@@ -15,17 +15,20 @@ from .provider import NaturalExplainProvider
 from .reporting import TITLE, report_failure
 from .result_layers import add_result_group
 from .run_folder import group_name, new_run_folder
-from .settings import output_folder
+from .settings import output_folder, set_output_folder
 from .task import ExplainTask
 
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
 
 ACTION_TEXT = "Explain naturalness"
+FOLDER_ACTION_TEXT = "Output folder…"
 
 
 class NaturalExplainPlugin:
     """Adds the action to the toolbar, the Plugins menu and raster layers' context menu.
+
+    The Plugins menu also lets the user choose the folder results are saved under.
 
     Under qgis_process there is no interface (`iface` is None) and only `initProcessing` runs.
     """
@@ -34,6 +37,7 @@ class NaturalExplainPlugin:
         self.iface = iface
         self.provider: NaturalExplainProvider | None = None
         self.action: QAction | None = None
+        self.folder_action: QAction | None = None
         self.tasks: set[ExplainTask] = set()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
@@ -50,6 +54,9 @@ class NaturalExplainPlugin:
         self.iface.addToolBarIcon(self.action)
         self.iface.addPluginToMenu(TITLE, self.action)
         self.iface.addCustomActionForLayerType(self.action, "", QgsMapLayerType.RasterLayer, True)
+        self.folder_action = QAction(FOLDER_ACTION_TEXT, self.iface.mainWindow())
+        self.folder_action.triggered.connect(self.choose_output_folder)
+        self.iface.addPluginToMenu(TITLE, self.folder_action)
 
     def unload(self) -> None:
         """Undo everything initGui/initProcessing did and stop runs whose callbacks would outlive us."""
@@ -57,13 +64,22 @@ class NaturalExplainPlugin:
             task.cancel()
         if self.action is not None:
             self.iface.removeCustomActionForLayerType(self.action)
-            self.iface.removePluginMenu(TITLE, self.action)
             self.iface.removeToolBarIcon(self.action)
-            self.action.deleteLater()
-            self.action = None
+            for action in (self.action, self.folder_action):
+                self.iface.removePluginMenu(TITLE, action)
+                action.deleteLater()
+            self.action = self.folder_action = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+
+    def choose_output_folder(self) -> None:
+        """Let the user pick the folder that later runs save their results under."""
+        chosen = QFileDialog.getExistingDirectory(self.iface.mainWindow(), "Natural Explain: save results under",
+                                                  str(output_folder()))
+        if chosen:
+            set_output_folder(chosen)
+            self.iface.messageBar().pushMessage(TITLE, f"results will be saved under {chosen}", level=Qgis.Info)
 
     def explain_active_layer(self) -> ExplainTask | None:
         """Start a run on the layer selected in the Layers panel; tell the user when there is none."""

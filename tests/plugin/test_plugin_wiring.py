@@ -8,7 +8,8 @@ from unittest.mock import MagicMock
 from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProcessingParameterEnum, QgsSettings
 
 from natural_explain_plugin import classFactory
-from natural_explain_plugin.plugin import ACTION_TEXT
+from natural_explain_plugin.package import REPO
+from natural_explain_plugin.plugin import ACTION_TEXT, FOLDER_ACTION_TEXT
 from natural_explain_plugin.run_folder import group_name, new_run_folder
 from natural_explain_plugin.settings import DEFAULT_OUTPUT_FOLDER, OUTPUT_FOLDER_KEY, output_folder, set_output_folder
 
@@ -46,7 +47,9 @@ def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, p
     try:
         assert plugin.action.text() == ACTION_TEXT
         toolbar.assert_called_once_with(plugin.action)
-        menu.assert_called_once_with("Natural Explain", plugin.action)
+        assert [c.args for c in menu.call_args_list] == [("Natural Explain", plugin.action),
+                                                         ("Natural Explain", plugin.folder_action)]
+        assert plugin.folder_action.text() == FOLDER_ACTION_TEXT
         qgis_iface.addCustomActionForLayerType.assert_called_with(plugin.action, "", QgsMapLayerType.RasterLayer, True)
     finally:
         action = plugin.action
@@ -98,3 +101,24 @@ def test_a_layer_that_is_no_file_is_refused_with_advice(plugin, qgis_iface) -> N
     layer.name.return_value = "basemap"
     assert plugin.start_explain(layer) is None
     assert any("save it as a GeoTIFF" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+
+
+def test_output_folder_chosen_in_the_menu_is_used_by_later_runs(plugin, qgis_iface, output_base, tmp_path,
+                                                                  monkeypatch) -> None:
+    chosen = tmp_path / "chosen"
+    monkeypatch.setattr("natural_explain_plugin.plugin.QFileDialog.getExistingDirectory",
+                        lambda *args: str(chosen))
+    plugin.folder_action.trigger()
+    assert output_folder() == chosen
+    assert any(str(chosen) in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
+
+
+def test_missing_torch_in_qgis_python_is_a_user_error_that_says_what_to_install(tmp_path) -> None:
+    code = ("import sys; sys.modules['torch'] = None; from pathlib import Path; "
+            "from core.errors import NaturalExplainError; "
+            "from natural_explain_plugin.explain_request import ExplainRequest, run_explain\n"
+            "try: run_explain(ExplainRequest('in.tif', Path('out')), print, lambda: False)\n"
+            "except NaturalExplainError as exc: print(exc)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert "'torch' is missing from QGIS's Python" in done.stdout, done.stderr
