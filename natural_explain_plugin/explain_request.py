@@ -45,7 +45,7 @@ def run_explain(request: ExplainRequest, progress: Callable[[float], None],
             raise  # a broken engine is a bug, not a missing install
         raise NaturalExplainError(
             f"the Python package '{exc.name}' is missing from QGIS's Python: install the plugin's requirements "
-            "(torch, safetensors) with the pip of the Python QGIS runs, then restart QGIS") from exc
+            "(torch, safetensors, rasterio) with the pip of the Python QGIS runs, then restart QGIS") from exc
     aoi = None if request.aoi_bounds is None else AOI.from_bounds(*request.aoi_bounds, crs=request.aoi_crs)
     return explain(request.input_path, request.out_dir, model=request.model, aoi=aoi, device=request.device,
                    progress=progress, is_canceled=is_canceled)
