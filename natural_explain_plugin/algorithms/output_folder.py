@@ -4,12 +4,14 @@ The engine writes a run folder; the algorithm wants one file at a path the user 
 sibling folder sits on the same file system as OUTPUT, so the final move is an atomic rename.
 """
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from core.atomic import write_json
 from core.errors import NaturalExplainError
 
 
@@ -37,6 +39,11 @@ def run_json_path(output: Path) -> Path:
 
 
 def publish(raster: Path, run_json: Path, output: Path) -> None:
-    """Rename the engine's map onto `output` and its run record beside it."""
+    """Rename the engine's map onto `output`, and write its run record beside it naming `output`.
+
+    The record must not point into the hidden folder, which is gone once the algorithm ends.
+    """
+    record = json.loads(run_json.read_text())
+    record["outputs"]["naturalness"] = str(output.resolve())
     os.replace(raster, output)
-    os.replace(run_json, run_json_path(output))
+    write_json(run_json_path(output), record)

@@ -26,9 +26,10 @@ def grid(path: Path) -> tuple:
 
 
 def assert_delivered_whole(output: Path) -> None:
-    """OUTPUT, its run record and its style are there, and no hidden run folder is left."""
+    """OUTPUT, its run record naming it and its style are there, and no hidden run folder is left."""
     assert output.is_file()
-    assert json.loads(output.with_name(f"{output.stem}.run.json").read_text())["outputs"]
+    record = json.loads(output.with_name(f"{output.stem}.run.json").read_text())
+    assert record["outputs"] == {"naturalness": str(output.resolve())}
     assert output.with_suffix(".qml").is_file()
     assert [p.name for p in output.parent.iterdir() if p.name.startswith(".")] == []
 
