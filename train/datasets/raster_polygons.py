@@ -176,7 +176,7 @@ class RasterPolygonPatches(LabelledPatches):
         self.bands, self.resolution_m, self.splits = list(bands), resolution_m, None
         self.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
         self.is_8bit = False
-        self._blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._blocks: list[tuple[np.ndarray, np.ndarray, Grid]] = []
         self._origins: list[tuple[int, int, int]] = []
         self.labels, self.groups = [], []
         with open_reader(refs) as reader:
@@ -195,7 +195,7 @@ class RasterPolygonPatches(LabelledPatches):
         kept = [(r, c, k) for r, c, k in origins if valid[r:r + patch_size, c:c + patch_size].all()]
         if not kept:
             return
-        self._blocks.append((raw, valid))
+        self._blocks.append((raw, valid, block))
         for r, c, k in kept:
             self._origins.append((len(self._blocks) - 1, r, c))
             self.labels.append(k)
@@ -208,8 +208,13 @@ class RasterPolygonPatches(LabelledPatches):
                 f"class(es) {', '.join(empty)} of field '{label_field}' in {polygons} cover no whole "
                 f"{self._patch_size}x{self._patch_size} px patch with data: draw larger polygons there or lower --patch-size")
 
+    def patch_grid(self, index: int) -> Grid:
+        """The model-grid pixels a patch covers, to say where it lies."""
+        block, r, c = self._origins[index]
+        return self._blocks[block][2].window(Window(c, r, self._patch_size, self._patch_size))
+
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
         block, r, c = self._origins[index]
-        raw, valid = self._blocks[block]
+        raw, valid, _ = self._blocks[block]
         p = self._patch_size
         return raw[:, r:r + p, c:c + p], valid[r:r + p, c:c + p], self.labels[index]

@@ -5,8 +5,10 @@ JPEG/PNG tiles carry no georeference, so they get a bare pixel grid and fall bac
 per-file split. Files whose bands have no names are named by the layout's documented band
 order, handed to `match_bands` as an explicit mapping.
 """
+import contextlib
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import rasterio
@@ -25,11 +27,18 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 TILE_SUFFIXES = {".tif", ".tiff"} | IMAGE_SUFFIXES
 
 
+@contextlib.contextmanager
+def _unreferenced_expected() -> Iterator[None]:
+    """Silence GDAL's no-georeference warning where a missing georeference is expected (JPEG tiles)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
+
+
 def _open_image(path: Path) -> RasterInput:
     """An un-georeferenced image as a RasterInput on a bare pixel grid (no CRS)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with _unreferenced_expected():
             with rasterio.open(path) as ds:
                 grid = Grid(None, Affine.identity(), ds.width, ds.height)
                 bands = [BandRef(None, path, i, grid, None) for i in range(1, ds.count + 1)]
@@ -107,7 +116,7 @@ class TilePatches(LabelledPatches):
         self.georeferenced = [grid.crs is not None for grid in self._grids]
         self.groups = [self._group(grid, path, block_size_m) for grid, path in zip(self._grids, files)]
         self.resolution_m = pixel_size_m(self._grids[0]) if self.georeferenced[0] else resolution_m
-        with rasterio.open(files[0]) as ds:
+        with _unreferenced_expected(), rasterio.open(files[0]) as ds:
             self.is_8bit = ds.dtypes[0] == "uint8"
 
     @staticmethod
@@ -130,5 +139,6 @@ class TilePatches(LabelledPatches):
         return block_key(grid.crs, (xmin + xmax) / 2, (ymin + ymax) / 2, block_size_m)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, int]:
-        raw, valid = read_window(self._refs[index], self._grids[index])
+        with _unreferenced_expected():
+            raw, valid = read_window(self._refs[index], self._grids[index])
         return raw, valid, self.labels[index]
