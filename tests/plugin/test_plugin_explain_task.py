@@ -78,6 +78,6 @@ def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, 
     assert run_to_end(task) == "terminated"
     assert not result_groups(project)
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
-    assert "Traceback" not in warning and "\n" not in warning
+    assert "B08" in warning and "Traceback" not in warning and "\n" not in warning
     assert not qgis_iface.messageBar().get_messages(Qgis.Critical)
     assert not list(output_base.rglob("naturalness.tif"))
