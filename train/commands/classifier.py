@@ -136,6 +136,7 @@ def build_dataset(args: argparse.Namespace) -> LabelledPatches:
         mapping = parse_band_mapping(args.band_map) if args.band_map else None
         return RasterPolygonPatches(args.raster, args.polygons, args.label_field, args.bands, args.resolution_m,
                                     args.patch_size, args.stride, args.block_size_m, mapping)
+    args.label_field = args.patch_size = None  # raster-only options; kept out of the recorded command
     if args.eurosat is not None:
         return eurosat(args.eurosat, args.bands, args.block_size_m, args.resolution_m, args.tile_bands)
     _require(args, ["--csv"], "--tiles")

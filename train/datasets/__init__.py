@@ -1,0 +1,1 @@
+"""Dataset layouts, one file each; a dataset never knows how it is trained."""

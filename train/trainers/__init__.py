@@ -1,0 +1,1 @@
+"""One trainer per model kind; a trainer never knows where its pixels came from."""
