@@ -42,6 +42,24 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _positive(kind: type, text: str) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a positive {'whole ' if kind is int else ''}number")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    return int(_positive(int, text))
+
+
+def _positive_float(text: str) -> float:
+    return _positive(float, text)
+
+
 def _clip(text: str) -> tuple[float, float]:
     try:
         low, high = (float(v) for v in text.split(","))
@@ -66,8 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     raster.add_argument("--polygons", type=Path, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
     raster.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
     raster.add_argument("--band-map", help="model band = 1-based raster band, e.g. B02=1,B03=2, for unnamed bands")
-    raster.add_argument("--patch-size", type=int, default=32, help="patch side in model pixels (default: 32)")
-    raster.add_argument("--stride", type=int, help="step between patches in pixels (default: half the patch)")
+    raster.add_argument("--patch-size", type=_positive_int, default=32, help="patch side in model pixels (default: 32)")
+    raster.add_argument("--stride", type=_positive_int, help="step between patches in pixels (default: half the patch)")
     tiles = parser.add_argument_group("tiles + CSV")
     tiles.add_argument("--csv", type=Path, help="AnthroProtect infos.csv, MapInWild split_IDs.csv, or id/label/split CSV")
     tiles.add_argument("--id-column", help="tile-id column (default: file, id, tile, filename or image)")
@@ -80,17 +98,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--bands", type=_names, help="band names in model order (default: raster "
                        f"{','.join(DEFAULT_RASTER_BANDS)}; tiles: every band they have)")
     model.add_argument("--natural-classes", type=_names, help="classes that count as natural (default: 'natural')")
-    model.add_argument("--resolution-m", type=float, help="model pixel size in metres (default: 10 for a raster, "
+    model.add_argument("--resolution-m", type=_positive_float, help="model pixel size in metres (default: 10 for a raster, "
                        "the tiles' own otherwise)")
-    model.add_argument("--scale", type=float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
+    model.add_argument("--scale", type=_positive_float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
     model.add_argument("--clip", type=_clip, default=(0.0, 1.0), help="range after scaling (default: 0,1)")
-    model.add_argument("--width", type=int, default=32, help="network width (default: 32)")
+    model.add_argument("--width", type=_positive_int, default=32, help="network width (default: 32)")
     fit = parser.add_argument_group("training")
-    fit.add_argument("--epochs", type=int, default=10, help="total epochs, resumed ones included (default: 10)")
-    fit.add_argument("--batch-size", type=int, default=32)
-    fit.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    fit.add_argument("--epochs", type=_positive_int, default=10, help="total epochs, resumed ones included (default: 10)")
+    fit.add_argument("--batch-size", type=_positive_int, default=32)
+    fit.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)")
     fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--block-size-m", type=float, default=1000.0, help="side of the validation blocks (default: 1000)")
+    fit.add_argument("--block-size-m", type=_positive_float, default=1000.0, help="side of the validation blocks (default: 1000)")
     fit.add_argument("--val-fraction", type=float, default=0.2, help="share of blocks held out (default: 0.2)")
     fit.add_argument("--workdir", type=Path, help="checkpoint folder (default: OUT.ckpt next to --out)")
     fit.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
+import rasterio
 from osgeo import ogr, osr
-from rasterio.features import rasterize
+from rasterio.features import bounds as geometry_bounds, rasterize
 from rasterio.windows import Window
 
 from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, metres_per_unit, model_grid
-from core.raster.read import open_reader
+from core.raster.read import BandReader, open_reader
 from core.raster.sources import open_input
 from train.datasets.labelled_patches import LabelledPatches, class_index
 from train.split import BlockKey
@@ -81,16 +82,8 @@ def read_labelled_polygons(path: Path, label_field: str, grid: Grid) -> Labelled
 
 
 def _polygon_bounds(shapes: LabelledShapes) -> tuple[float, float, float, float]:
-    points = np.array([point[:2] for geometry, _ in shapes for point in _coordinates(geometry["coordinates"])])
-    return points[:, 0].min(), points[:, 1].min(), points[:, 0].max(), points[:, 1].max()
-
-
-def _coordinates(nested: Any) -> Iterator[list[float]]:
-    if nested and isinstance(nested[0], (int, float)):
-        yield nested
-        return
-    for part in nested:
-        yield from _coordinates(part)
+    boxes = np.array([geometry_bounds(geometry) for geometry, _ in shapes])
+    return boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()
 
 
 def block_windows(grid: Grid, bounds: tuple[float, float, float, float], block_size_m: float) -> Iterator[tuple[BlockKey, Window]]:
@@ -175,7 +168,9 @@ class RasterPolygonPatches(LabelledPatches):
         self.classes, _ = class_index([label for _, label in shapes])
         self.bands, self.resolution_m, self.splits = list(bands), resolution_m, None
         self.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
-        self.is_8bit = False
+        with rasterio.open(refs[0].path) as ds:
+            self.is_8bit = ds.dtypes[refs[0].index - 1] == "uint8"
+        self._patch_size = patch_size
         self._blocks: list[tuple[np.ndarray, np.ndarray, Grid]] = []
         self._origins: list[tuple[int, int, int]] = []
         self.labels, self.groups = [], []
@@ -183,10 +178,9 @@ class RasterPolygonPatches(LabelledPatches):
             for key, window in block_windows(grid, _polygon_bounds(shapes), block_size_m):
                 self._add_block(reader, grid.window(window), key, shapes, patch_size, stride)
         self.georeferenced = [True] * len(self.labels)
-        self._patch_size = patch_size
         self._check_every_class_has_samples(polygons, label_field)
 
-    def _add_block(self, reader: Any, block: Grid, key: BlockKey, shapes: LabelledShapes,
+    def _add_block(self, reader: BandReader, block: Grid, key: BlockKey, shapes: LabelledShapes,
                    patch_size: int, stride: int) -> None:
         origins = patch_origins(label_raster(shapes, self.classes, block), patch_size, stride)
         if not origins:
