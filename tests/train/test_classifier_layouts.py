@@ -2,6 +2,7 @@
 import shlex
 from pathlib import Path
 
+import rasterio
 import torch
 
 from core.models.model_file import file_sha256, load_model
@@ -79,3 +80,18 @@ def test_anthroprotect_csv_splits_and_band_order_are_honoured(anthroprotect_layo
     assert card.classes == ["0", "1"] and card.natural_classes == ["1"] and metrics["split"] == "csv"
     assert metrics["n_train"] == sum(r["datasplit"] == "train" for r in rows)
     assert metrics["n_val"] == sum(r["datasplit"] == "val" for r in rows)
+
+
+def test_unnamed_raster_bands_are_mapped_by_number(raster_layout: dict[str, Path], tmp_path: Path) -> None:
+    unnamed = tmp_path / "unnamed.tif"
+    with rasterio.open(raster_layout["raster"]) as src:
+        profile, data = src.profile, src.read()
+    with rasterio.open(unnamed, "w", **profile) as dst:
+        dst.write(data)
+    out = tmp_path / "mapped"
+    mapping = ",".join(f"{name}={i}" for i, name in enumerate(RASTER_BANDS, start=1))
+    result = run_train("classifier", "--raster", unnamed, "--polygons", raster_layout["polygons"],
+                       "--label-field", "landscape", "--bands", mapping, "--patch-size", "16", "--out", out, *FAST)
+    card = _trained(result, out).card
+    assert card.bands == RASTER_BANDS
+    assert f"--bands {mapping}" in card.training["command"]

@@ -83,7 +83,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     raster = parser.add_argument_group("raster + polygons")
     raster.add_argument("--polygons", type=Path, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
     raster.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
-    raster.add_argument("--band-map", help="model band = 1-based raster band, e.g. B02=1,B03=2, for unnamed bands")
     raster.add_argument("--patch-size", type=_positive_int, default=32, help="patch side in model pixels (default: 32)")
     raster.add_argument("--stride", type=_positive_int, help="step between patches in pixels (default: half the patch)")
     tiles = parser.add_argument_group("tiles + CSV")
@@ -95,7 +94,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tiles.add_argument("--tile-bands", type=_names, help="names of the tile files' bands in file order, if unnamed")
     model = parser.add_argument_group("model")
     model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
-    model.add_argument("--bands", type=_names, help="band names in model order (default: raster "
+    model.add_argument("--bands", type=_names, help="band names in model order, or NAME=NUMBER items mapping "
+                       "unnamed raster bands, as python -m core takes them (default: raster "
                        f"{','.join(DEFAULT_RASTER_BANDS)}; tiles: every band they have)")
     model.add_argument("--natural-classes", type=_names, help="classes that count as natural (default: 'natural')")
     model.add_argument("--resolution-m", type=_positive_float, help="model pixel size in metres (default: 10 for a raster, "
@@ -140,6 +140,17 @@ def _require(args: argparse.Namespace, needed: list[str], layout: str) -> None:
         raise NaturalExplainError(f"{layout} also needs {' and '.join(missing)}")
 
 
+def band_names_and_mapping(items: list[str]) -> tuple[list[str], dict[str, int] | None]:
+    """Split --bands items into model band names and, for NAME=NUMBER items, the input band mapping.
+
+    Raises:
+        NaturalExplainError: when an item with '=' is not NAME=NUMBER.
+    """
+    if not any("=" in item for item in items):
+        return items, None
+    return [item.partition("=")[0].strip() for item in items], parse_band_mapping(",".join(items))
+
+
 def build_dataset(args: argparse.Namespace) -> LabelledPatches:
     """Open the layout the arguments name, resolving raster defaults into `args`.
 
@@ -151,10 +162,12 @@ def build_dataset(args: argparse.Namespace) -> LabelledPatches:
         args.bands = args.bands or DEFAULT_RASTER_BANDS
         args.resolution_m = args.resolution_m or 10.0
         args.stride = args.stride or max(args.patch_size // 2, 1)
-        mapping = parse_band_mapping(args.band_map) if args.band_map else None
-        return RasterPolygonPatches(args.raster, args.polygons, args.label_field, args.bands, args.resolution_m,
+        names, mapping = band_names_and_mapping(args.bands)
+        return RasterPolygonPatches(args.raster, args.polygons, args.label_field, names, args.resolution_m,
                                     args.patch_size, args.stride, args.block_size_m, mapping)
     args.label_field = args.patch_size = None  # raster-only options; kept out of the recorded command
+    if args.bands and band_names_and_mapping(args.bands)[1]:
+        raise NaturalExplainError("NAME=NUMBER in --bands maps raster bands; name the bands of tile files with --tile-bands")
     if args.eurosat is not None:
         return eurosat(args.eurosat, args.bands, args.block_size_m, args.resolution_m, args.tile_bands)
     _require(args, ["--csv"], "--tiles")
@@ -180,7 +193,7 @@ def natural_classes(requested: list[str] | None, classes: list[str]) -> list[str
 
 def resolve_defaults(args: argparse.Namespace, dataset: LabelledPatches) -> None:
     """Write every default that depends on the data back into `args`, so the command is exact."""
-    args.bands = dataset.bands
+    args.bands = args.bands or dataset.bands
     args.resolution_m = dataset.resolution_m
     args.natural_classes = natural_classes(args.natural_classes, dataset.classes)
     args.scale = args.scale if args.scale is not None else (BYTE_SCALE if dataset.is_8bit else SENTINEL2_SCALE)
