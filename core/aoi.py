@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rasterio._err import CPLE_BaseError
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
 from rasterio.features import geometry_mask
@@ -85,12 +86,16 @@ class AOI:
         Raises:
             NaturalExplainError: when the AOI and the grid do not overlap.
         """
-        geometry = self.in_crs(grid.crs)
-        xs, ys = _coordinates(geometry)
-        w = from_bounds(min(xs), min(ys), max(xs), max(ys), transform=grid.transform)
-        col0, row0 = max(math.floor(w.col_off + 1e-9), 0), max(math.floor(w.row_off + 1e-9), 0)
-        col1 = min(math.ceil(w.col_off + w.width - 1e-9), grid.width)
-        row1 = min(math.ceil(w.row_off + w.height - 1e-9), grid.height)
+        try:
+            xs, ys = _coordinates(self.in_crs(grid.crs))
+        except CPLE_BaseError:  # PROJ cannot even reach the raster's CRS zone from there
+            xs, ys = [], []
+        col0 = row0 = col1 = row1 = 0
+        if xs:
+            w = from_bounds(min(xs), min(ys), max(xs), max(ys), transform=grid.transform)
+            col0, row0 = max(math.floor(w.col_off + 1e-9), 0), max(math.floor(w.row_off + 1e-9), 0)
+            col1 = min(math.ceil(w.col_off + w.width - 1e-9), grid.width)
+            row1 = min(math.ceil(w.row_off + w.height - 1e-9), grid.height)
         if col1 <= col0 or row1 <= row0:
             xmin, ymin, xmax, ymax = grid.bounds
             raise NaturalExplainError(

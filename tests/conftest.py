@@ -38,3 +38,24 @@ def run_cli(*args: str, module: str = "core") -> subprocess.CompletedProcess:
 def grid_of(path: Path) -> tuple:
     with rasterio.open(path) as ds:
         return ds.crs, ds.transform, ds.width, ds.height
+
+
+def write_stack(path: Path, window=None, nodata: float | None = 0) -> Path:
+    """A multi-band GeoTIFF of the sample's model bands on its 10 m grid, bands described by name.
+
+    This is how analysts usually hold a scene: one file, bands stacked and named.
+    """
+    from core.raster.bands import match_bands
+    from core.raster.read import read_window
+    from core.raster.sources import open_input
+
+    raster = open_input(SAMPLE)
+    grid = raster.grid.window(window) if window is not None else raster.grid
+    raw, _ = read_window(match_bands(raster, MODEL_BANDS), grid)
+    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=len(MODEL_BANDS), dtype="uint16",
+                   crs=grid.crs, transform=grid.transform, nodata=nodata, compress="deflate")
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(raw.round().astype("uint16"))
+        for i, name in enumerate(MODEL_BANDS, start=1):
+            dst.set_band_description(i, name)
+    return path

@@ -57,5 +57,5 @@ def match_bands(raster: RasterInput, wanted: list[str], mapping: dict[str, int] 
         few = f"it has only {len(raster.bands)} band(s) but the model needs {len(wanted)}; " if len(raster.bands) < len(wanted) else ""
         raise NaturalExplainError(
             f"cannot find band(s) {', '.join(missing)} in {raster.path} ({few}its bands are named: {have}); "
-            f"name the bands, or map them with --bands {_positional_hint(wanted)}")
+            f"name the bands, or map model bands to input band numbers (command line: --bands {_positional_hint(wanted)})")
     return picked

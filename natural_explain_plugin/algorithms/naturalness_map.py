@@ -15,15 +15,13 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError, RunCanceled
 
 from ..explain_request import ExplainRequest, run_explain
 from ..layer_arguments import crs_text, raster_path, rectangle_bounds
 from ..result_layers import place_style_beside
 from .output_folder import hidden_run_folder, publish
-
-# The words core.device accepts; core.device imports torch, which must not load at QGIS start.
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 class NaturalnessMapAlgorithm(QgsProcessingAlgorithm):

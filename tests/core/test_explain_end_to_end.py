@@ -133,4 +133,19 @@ def test_vectorized_polygons_carry_score_and_area(tmp_path, sample_run):
     assert 442730 <= xmin and xmax <= 450730 and 4166960 <= ymin and ymax <= 4174960
     for feature in layer:
         assert feature.GetField("score_mean") >= 0.5 and feature.GetField("area_m2") == feature.GetField("pixels") * 100
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".cpg", ".dbf", ".prj", ".shp", ".shx"]
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert {"n.dbf", "n.prj", "n.shp", "n.shx"} <= set(names) and not any(n.startswith(".") for n in names), names
+
+
+def test_raster_smaller_than_one_tile_in_one_stacked_file(tmp_path):
+    from rasterio.windows import Window
+
+    from tests.conftest import write_stack
+
+    small = write_stack(tmp_path / "small.tif", Window(500, 100, 70, 45))
+    result = run_cli("explain", str(small), "--out", str(tmp_path / "o"), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert grid_of(tmp_path / "o" / "naturalness.tif") == grid_of(small)
+    with rasterio.open(tmp_path / "o" / "naturalness.tif") as ds:
+        data = ds.read(1)
+    assert data.min() >= 0 and data.max() <= 1

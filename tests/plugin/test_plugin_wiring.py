@@ -30,14 +30,6 @@ def test_loading_registers_naturalness_map_and_unloading_removes_it(qgis_iface, 
     assert QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID) is None
 
 
-def test_device_choices_are_those_the_engine_accepts(plugin) -> None:
-    from core.device import DEVICE_CHOICES
-
-    device = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID).parameterDefinition("DEVICE")
-    assert isinstance(device, QgsProcessingParameterEnum)
-    assert tuple(device.options()) == DEVICE_CHOICES
-
-
 def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, project, monkeypatch) -> None:
     toolbar, menu = MagicMock(), MagicMock()
     monkeypatch.setattr(qgis_iface, "addToolBarIcon", toolbar)
