@@ -2,7 +2,7 @@
 # Everything they need is installed here: apt packages (via sudo when not root) and the .venv.
 SHELL := /bin/bash
 PY := .venv/bin/python
-APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-rasterio python3-venv xvfb
+APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-rasterio python3-matplotlib python3-scipy python3-venv xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QT_QPA_PLATFORM := offscreen
 

@@ -53,12 +53,13 @@ def quicklook(input_path: str | Path, run_dir: str | Path, out: str | Path, max_
     fig, axes = plt.subplots(1, 3, figsize=(16, 5.6), constrained_layout=True)
     axes[0].imshow(image, extent=extent)
     axes[0].set_title("Input (true colour, B04/B03/B02)")
-    shown = axes[1].imshow(score, extent=extent, cmap="viridis", vmin=0, vmax=1)
+    shown = axes[1].imshow(score, extent=extent, cmap="BrBG", vmin=0, vmax=1)
     axes[1].set_title("Naturalness (probability of a natural class)")
     fig.colorbar(shown, ax=axes[1], shrink=0.8, label="0 = anthropogenic … 1 = natural")
     axes[2].imshow(image, extent=extent)
-    axes[2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#1a9850"], alpha=0.45,
+    axes[2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
                      extent=extent, origin="lower")
+    axes[2].contour(np.flipud(score), levels=[0.5], colors=["#ffd92f"], linewidths=1.2, extent=extent, origin="lower")
     axes[2].set_title("Naturalness ≥ 0.5 over the input")
     for ax in axes:
         ax.set_xlabel(f"x ({grid.crs.to_string()})")
