@@ -6,15 +6,14 @@ wherever one class's polygons cover a patch wholly and every band has data. Bloc
 an absolute grid of `block_size_m` squares, so each patch lies inside exactly one block and
 the spatial split can hold whole blocks out.
 """
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 import rasterio
-from osgeo import ogr, osr
 from rasterio.features import bounds as geometry_bounds, rasterize
+from rasterio.warp import transform_geom
 from rasterio.windows import Window
 
 from core.errors import NaturalExplainError
@@ -22,24 +21,11 @@ from core.raster.bands import match_bands
 from core.raster.grid import Grid, metres_per_unit, model_grid
 from core.raster.read import BandReader, open_reader
 from core.raster.sources import open_input
+from core.vector_io import read_polygons
 from train.datasets.labelled_patches import LabelledPatches, class_index
 from train.split import BlockKey
 
-ogr.UseExceptions()
-osr.UseExceptions()
-
 LabelledShapes = list[tuple[dict[str, Any], str]]
-
-
-def _layer_crs_transform(layer: ogr.Layer, grid: Grid, path: Path) -> osr.CoordinateTransformation:
-    source = layer.GetSpatialRef()
-    if source is None:
-        raise NaturalExplainError(f"polygon layer {path} has no CRS: set one in QGIS (Layer > Set CRS) and save it again")
-    target = osr.SpatialReference()
-    target.ImportFromWkt(grid.crs.to_wkt())
-    for srs in (source, target):
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return osr.CoordinateTransformation(source, target)
 
 
 def read_labelled_polygons(path: Path, label_field: str, grid: Grid) -> LabelledShapes:
@@ -56,26 +42,9 @@ def read_labelled_polygons(path: Path, label_field: str, grid: Grid) -> Labelled
     Raises:
         NaturalExplainError: for a missing or unreadable file, an unknown field, or no labels.
     """
-    if not path.is_file():
-        raise NaturalExplainError(f"polygon file {path} does not exist")
-    try:
-        source = ogr.Open(str(path))
-    except RuntimeError as exc:
-        raise NaturalExplainError(f"{path} is not a vector file OGR can read: give a GeoPackage, Shapefile or GeoJSON") from exc
-    layer = source.GetLayer(0)
-    fields = [layer.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(layer.GetLayerDefn().GetFieldCount())]
-    if label_field not in fields:
-        raise NaturalExplainError(f"{path} has no field '{label_field}' (its fields: {', '.join(fields) or 'none'}); "
-                                  "choose one with --label-field")
-    transform = _layer_crs_transform(layer, grid, path)
-    shapes: LabelledShapes = []
-    for feature in layer:
-        label, geometry = feature.GetField(label_field), feature.GetGeometryRef()
-        if label is None or not str(label).strip() or geometry is None or geometry.IsEmpty():
-            continue
-        geometry = geometry.Clone()
-        geometry.Transform(transform)
-        shapes.append((json.loads(geometry.ExportToJson()), str(label).strip()))
+    polygons, crs = read_polygons(path, label_field)
+    shapes: LabelledShapes = [(transform_geom(crs, grid.crs, geometry), str(label).strip())
+                              for geometry, label in polygons if label is not None and str(label).strip()]
     if not shapes:
         raise NaturalExplainError(f"field '{label_field}' of {path} is empty in every polygon: fill in the class names")
     return shapes
