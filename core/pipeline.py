@@ -197,7 +197,9 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
                         used = _run_tiles(loaded, reader, grids.model, tiles, blender, torch_device, batch_size,
                                           overlap, progress, is_canceled, timings)
                     for row0, values in warped_rows(staging, grids.context):
-                        sink(row0, values, values[0] != NODATA)
+                        rows = grids.context.window(Window(0, row0, grids.context.width, values.shape[1]))
+                        _, input_valid = reader.read(rows)  # resampling must not move the nodata edge
+                        sink(row0, values, (values[0] != NODATA) & input_valid)
                 finally:
                     staging.unlink(missing_ok=True)
             else:

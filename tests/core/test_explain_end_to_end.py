@@ -149,3 +149,18 @@ def test_raster_smaller_than_one_tile_in_one_stacked_file(tmp_path):
     with rasterio.open(tmp_path / "o" / "naturalness.tif") as ds:
         data = ds.read(1)
     assert data.min() >= 0 and data.max() <= 1
+
+
+def test_geographic_input_is_mapped_on_its_own_grid_with_its_nodata_edge(tmp_path):
+    from osgeo import gdal
+    from rasterio.windows import Window
+
+    from tests.conftest import write_stack
+
+    utm = write_stack(tmp_path / "utm.tif", Window(200, 200, 300, 300))
+    lonlat = tmp_path / "lonlat.tif"
+    gdal.Warp(str(lonlat), str(utm), dstSRS="EPSG:4326")
+    result = explain(lonlat, tmp_path / "o")
+    with rasterio.open(result.outputs["naturalness"]) as out, rasterio.open(lonlat) as src:
+        assert (out.crs, out.transform, out.shape) == (src.crs, src.transform, src.shape)
+        np.testing.assert_array_equal(out.read(1) != NODATA, src.read_masks(1) > 0)
