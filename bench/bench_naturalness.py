@@ -6,14 +6,12 @@ are noisy. Writes JSON (default out/bench/naturalness.json).
 """
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -74,6 +72,7 @@ def main() -> None:
     x = torch.from_numpy(to_model_input(raw, valid, loaded.card))[None]
     mpx = raster.grid.width * raster.grid.height / 1e6
 
+    bare_forward_s(x, loaded.network, loaded.card.tile_size)  # warm-up: both timings below run warm
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         explain(SAMPLE, tmp)

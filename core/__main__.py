@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model .json/.safetensors (default: the bundled Sentinel-2 model)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
     p.add_argument("--tile-size", type=int, help="tile edge in model pixels (default: the model's)")
     p.add_argument("--overlap", type=int, default=32, help="pixels shared and blended by neighbouring tiles")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -149,7 +149,7 @@ def _run_tiles(loaded: LoadedModel, reader, grid: Grid, tiles: list[Tile], blend
 
 
 def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None = None, aoi: AOI | None = None,
-            device: str = "auto", bands: dict[str, int] | None = None, batch_size: int = 8, tile_size: int | None = None,
+            device: str = "auto", bands: dict[str, int] | None = None, batch_size: int | None = None, tile_size: int | None = None,
             overlap: int = 32, progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> ExplainResult:
     """Write a naturalness map of `input_path` inside `aoi` to `out_dir`, plus run.json.
 
@@ -160,7 +160,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         aoi: area of interest in any CRS; the whole raster when None.
         device: "auto", "cpu" or "cuda".
         bands: optional model band name -> 1-based input band number, overriding name matching.
-        batch_size: tiles per forward pass.
+        batch_size: tiles per forward pass; None = 8 on CUDA and 1 on the CPU, where bigger
+            batches run slower per pixel (bench/bench_naturalness.py measures it).
         tile_size: tile edge in model pixels; the model card's when None.
         overlap: pixels shared by neighbouring tiles and blended.
         progress: called with percent done after each batch.
@@ -178,6 +179,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
     raster = open_input(input_path)
     torch_device = resolve_device(device)
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
+    batch_size = batch_size or (8 if torch_device.type == "cuda" else 1)
     band_refs = match_bands(raster, loaded.card.bands, bands)
     _writable_dir(out_dir)
     grids = _plan_grids(raster, aoi, loaded.card.resolution_m, overlap)

