@@ -97,11 +97,11 @@ def _naturalness(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
 class _OutputSink:
     """Receives blended rows of the context grid and writes the part inside the AOI."""
 
-    def __init__(self, dst: rasterio.io.DatasetWriter, grids: RunGrids, inside: np.ndarray | None) -> None:
-        self.dst, self.grids, self.inside = dst, grids, inside
+    def __init__(self, dst: rasterio.io.DatasetWriter, grids: RunGrids, aoi: AOI | None) -> None:
+        self.dst, self.grids, self.aoi = dst, grids, aoi
 
     def __call__(self, row0: int, values: np.ndarray, covered: np.ndarray) -> None:
-        """Crop rows of the context grid to the output window and write them."""
+        """Crop rows of the context grid to the output window, mask outside the AOI, write."""
         ow, cw = self.grids.out_window, self.grids.context_window
         top = ow.row_off - cw.row_off
         lo, hi = max(row0, top), min(row0 + values.shape[1], top + ow.height)
@@ -109,13 +109,11 @@ class _OutputSink:
             return
         cols = slice(ow.col_off - cw.col_off, ow.col_off - cw.col_off + ow.width)
         rows = slice(lo - row0, hi - row0)
-        self.write(lo - top, values[:, rows, cols], covered[rows, cols])
-
-    def write(self, out_row: int, values: np.ndarray, valid: np.ndarray) -> None:
-        """Write rows of the output grid, masking pixels outside the AOI polygon."""
-        if self.inside is not None:
-            valid = valid & self.inside[out_row:out_row + values.shape[1]]
-        write_rows(self.dst, out_row, values, valid)
+        valid = covered[rows, cols]
+        if self.aoi is not None:  # mask only these rows, so memory stays flat
+            inside = self.aoi.inside_mask(self.grids.out.window(Window(0, lo - top, ow.width, hi - lo)))
+            valid = valid if inside is None else valid & inside
+        write_rows(self.dst, lo - top, values[:, rows, cols], valid)
 
 
 def _run_tiles(loaded: LoadedModel, reader, grid: Grid, tiles: list[Tile], blender: RowBlender, device: torch.device,
@@ -181,14 +179,13 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
     batch_size = batch_size or (8 if torch_device.type == "cuda" else 1)
     band_refs = match_bands(raster, loaded.card.bands, bands)
-    _writable_dir(out_dir)
     grids = _plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
+    _writable_dir(out_dir)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
     target = out_dir / "naturalness.tif"
-    inside = aoi.inside_mask(grids.out) if aoi else None
     with open_geotiff(target, grids.out, descriptions=["naturalness"]) as dst:
-        sink = _OutputSink(dst, grids, inside)
+        sink = _OutputSink(dst, grids, aoi)
         with open_reader(band_refs) as reader:
             if grids.resampled:
                 staging = temporary_name(out_dir / "naturalness.model-grid.tif")

@@ -75,7 +75,7 @@ def _open_file(path: Path, name_from_file: bool) -> list[BandRef]:
         raise NaturalExplainError(f"{path} is not a raster GDAL can read: give a GeoTIFF or another GDAL raster") from exc
     with ds:
         if ds.crs is None:
-            raise NaturalExplainError(f"{path} has no CRS: assign one first (QGIS: Layer > Set CRS; or gdal_edit.py -a_srs EPSG:XXXX {path.name})")
+            raise NaturalExplainError(f"{path} has no CRS: assign one first (QGIS: Layer > Set CRS; or gdal_edit.py -a_srs EPSG:<code> {path.name})")
         if ds.transform.b or ds.transform.d:
             raise NaturalExplainError(f"{path} is rotated: warp it north-up first (gdalwarp {path.name} north_up.tif)")
         grid = _grid_of(ds)

@@ -46,6 +46,7 @@ def test_too_few_bands(tmp_path, sample_dir):
 def test_aoi_outside_the_raster(tmp_path, sample_dir):
     result = run_cli("explain", str(sample_dir), "--out", str(tmp_path / "o"), "--aoi", "0,0,10,10,4326")
     assert_one_line_error(result, "outside the raster")
+    assert not (tmp_path / "o").exists()
 
 
 def test_malformed_aoi(tmp_path, sample_dir):
