@@ -11,6 +11,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -126,35 +127,39 @@ def _read_tiles(scene: Path, scene_grid: Grid, windows: list[Window], bands: lis
     return [(read_window(refs, scene_grid, window)[0], scene_grid.window(window)) for window in windows]
 
 
+def _class_folders(root: Path, scene: Path, scene_grid: Grid, tile_windows: dict[str, list[Window]],
+                   bands: list[str], write: Callable[[Path, np.ndarray, Grid], None], suffix: str) -> Path:
+    """EuroSAT's layout: one folder per class holding <Class>_<n><suffix> tiles."""
+    for name, windows in tile_windows.items():
+        folder = root / name.capitalize()
+        folder.mkdir()
+        for i, (raw, grid) in enumerate(_read_tiles(scene, scene_grid, windows, bands), start=1):
+            write(folder / f"{folder.name}_{i}{suffix}", raw, grid)
+    return root
+
+
+def _write_jpeg(path: Path, raw: np.ndarray, _: Grid) -> None:
+    rgb = np.clip(np.nan_to_num(raw) / 2000 * 255, 0, 255).astype("uint8")
+    with warnings.catch_warnings():  # a JPEG tile has no georeference, as in EuroSAT RGB
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", driver="JPEG", width=TILE, height=TILE, count=3, dtype="uint8") as dst:
+            dst.write(rgb)
+
+
 @pytest.fixture(scope="session")
 def eurosat_ms(tmp_path_factory: pytest.TempPathFactory, scene: Path, scene_grid: Grid,
                tile_windows: dict[str, list[Window]]) -> Path:
     """EuroSAT MS layout: Anthropogenic/ and Natural/ folders of 13-band 64x64 GeoTIFFs, bands unnamed."""
-    root = tmp_path_factory.mktemp("eurosat_ms")
-    for name, windows in tile_windows.items():
-        folder = root / name.capitalize()
-        folder.mkdir()
-        for i, (raw, grid) in enumerate(_read_tiles(scene, scene_grid, windows, EUROSAT_MS_BANDS), start=1):
-            _write_geotiff(folder / f"{folder.name}_{i}.tif", raw, grid, None)
-    return root
+    return _class_folders(tmp_path_factory.mktemp("eurosat_ms"), scene, scene_grid, tile_windows, EUROSAT_MS_BANDS,
+                          lambda path, raw, grid: _write_geotiff(path, raw, grid, None), ".tif")
 
 
 @pytest.fixture(scope="session")
 def eurosat_rgb(tmp_path_factory: pytest.TempPathFactory, scene: Path, scene_grid: Grid,
                 tile_windows: dict[str, list[Window]]) -> Path:
     """EuroSAT RGB layout: 8-bit JPEGs (R, G, B = B04, B03, B02), no georeference."""
-    root = tmp_path_factory.mktemp("eurosat_rgb")
-    for name, windows in tile_windows.items():
-        folder = root / name.capitalize()
-        folder.mkdir()
-        for i, (raw, _) in enumerate(_read_tiles(scene, scene_grid, windows, ["B04", "B03", "B02"]), start=1):
-            rgb = np.clip(np.nan_to_num(raw) / 2000 * 255, 0, 255).astype("uint8")
-            with warnings.catch_warnings():  # a JPEG tile has no georeference, as in EuroSAT RGB
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                with rasterio.open(folder / f"{folder.name}_{i}.jpg", "w", driver="JPEG", width=TILE, height=TILE,
-                                   count=3, dtype="uint8") as dst:
-                    dst.write(rgb)
-    return root
+    return _class_folders(tmp_path_factory.mktemp("eurosat_rgb"), scene, scene_grid, tile_windows,
+                          ["B04", "B03", "B02"], _write_jpeg, ".jpg")
 
 
 @pytest.fixture(scope="session")
