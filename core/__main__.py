@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 from core.errors import NaturalExplainError, RunCanceled
+from core.explain.registry import METHODS
 
 
 def _explain(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from core.aoi import AOI
+    from core.explain.registry import parse_methods
     from core.pipeline import explain
     from core.raster.bands import parse_band_mapping
     from core.raster.sources import open_input
@@ -26,7 +28,7 @@ def _explain(args: argparse.Namespace) -> None:
     elif args.aoi_vector:
         aoi = AOI.from_vector(args.aoi_vector)
     with tqdm(total=100, desc="naturalness", unit="%", disable=args.quiet, bar_format="{l_bar}{bar}| {elapsed}") as bar:
-        result = explain(args.input, args.out, model=args.model, aoi=aoi, device=args.device,
+        result = explain(args.input, args.out, methods=parse_methods(args.methods), model=args.model, aoi=aoi, device=args.device,
                          bands=parse_band_mapping(args.bands) if args.bands else None, batch_size=args.batch_size,
                          tile_size=args.tile_size, overlap=args.overlap,
                          progress=lambda pct: bar.update(pct - bar.n))
@@ -57,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("explain", help="write naturalness.tif and run.json for a raster")
     p.add_argument("input", help="a raster file, or a folder of single-band files (e.g. Sentinel-2 B02.tif ...)")
     p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--methods", default="", help=f"explanation methods, comma separated, from: {', '.join(METHODS)} "
+                   "(naturalness is always written)")
     p.add_argument("--aoi", help="xmin,ymin,xmax,ymax[,EPSG] (the raster's CRS when no EPSG is given)")
     p.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")
     p.add_argument("--model", help="model .json/.safetensors (default: the bundled Sentinel-2 model)")

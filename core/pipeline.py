@@ -1,16 +1,18 @@
-"""explain(raster, aoi, model) -> result files, with progress and cancel.
+"""explain(raster, aoi, methods, model) -> result files, with progress and cancel.
 
 The one place that strings the engine together: open and match the input, lay tiles over
-the AOI at the model's resolution, run the network batch by batch, blend the tiles and
-write every output exactly on the input's pixel grid, then record the run in run.json.
+the AOI at the model's resolution, run the network and the chosen explanation methods
+batch by batch, blend the tiles and write every output exactly on the input's pixel grid,
+then record the run in run.json.
 """
+import contextlib
 import dataclasses
 import math
 import os
 import platform
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import rasterio
@@ -22,11 +24,13 @@ from core.atomic import temporary_name, write_json
 from core.blend import RowBlender
 from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
+from core.explain.base import Explainer
+from core.explain.registry import build_explainer, parse_methods
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
-from core.raster.read import open_reader
+from core.raster.read import BandReader, open_reader
 from core.raster.sources import RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
@@ -65,6 +69,27 @@ class RunGrids:
         return self.model is not self.context
 
 
+@dataclasses.dataclass
+class _Run:
+    """One run's fixed parts, so the tile loop needs no long argument lists."""
+
+    loaded: LoadedModel
+    explainers: list[Explainer]
+    device: torch.device
+    batch_size: int
+    overlap: int
+    progress: Progress | None
+    is_canceled: IsCanceled | None
+    timings: dict[str, float]
+
+    def output_bands(self) -> dict[str, list[str]]:
+        """Every output file's band descriptions, naturalness first, in channel order."""
+        bands = {"naturalness": ["naturalness"]}
+        for explainer in self.explainers:
+            bands.update(explainer.output_bands())
+        return bands
+
+
 def _plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overlap: int) -> RunGrids:
     ref = raster.grid
     out_window = aoi.window_on(ref) if aoi else ref.full_window()
@@ -88,17 +113,30 @@ def _writable_dir(out_dir: Path) -> None:
 
 def _naturalness(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
     """(B, 1, H, W) summed probability of the natural classes."""
-    with torch.autocast(batch.device.type, dtype=torch.bfloat16, enabled=batch.device.type == "cuda"):
+    with torch.inference_mode(), torch.autocast(batch.device.type, dtype=torch.bfloat16,
+                                                enabled=batch.device.type == "cuda"):
         logits = loaded.network.dense_logits(batch)
     probs = torch.softmax(logits.float(), dim=1)
     return probs[:, loaded.card.natural_indices].sum(dim=1, keepdim=True)
 
 
-class _OutputSink:
-    """Receives blended rows of the context grid and writes the part inside the AOI."""
+def _compute(run: _Run, x: torch.Tensor) -> np.ndarray:
+    """(B, channels, H, W): naturalness, then every explainer's maps in output_bands order."""
+    t = time.perf_counter()
+    parts = [_naturalness(run.loaded, x)]
+    run.timings["naturalness_s"] += time.perf_counter() - t
+    for explainer in run.explainers:
+        t = time.perf_counter()
+        parts.extend(m.detach() for m in explainer.maps(x.clone()).values())
+        run.timings[f"{explainer.name}_s"] += time.perf_counter() - t
+    return torch.cat([p.float() for p in parts], dim=1).cpu().numpy()
 
-    def __init__(self, dst: rasterio.io.DatasetWriter, grids: RunGrids, aoi: AOI | None) -> None:
-        self.dst, self.grids, self.aoi = dst, grids, aoi
+
+class _OutputSink:
+    """Receives blended rows of the context grid and writes the part inside the AOI to each file."""
+
+    def __init__(self, files: list[rasterio.io.DatasetWriter], grids: RunGrids, aoi: AOI | None) -> None:
+        self.files, self.grids, self.aoi = files, grids, aoi
 
     def __call__(self, row0: int, values: np.ndarray, covered: np.ndarray) -> None:
         """Crop rows of the context grid to the output window, mask outside the AOI, write."""
@@ -113,47 +151,75 @@ class _OutputSink:
         if self.aoi is not None:  # mask only these rows, so memory stays flat
             inside = self.aoi.inside_mask(self.grids.out.window(Window(0, lo - top, ow.width, hi - lo)))
             valid = valid if inside is None else valid & inside
-        write_rows(self.dst, lo - top, values[:, rows, cols], valid)
+        channel = 0
+        for dst in self.files:
+            write_rows(dst, lo - top, values[channel:channel + dst.count, rows, cols], valid)
+            channel += dst.count
 
 
-def _run_tiles(loaded: LoadedModel, reader, grid: Grid, tiles: list[Tile], blender: RowBlender, device: torch.device,
-               batch_size: int, overlap: int, progress: Progress | None, is_canceled: IsCanceled | None,
-               timings: dict[str, float]) -> int:
+def _run_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile], blender: RowBlender) -> int:
     """Feed tiles to the model in batches and blend the results; returns how many tiles held data."""
-    weights = blend_weights(tiles[0].window.height, tiles[0].window.width, overlap)
+    weights = blend_weights(tiles[0].window.height, tiles[0].window.width, run.overlap)
     used = 0
-    for start in range(0, len(tiles), batch_size):
-        if is_canceled and is_canceled():
+    for start in range(0, len(tiles), run.batch_size):
+        if run.is_canceled and run.is_canceled():
             raise RunCanceled("canceled")
-        batch = tiles[start:start + batch_size]
+        batch = tiles[start:start + run.batch_size]
         t = time.perf_counter()
         reads = [reader.read(grid.window(tile.window)) for tile in batch]
         kept = [(tile, raw, valid) for tile, (raw, valid) in zip(batch, reads) if valid.any()]
-        timings["read_s"] += time.perf_counter() - t
+        run.timings["read_s"] += time.perf_counter() - t
         if kept:
-            t = time.perf_counter()
-            x = np.stack([to_model_input(raw, valid, loaded.card) for _, raw, valid in kept])
-            with torch.inference_mode():
-                scores = _naturalness(loaded, torch.from_numpy(x).to(device)).cpu().numpy()
-            timings["model_s"] += time.perf_counter() - t
+            x = np.stack([to_model_input(raw, valid, run.loaded.card) for _, raw, valid in kept])
+            values = _compute(run, torch.from_numpy(x).to(run.device))
         for i, (tile, _, valid) in enumerate(kept):
             blender.release_until(int(tile.window.row_off))
-            blender.add(tile.window, scores[i], weights * valid)
+            blender.add(tile.window, values[i], weights * valid)
         used += len(kept)
-        if progress:
-            progress(100.0 * min(start + batch_size, len(tiles)) / len(tiles))
+        if run.progress:
+            run.progress(100.0 * min(start + run.batch_size, len(tiles)) / len(tiles))
     blender.close()
     return used
 
 
-def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None = None, aoi: AOI | None = None,
-            device: str = "auto", bands: dict[str, int] | None = None, batch_size: int | None = None, tile_size: int | None = None,
-            overlap: int = 32, progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> ExplainResult:
-    """Write a naturalness map of `input_path` inside `aoi` to `out_dir`, plus run.json.
+def _write_outputs(run: _Run, reader: BandReader, grids: RunGrids, tiles: list[Tile], aoi: AOI | None,
+                   paths: dict[str, Path]) -> int:
+    """Run every tile and write every output file atomically; returns how many tiles held data."""
+    bands = run.output_bands()
+    channels = sum(len(b) for b in bands.values())
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(open_geotiff(paths[name], grids.out, bands=len(descriptions),
+                                                  descriptions=descriptions)) for name, descriptions in bands.items()]
+        sink = _OutputSink(files, grids, aoi)
+        if not grids.resampled:
+            return _run_tiles(run, reader, grids.model, tiles, RowBlender(grids.model.height, grids.model.width,
+                                                                         channels, sink))
+        staging = temporary_name(next(iter(paths.values())).with_name("model-grid.tif"))
+        try:
+            with open_geotiff(staging, grids.model, bands=channels) as model_dst:
+                blender = RowBlender(grids.model.height, grids.model.width, channels,
+                                     lambda r, v, c: write_rows(model_dst, r, v, c))
+                used = _run_tiles(run, reader, grids.model, tiles, blender)
+            for row0, values in warped_rows(staging, grids.context):
+                rows = grids.context.window(Window(0, row0, grids.context.width, values.shape[1]))
+                _, input_valid = reader.read(rows)  # resampling must not move the nodata edge
+                sink(row0, values, (values[0] != NODATA) & input_valid)
+        finally:
+            staging.unlink(missing_ok=True)
+        return used
+
+
+def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[str] = (), model: str | Path | None = None,
+            aoi: AOI | None = None, device: str = "auto", bands: dict[str, int] | None = None,
+            batch_size: int | None = None, tile_size: int | None = None, overlap: int = 32,
+            progress: Progress | None = None, is_canceled: IsCanceled | None = None,
+            method_options: dict[str, Any] | None = None) -> ExplainResult:
+    """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
     Args:
         input_path: a raster file or a folder of band files.
         out_dir: folder for the outputs; created if missing.
+        methods: names from core.explain.registry.METHODS; naturalness is always written.
         model: a model file (.json or .safetensors); the bundled default when None.
         aoi: area of interest in any CRS; the whole raster when None.
         device: "auto", "cpu" or "cuda".
@@ -164,6 +230,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         overlap: pixels shared by neighbouring tiles and blended.
         progress: called with percent done after each batch.
         is_canceled: polled before each batch.
+        method_options: extra options for the methods that take them (e.g. `generators`).
 
     Returns:
         The written outputs, the run.json path and any warnings.
@@ -173,78 +240,62 @@ def explain(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    timings = {"read_s": 0.0, "model_s": 0.0}
+    method_names = parse_methods(",".join(methods))
     raster = open_input(input_path)
     torch_device = resolve_device(device)
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
-    batch_size = batch_size or (8 if torch_device.type == "cuda" else 1)
+    explainers = [build_explainer(name, loaded, **(method_options or {})) for name in method_names]
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grids = _plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
     _writable_dir(out_dir)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
-    target = out_dir / "naturalness.tif"
-    with open_geotiff(target, grids.out, descriptions=["naturalness"]) as dst:
-        sink = _OutputSink(dst, grids, aoi)
-        with open_reader(band_refs) as reader:
-            if grids.resampled:
-                staging = temporary_name(out_dir / "naturalness.model-grid.tif")
-                try:
-                    with open_geotiff(staging, grids.model) as model_dst:
-                        blender = RowBlender(grids.model.height, grids.model.width, 1,
-                                             lambda r, v, c: write_rows(model_dst, r, v, c))
-                        used = _run_tiles(loaded, reader, grids.model, tiles, blender, torch_device, batch_size,
-                                          overlap, progress, is_canceled, timings)
-                    for row0, values in warped_rows(staging, grids.context):
-                        rows = grids.context.window(Window(0, row0, grids.context.width, values.shape[1]))
-                        _, input_valid = reader.read(rows)  # resampling must not move the nodata edge
-                        sink(row0, values, (values[0] != NODATA) & input_valid)
-                finally:
-                    staging.unlink(missing_ok=True)
-            else:
-                blender = RowBlender(grids.model.height, grids.model.width, 1, sink)
-                used = _run_tiles(loaded, reader, grids.model, tiles, blender, torch_device, batch_size, overlap,
-                                  progress, is_canceled, timings)
+    timings = {"read_s": 0.0, "naturalness_s": 0.0, **{f"{name}_s": 0.0 for name in method_names}}
+    run = _Run(loaded, explainers, torch_device, batch_size or (8 if torch_device.type == "cuda" else 1),
+               overlap, progress, is_canceled, timings)
+    paths = {name: out_dir / f"{name}.tif" for name in run.output_bands()}
+    with open_reader(band_refs) as reader:
+        used = _write_outputs(run, reader, grids, tiles, aoi, paths)
     warnings = _warnings(raster, grids, loaded, used, len(tiles))
     timings["total_s"] = time.perf_counter() - started
     run_json = out_dir / "run.json"
-    write_json(run_json, _run_record(raster, loaded, grids, aoi, torch_device, size, overlap, batch_size, tiles,
-                                     used, timings, warnings, {"naturalness": target}))
-    return ExplainResult({"naturalness": target}, run_json, warnings)
+    write_json(run_json, _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths))
+    return ExplainResult(paths, run_json, warnings)
 
 
 def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int) -> list[str]:
     warnings = []
     if grids.resampled:
         warnings.append(f"the input's {pixel_size_m(raster.grid):.3g} m pixels were resampled to the model's "
-                        f"{loaded.card.resolution_m:g} m and the map back onto the input grid")
+                        f"{loaded.card.resolution_m:g} m and the maps back onto the input grid")
     if used == 0:
-        warnings.append("the AOI holds only nodata pixels: the map is empty")
+        warnings.append("the AOI holds only nodata pixels: the maps are empty")
     elif used < total:
         warnings.append(f"{total - used} of {total} tiles held only nodata and were skipped")
     return warnings
 
 
-def _run_record(raster: RasterInput, loaded: LoadedModel, grids: RunGrids, aoi: AOI | None, device: torch.device,
-                tile_size: int, overlap: int, batch_size: int, tiles: list[Tile], used: int,
-                timings: dict[str, float], warnings: list[str], outputs: dict[str, Path]) -> dict:
+def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None, tile_size: int, tiles: list[Tile],
+                used: int, warnings: list[str], outputs: dict[str, Path]) -> dict:
     megapixels = grids.out.width * grids.out.height / 1e6
-    card = loaded.card
+    card = run.loaded.card
+    per_mpx = {k.removesuffix("_s"): round(v / max(megapixels, 1e-9), 3) for k, v in run.timings.items()}
     return {
         "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum(),
                   "files": [str(p) for p in raster.files], "crs": raster.grid.crs.to_string(),
                   "pixel_size_m": pixel_size_m(raster.grid)},
-        "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256,
+        "model": {"path": str(run.loaded.weights_path.resolve()), "weights_sha256": run.loaded.weights_sha256,
                   "architecture": card.architecture, "bands": card.bands, "classes": card.classes,
                   "natural_classes": card.natural_classes, "resolution_m": card.resolution_m,
                   "training_command": card.training.get("command")},
-        "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "device": str(device),
-                       "tile_size": tile_size, "overlap": overlap, "batch_size": batch_size},
+        "parameters": {"methods": [e.name for e in run.explainers], "aoi": dataclasses.asdict(aoi) if aoi else None,
+                       "device": str(run.device), "tile_size": tile_size, "overlap": run.overlap,
+                       "batch_size": run.batch_size},
         "grid": {"crs": grids.out.crs.to_string(), "transform": list(grids.out.transform)[:6],
                  "width": grids.out.width, "height": grids.out.height, "model_grid_resampled": grids.resampled},
         "tiles": {"total": len(tiles), "with_data": used},
-        "timings": {**{k: round(v, 3) for k, v in timings.items()}, "megapixels": round(megapixels, 4),
-                    "s_per_megapixel": round(timings["total_s"] / max(megapixels, 1e-9), 3)},
+        "timings": {**{k: round(v, 3) for k, v in run.timings.items()}, "megapixels": round(megapixels, 4),
+                    "s_per_megapixel": per_mpx},
         "outputs": {k: str(v.resolve()) for k, v in outputs.items()},
         "warnings": warnings,
         "versions": {"python": platform.python_version(), "torch": torch.__version__,

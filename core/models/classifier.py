@@ -41,6 +41,11 @@ class NaturalnessFCN(nn.Module):
         )
         self.head = nn.Conv2d(4 * w, num_classes, 1)
 
+    @property
+    def cam_layer(self) -> nn.Module:
+        """The last feature map, which GradCAM weights by its gradients."""
+        return self.features
+
     def logits_map(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits at 1/4 resolution, shape (B, K, H/4, W/4)."""
         return self.head(self.features(x))

@@ -27,7 +27,9 @@ class ModelCard:
 
     `bands` are names in input order; pixels are multiplied by `scale`, clipped to `clip`
     and standardised by `mean`/`std`. `natural_classes` name the classes whose summed
-    probability is the naturalness score.
+    probability is the naturalness score. `trained_against` is set on models that serve a
+    classifier rather than being one (the pattern generators): the classifier's weights file
+    name and sha256, so they are never paired with a classifier they did not learn from.
     """
 
     architecture: str
@@ -43,6 +45,7 @@ class ModelCard:
     natural_classes: list[str]
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
     jem: dict[str, Any] | None = None
+    trained_against: dict[str, str] | None = None
 
     @property
     def natural_indices(self) -> list[int]:
@@ -63,7 +66,7 @@ class ModelCard:
             problems.append(f"{n} bands but {len(self.mean)} means and {len(self.std)} stds")
         if self.arch_args.get("in_channels") != n:
             problems.append(f"{n} bands but in_channels={self.arch_args.get('in_channels')}")
-        if self.arch_args.get("num_classes") != len(self.classes):
+        if self.trained_against is None and self.arch_args.get("num_classes") != len(self.classes):
             problems.append(f"{len(self.classes)} classes but num_classes={self.arch_args.get('num_classes')}")
         unknown = [c for c in self.natural_classes if c not in self.classes]
         if unknown or not self.natural_classes:
@@ -168,3 +171,9 @@ def load_model(path: str | Path, device: torch.device | str = "cpu") -> LoadedMo
         raise NaturalExplainError(f"model weights {wpath} do not fit the architecture in the sidecar: {first}") from exc
     network.eval().to(device)
     return LoadedModel(network=network, card=card, weights_path=wpath, weights_sha256=digest)
+
+
+def classifier_reference(model: LoadedModel) -> dict[str, str]:
+    """What a dependent model's card records of the classifier it was trained against."""
+    return {"weights": model.weights_path.name, "weights_sha256": model.weights_sha256}
+

@@ -4,7 +4,9 @@ from typing import Callable
 from torch import nn
 
 from core.models.classifier import NaturalnessFCN
+from core.models.generator import PatternGenerators
 
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "naturalness_fcn": NaturalnessFCN,
+    "pattern_generators": PatternGenerators,
 }

@@ -1,0 +1,74 @@
+"""The classic baselines through Captum: GradCAM, occlusion, DeepLIFT, integrated gradients.
+
+Thin wrappers: each builds its Captum object from the classifier and turns Captum's answer
+into the shared (B, 1, H, W) non-negative importance map. Per-band methods are reduced by
+the mean of absolute values over bands, as the CycleGAN attribution is.
+"""
+import torch
+from captum.attr import DeepLift, IntegratedGradients, LayerAttribution, LayerGradCam, Occlusion
+from torch import nn
+
+from core.explain.base import Explainer
+
+
+class CaptumExplainer(Explainer):
+    """Shared plumbing: what to differentiate and how to reduce Captum's output."""
+
+    def _forward(self, x: torch.Tensor, target: torch.Tensor | None) -> tuple[nn.Module, torch.Tensor]:
+        """The class logits and the class to explain: `target`, or each tile's predicted class."""
+        if target is None:
+            with torch.no_grad():
+                target = self.model.network(x).argmax(dim=1)
+        return self.model.network, target
+
+    @staticmethod
+    def _per_band(attribution: torch.Tensor) -> torch.Tensor:
+        return attribution.abs().mean(dim=1, keepdim=True)
+
+
+class GradCAMExplainer(CaptumExplainer):
+    name = "gradcam"
+    description = "GradCAM on the last feature map, upsampled bilinearly"
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        forward, target = self._forward(x, target)
+        cam = LayerGradCam(forward, self.model.network.cam_layer).attribute(x, target=target, relu_attributions=True)
+        return LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear").clamp_min(0)
+
+
+class OcclusionExplainer(CaptumExplainer):
+    """Occlusion sensitivity: windows replaced by the band means (0 after standardisation)."""
+
+    name = "occlusion"
+    description = "occlusion sensitivity, 16 px windows every 8 px, filled with the band means"
+    window = 16
+    stride = 8
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        forward, target = self._forward(x, target)
+        c = x.shape[1]
+        window, stride = min(self.window, *x.shape[-2:]), min(self.stride, *x.shape[-2:])
+        result = Occlusion(forward).attribute(x, target=target, sliding_window_shapes=(c, window, window),
+                                              strides=(c, stride, stride), baselines=0.0, perturbations_per_eval=16)
+        return result.sum(dim=1, keepdim=True).clamp_min(0) / c
+
+
+class DeepLiftExplainer(CaptumExplainer):
+    name = "deeplift"
+    description = "DeepLIFT (rescale rule) against the band-mean baseline"
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        forward, target = self._forward(x, target)
+        return self._per_band(DeepLift(forward).attribute(x, target=target, baselines=0.0))
+
+
+class IntegratedGradientsExplainer(CaptumExplainer):
+    name = "ig"
+    description = "integrated gradients from the band-mean baseline, 32 steps"
+    steps = 32
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        forward, target = self._forward(x, target)
+        ig = IntegratedGradients(forward)
+        return self._per_band(ig.attribute(x, target=target, baselines=0.0, n_steps=self.steps,
+                                           internal_batch_size=max(1, 2 * len(x))))

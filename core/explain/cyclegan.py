@@ -1,0 +1,99 @@
+"""SpacEX's attribution: where the pattern maximizer and minimizer change the image.
+
+Two generators were trained against the frozen classifier, one to raise its natural score
+and one to lower it, each kept close to the input by cycle and identity losses. Where the
+two enhanced images differ is where the classifier's evidence lies: the attribution is the
+per-band mean of |G_max(x) - G_min(x)| in physical units (reflectance). It is class-agnostic
+by design, so `target` is ignored. The enhanced images themselves come back in the input's
+raw units, so QGIS can style them with the input's stretch.
+"""
+from pathlib import Path
+
+import torch
+
+from core.errors import NaturalExplainError
+from core.explain.base import Explainer
+from core.models.model_file import LoadedModel, load_model, sidecar_path
+from core.models.preprocess import UnitSpace
+from core.resources import DEFAULT_GENERATORS
+
+TRAIN_COMMAND = "python -m train cyclegan"
+
+
+def load_generators(path: str | Path, classifier: LoadedModel, device: torch.device | str = "cpu") -> LoadedModel:
+    """Load pattern generators, refusing any trained against another classifier.
+
+    Args:
+        path: the generators' .json or .safetensors.
+        classifier: the loaded classifier they are to explain.
+        device: where to put them.
+
+    Returns:
+        The loaded generators (a PatternGenerators network), in eval mode.
+
+    Raises:
+        NaturalExplainError: when the file is missing or corrupt, or the classifier's weights or bands differ.
+    """
+    loaded = load_model(path, device)
+    reference = loaded.card.trained_against or {}
+    if reference.get("weights_sha256") != classifier.weights_sha256 or loaded.card.bands != classifier.card.bands:
+        raise NaturalExplainError(
+            f"generators {sidecar_path(path).name} were trained for classifier {reference.get('weights', 'unknown')}, "
+            f"not for {classifier.weights_path.name} (its weights differ): train generators for this classifier with "
+            f"`{TRAIN_COMMAND} --classifier {sidecar_path(classifier.weights_path)} --raster ... --polygons ...`")
+    return loaded
+
+
+class CycleGANExplainer(Explainer):
+    """Attribution and enhanced images from the pattern maximizer and minimizer.
+
+    Args:
+        model: the loaded classifier.
+        generators: the generators' model file; None takes the bundled ones.
+
+    Raises:
+        NaturalExplainError: when the generators are missing or were trained for another classifier.
+    """
+
+    name = "cyclegan"
+    description = "CycleGAN pattern maximizer/minimizer (SpacEX): mean |max - min| over bands"
+
+    def __init__(self, model: LoadedModel, generators: str | Path | None = None) -> None:
+        super().__init__(model)
+        device = next(model.network.parameters()).device
+        self.generators = load_generators(generators or DEFAULT_GENERATORS, model, device).network
+        self.space = UnitSpace(model.card, device)
+
+    @torch.no_grad()
+    def _enhanced(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The maximized and minimized images in unit space."""
+        u = self.space.from_input(x)
+        return self.generators.maximizer(u), self.generators.minimizer(u)
+
+    def _attribution(self, u_max: torch.Tensor, u_min: torch.Tensor) -> torch.Tensor:
+        return (self.space.to_physical(u_max) - self.space.to_physical(u_min)).abs().mean(dim=1, keepdim=True)
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, H, W) mean |G_max(x) - G_min(x)| over bands, in physical units; `target` is ignored.
+
+        Args:
+            x: (B, C, H, W) standardised model input.
+            target: ignored: the attribution is class-agnostic by design.
+
+        Returns:
+            The non-negative attribution.
+        """
+        return self._attribution(*self._enhanced(x))
+
+    def maps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The attribution plus both enhanced images (B, C, H, W) in the input's raw units.
+
+        Args:
+            x: (B, C, H, W) standardised model input.
+
+        Returns:
+            {"attribution_cyclegan", "enhanced_max", "enhanced_min"}.
+        """
+        u_max, u_min = self._enhanced(x)
+        return {f"attribution_{self.name}": self._attribution(u_max, u_min),
+                "enhanced_max": self.space.to_raw(u_max), "enhanced_min": self.space.to_raw(u_min)}
