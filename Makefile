@@ -5,6 +5,8 @@ PY := .venv/bin/python
 APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-rasterio python3-matplotlib python3-scipy python3-venv xvfb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QT_QPA_PLATFORM := offscreen
+# Cheap enough for a laptop CPU; add occlusion,deeplift,ig for the full comparison (slower).
+DEMO_METHODS ?= gradcam
 
 .PHONY: setup demo test models plugin sample bench clean
 
@@ -26,7 +28,7 @@ setup: .venv/.installed
 	@touch $@
 
 demo: setup
-	$(PY) -m core explain resources/sample/virginia_s2 --out out/demo
+	$(PY) -m core explain resources/sample/virginia_s2 --out out/demo --methods $(DEMO_METHODS)
 	$(PY) -m core vectorize out/demo/naturalness.tif --threshold 0.5 --out out/demo/natural_areas.gpkg
 	$(PY) -m core quicklook resources/sample/virginia_s2 out/demo --out out/demo/quicklook.png
 	@echo "Results in out/demo/ (open out/demo/quicklook.png)"

@@ -29,44 +29,77 @@ def _coarse(grid: Grid, max_pixels: int) -> Grid:
                 math.ceil(grid.height / factor))
 
 
-def _stretch(rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """2-98 % percentile stretch per band, as GIS viewers do by default."""
-    out = np.zeros(rgb.shape[1:] + (3,), dtype=np.float32)
-    for i in range(3):
-        lo, hi = np.nanpercentile(rgb[i][valid], [2, 98]) if valid.any() else (0, 1)
-        out[..., i] = np.clip((rgb[i] - lo) / max(hi - lo, 1e-6), 0, 1)
+def _limits(rgb: np.ndarray, valid: np.ndarray) -> list[tuple[float, float]]:
+    """2-98 % percentile limits per band, as GIS viewers stretch by default."""
+    if not valid.any():
+        return [(0.0, 1.0)] * 3
+    return [tuple(np.nanpercentile(band[valid], [2, 98])) for band in rgb]
+
+
+def _stretch(rgb: np.ndarray, valid: np.ndarray, limits: list[tuple[float, float]]) -> np.ndarray:
+    """(H, W, 3) image in [0, 1]; no-data shows white."""
+    out = np.stack([np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1) for band, (lo, hi) in zip(rgb, limits)], axis=-1)
     out[~valid] = 1.0
     return out
 
 
-def quicklook(input_path: str | Path, run_dir: str | Path, out: str | Path, max_pixels: int = 900) -> Path:
-    """Draw input | naturalness | overlay to a PNG; returns its path."""
+def _read_named(path: Path, names: list[str], grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    return read_window(match_bands(open_input(path), names), grid)
+
+
+def _decorate(ax: plt.Axes, grid: Grid, title: str) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(f"x ({grid.crs.to_string()})", fontsize=8)
+    ax.ticklabel_format(useOffset=False, style="plain")
+    ax.tick_params(labelsize=6)
+
+
+def quicklook(input_path: str | Path, run_dir: str | Path, out: str | Path, max_pixels: int = 700) -> Path:
+    """Draw input | naturalness | overlay, then every attribution and enhanced image the run wrote.
+
+    Enhanced images use the input's stretch, so brighter or darker than the input means the
+    generator changed the pixels, not the display.
+    """
     run_dir = Path(run_dir)
     with rasterio.open(run_dir / "naturalness.tif") as src:
         grid = _coarse(Grid(src.crs, src.transform, src.width, src.height), max_pixels)
-    raster = open_input(input_path)
-    rgb, valid = read_window(match_bands(raster, TRUE_COLOUR), grid)
-    (score,), score_valid = read_window(match_bands(open_input(run_dir / "naturalness.tif"), ["NATURALNESS"]), grid)
+    rgb, valid = _read_named(Path(input_path), TRUE_COLOUR, grid)
+    limits = _limits(rgb, valid)
+    image = _stretch(rgb, valid, limits)
+    (score,), score_valid = _read_named(run_dir / "naturalness.tif", ["NATURALNESS"], grid)
     score = np.where(score_valid, score, np.nan)
-    image = _stretch(rgb, valid)
+    attributions = sorted(run_dir.glob("attribution_*.tif"))
+    enhanced = [p for p in (run_dir / "enhanced_max.tif", run_dir / "enhanced_min.tif") if p.exists()]
+    extras = len(attributions) + len(enhanced)
+    rows = 1 + math.ceil(extras / 3)
+    fig, axes = plt.subplots(rows, 3, figsize=(16, 5.4 * rows), constrained_layout=True, squeeze=False)
     extent = [grid.bounds[0], grid.bounds[2], grid.bounds[1], grid.bounds[3]]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.6), constrained_layout=True)
-    axes[0].imshow(image, extent=extent)
-    axes[0].set_title("Input (true colour, B04/B03/B02)")
-    shown = axes[1].imshow(score, extent=extent, cmap="BrBG", vmin=0, vmax=1)
-    axes[1].set_title("Naturalness (probability of a natural class)")
-    fig.colorbar(shown, ax=axes[1], shrink=0.8, label="0 = anthropogenic … 1 = natural")
-    axes[2].imshow(image, extent=extent)
-    axes[2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
-                     extent=extent, origin="lower")
-    axes[2].contour(np.flipud(score), levels=[0.5], colors=["#ffd92f"], linewidths=1.2, extent=extent, origin="lower")
-    axes[2].set_title("Naturalness ≥ 0.5 over the input")
-    for ax in axes:
-        ax.set_xlabel(f"x ({grid.crs.to_string()})")
-        ax.ticklabel_format(useOffset=False, style="plain")
-        ax.tick_params(labelsize=7)
+    axes[0, 0].imshow(image, extent=extent)
+    _decorate(axes[0, 0], grid, "Input (true colour, B04/B03/B02)")
+    shown = axes[0, 1].imshow(score, extent=extent, cmap="BrBG", vmin=0, vmax=1)
+    _decorate(axes[0, 1], grid, "Naturalness (probability of a natural class)")
+    fig.colorbar(shown, ax=axes[0, 1], shrink=0.8, label="0 = anthropogenic … 1 = natural")
+    axes[0, 2].imshow(image, extent=extent)
+    axes[0, 2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
+                        extent=extent, origin="lower")
+    axes[0, 2].contour(np.flipud(score), levels=[0.5], colors=["#ffd92f"], linewidths=1.2, extent=extent, origin="lower")
+    _decorate(axes[0, 2], grid, "Naturalness ≥ 0.5 over the input")
+    panels = iter(axes[1:].ravel())
+    for path in attributions:
+        ax = next(panels)
+        (values,), ok = _read_named(path, [path.stem.upper()], grid)
+        lo, hi = np.percentile(values[ok], [2, 98]) if ok.any() else (0, 1)
+        ax.imshow(np.where(ok, values, np.nan), extent=extent, cmap="magma", vmin=lo, vmax=hi)
+        _decorate(ax, grid, f"{path.stem.removeprefix('attribution_')}: importance (low → high)")
+    for path in enhanced:
+        ax = next(panels)
+        values, ok = _read_named(path, TRUE_COLOUR, grid)
+        ax.imshow(_stretch(values, ok, limits), extent=extent)
+        _decorate(ax, grid, f"{path.stem.replace('_', ' ')} (input's stretch)")
+    for ax in panels:
+        ax.axis("off")
     out = Path(out)
     with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
+        fig.savefig(tmp, dpi=80, format="png")
     plt.close(fig)
     return out
