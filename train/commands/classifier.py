@@ -5,18 +5,19 @@ split holds out validation, the training statistics make the model card, the tra
 the network, and the model file records the exact command, a data hash and the metrics.
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from core.device import DEVICE_CHOICES, resolve_device
+from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.models.classifier import NaturalnessFCN
 from core.models.model_file import ModelCard, save_model
-from core.raster.bands import parse_band_mapping
+from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
+                                      model_base, names, positive_float, positive_int)
+from train.checkpoint import run_fingerprint
 from train.datasets.anthroprotect import anthroprotect
 from train.datasets.eurosat import eurosat
 from train.datasets.labelled_patches import LabelledPatches
@@ -24,7 +25,8 @@ from train.datasets.raster_polygons import RasterPolygonPatches
 from train.normalization import ModelInputs, band_statistics
 from train.provenance import command_line, data_hash
 from train.split import Split, split_samples
-from train.trainers.classifier import ClassifierTrainer, TrainerOptions
+from train.trainers.classifier import ClassifierTrainer
+from train.trainers.options import TrainerOptions
 
 HELP = "train a naturalness classifier (raster + polygons, EuroSAT folder, or AnthroProtect/MapInWild tiles + CSV)"
 PROG = "python -m train classifier"
@@ -33,31 +35,6 @@ SENTINEL2_SCALE = 1e-4
 BYTE_SCALE = 1 / 255
 INFERENCE_TILE = 256
 ARCHITECTURE = "naturalness_fcn"
-
-
-def _names(text: str) -> list[str]:
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated names")
-    return names
-
-
-def _positive(kind: type, text: str) -> float:
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive {'whole ' if kind is int else ''}number")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    return int(_positive(int, text))
-
-
-def _positive_float(text: str) -> float:
-    return _positive(float, text)
 
 
 def _clip(text: str) -> tuple[float, float]:
@@ -83,72 +60,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     raster = parser.add_argument_group("raster + polygons")
     raster.add_argument("--polygons", type=Path, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
     raster.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
-    raster.add_argument("--patch-size", type=_positive_int, default=32, help="patch side in model pixels (default: 32)")
-    raster.add_argument("--stride", type=_positive_int, help="step between patches in pixels (default: half the patch)")
+    raster.add_argument("--patch-size", type=positive_int, default=32, help="patch side in model pixels (default: 32)")
+    raster.add_argument("--stride", type=positive_int, help="step between patches in pixels (default: half the patch)")
     tiles = parser.add_argument_group("tiles + CSV")
     tiles.add_argument("--csv", type=Path, help="AnthroProtect infos.csv, MapInWild split_IDs.csv, or id/label/split CSV")
     tiles.add_argument("--id-column", help="tile-id column (default: file, id, tile, filename or image)")
     tiles.add_argument("--label-column", help="label column (default: label or class)")
     tiles.add_argument("--split-column", help="split column (default: datasplit or split; '' to split spatially)")
     tiles.add_argument("--masks", type=Path, help="MapInWild mask folder, labelling tiles by their majority")
-    tiles.add_argument("--tile-bands", type=_names, help="names of the tile files' bands in file order, if unnamed")
+    tiles.add_argument("--tile-bands", type=names, help="names of the tile files' bands in file order, if unnamed")
     model = parser.add_argument_group("model")
     model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
-    model.add_argument("--bands", type=_names, help="band names in model order, or NAME=NUMBER items mapping "
+    model.add_argument("--bands", type=names, help="band names in model order, or NAME=NUMBER items mapping "
                        "unnamed raster bands, as python -m core takes them (default: raster "
                        f"{','.join(DEFAULT_RASTER_BANDS)}; tiles: every band they have)")
-    model.add_argument("--natural-classes", type=_names, help="classes that count as natural (default: 'natural')")
-    model.add_argument("--resolution-m", type=_positive_float, help="model pixel size in metres (default: 10 for a raster, "
+    model.add_argument("--natural-classes", type=names, help="classes that count as natural (default: 'natural')")
+    model.add_argument("--resolution-m", type=positive_float, help="model pixel size in metres (default: 10 for a raster, "
                        "the tiles' own otherwise)")
-    model.add_argument("--scale", type=_positive_float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
+    model.add_argument("--scale", type=positive_float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
     model.add_argument("--clip", type=_clip, default=(0.0, 1.0), help="range after scaling (default: 0,1)")
-    model.add_argument("--width", type=_positive_int, default=32, help="network width (default: 32)")
-    fit = parser.add_argument_group("training")
-    fit.add_argument("--epochs", type=_positive_int, default=10, help="total epochs, resumed ones included (default: 10)")
-    fit.add_argument("--batch-size", type=_positive_int, default=32)
-    fit.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--block-size-m", type=_positive_float, default=1000.0, help="side of the validation blocks (default: 1000)")
-    fit.add_argument("--val-fraction", type=float, default=0.2, help="share of blocks held out (default: 0.2)")
-    fit.add_argument("--workdir", type=Path, help="checkpoint folder (default: OUT.ckpt next to --out)")
-    fit.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")
-    fit.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-
-
-def model_base(out: Path) -> Path:
-    """The model path without .json/.safetensors: OUT.json and OUT.safetensors are written."""
-    return out.with_suffix("") if out.suffix in (".json", ".safetensors") else out
-
-
-def check_writable(base: Path) -> None:
-    """Fail before training, not after, when the model cannot be written.
-
-    Raises:
-        NaturalExplainError: when the folder cannot be created or written.
-    """
-    try:
-        base.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NaturalExplainError(f"cannot create {base.parent} for --out ({exc.strerror}): choose a folder you may write to") from exc
-    if not os.access(base.parent, os.W_OK):
-        raise NaturalExplainError(f"cannot write --out into {base.parent}: choose a folder you may write to")
+    model.add_argument("--width", type=positive_int, default=32, help="network width (default: 32)")
+    add_fit_arguments(parser, epochs=10, batch_size=32, lr=1e-3)
 
 
 def _require(args: argparse.Namespace, needed: list[str], layout: str) -> None:
     missing = [name for name in needed if getattr(args, name.lstrip("-").replace("-", "_")) is None]
     if missing:
         raise NaturalExplainError(f"{layout} also needs {' and '.join(missing)}")
-
-
-def band_names_and_mapping(items: list[str]) -> tuple[list[str], dict[str, int] | None]:
-    """Split --bands items into model band names and, for NAME=NUMBER items, the input band mapping.
-
-    Raises:
-        NaturalExplainError: when an item with '=' is not NAME=NUMBER.
-    """
-    if not any("=" in item for item in items):
-        return items, None
-    return [item.partition("=")[0].strip() for item in items], parse_band_mapping(",".join(items))
 
 
 def build_dataset(args: argparse.Namespace) -> LabelledPatches:
@@ -197,7 +135,7 @@ def resolve_defaults(args: argparse.Namespace, dataset: LabelledPatches) -> None
     args.resolution_m = dataset.resolution_m
     args.natural_classes = natural_classes(args.natural_classes, dataset.classes)
     args.scale = args.scale if args.scale is not None else (BYTE_SCALE if dataset.is_8bit else SENTINEL2_SCALE)
-    args.workdir = args.workdir or model_base(args.out).with_name(model_base(args.out).name + ".ckpt")
+    args.workdir = args.workdir or default_workdir(args.out)
 
 
 def make_card(args: argparse.Namespace, dataset: LabelledPatches, split: Split) -> ModelCard:
@@ -209,12 +147,6 @@ def make_card(args: argparse.Namespace, dataset: LabelledPatches, split: Split) 
         bands=list(dataset.bands), scale=args.scale, clip=tuple(args.clip), mean=mean, std=std,
         resolution_m=dataset.resolution_m, tile_size=INFERENCE_TILE, classes=list(dataset.classes),
         natural_classes=list(args.natural_classes))
-
-
-def fingerprint(args: argparse.Namespace, digest: str) -> dict[str, Any]:
-    """What must not change between a run and its resume: every option but epochs and device, and the data."""
-    options = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("epochs", "resume", "device", "command")}
-    return {"options": options, "data_hash": digest}
 
 
 def summarize(history: list[dict[str, Any]], dataset: LabelledPatches, split: Split, args: argparse.Namespace) -> dict[str, Any]:
@@ -257,7 +189,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     network = NaturalnessFCN(**card.arch_args)
     options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              device=device, workdir=args.workdir, resume=args.resume)
-    trainer = ClassifierTrainer(network, dataset.classes, options, fingerprint(args, digest))
+    trainer = ClassifierTrainer(network, dataset.classes, options, run_fingerprint(args, digest))
     train_labels = [dataset.labels[i] for i in split.train]
     history = trainer.fit(ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card), train_labels)
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,

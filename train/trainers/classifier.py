@@ -6,9 +6,7 @@ After every epoch it writes a checkpoint (model, optimizer, epoch, RNG state, hi
 draw from one seeded generator whose state is checkpointed, so a resumed run matches an
 uninterrupted one.
 """
-import dataclasses
 import time
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -16,33 +14,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 from tqdm import tqdm
 
-from core.errors import NaturalExplainError
-from train.checkpoint import clear_checkpoints, latest_checkpoint, load_checkpoint, save_checkpoint
+from train.augment import augment
+from train.checkpoint import clear_checkpoints, resume_state, save_checkpoint
 from train.metrics import accuracy, confusion_matrix, per_class_f1
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainerOptions:
-    """How to train: epochs (total, counting resumed ones), batch size, learning rate, seed, device, checkpoints."""
-
-    epochs: int
-    batch_size: int
-    lr: float
-    seed: int
-    device: torch.device
-    workdir: Path
-    resume: bool
-
-
-def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random rot90 and horizontal flip per sample: the land cover has no preferred orientation."""
-    turns = torch.randint(0, 4, (batch.shape[0],), generator=generator)
-    flips = torch.randint(0, 2, (batch.shape[0],), generator=generator)
-    out = []
-    for x, k, flip in zip(batch, turns.tolist(), flips.tolist()):
-        x = torch.rot90(x, k, dims=(1, 2))
-        out.append(torch.flip(x, dims=(2,)) if flip else x)
-    return torch.stack(out)
+from train.trainers.options import TrainerOptions
 
 
 def class_weights(labels: list[int], num_classes: int) -> torch.Tensor:
@@ -73,13 +48,7 @@ class ClassifierTrainer:
         self.epoch = 0
 
     def _restore(self) -> None:
-        path = latest_checkpoint(self.options.workdir)
-        if path is None:
-            raise NaturalExplainError(f"--resume given but {self.options.workdir} holds no checkpoint; drop --resume to start afresh")
-        state = load_checkpoint(path)
-        if state.get("fingerprint") != self.fingerprint:
-            raise NaturalExplainError(f"checkpoint {path} was made with other data or options; "
-                                      "rerun with the same arguments, or drop --resume to start afresh")
+        state = resume_state(self.options.workdir, self.fingerprint)
         self.network.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["rng"])

@@ -1,0 +1,160 @@
+"""`python -m train cyclegan`: train SpacEX's pattern maximizer and minimizer for a classifier.
+
+Patches come from a raster and labelled polygons, as for the classifier (both classes feed
+the generators), held out by the same spatial blocks. The generators take the classifier's
+bands and preprocessing, and their model file records which classifier they were trained
+against, so the explainer never pairs them with another.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from core.device import resolve_device
+from core.errors import NaturalExplainError
+from core.models.generator import PatternGenerators
+from core.models.model_file import LoadedModel, ModelCard, classifier_reference, load_model, save_model
+from core.models.patchgan import PatchGANDiscriminator
+from core.models.preprocess import UnitSpace
+from train.checkpoint import run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
+                                      model_base, names, positive_float, positive_int)
+from train.datasets.raster_polygons import RasterPolygonPatches
+from train.normalization import ModelInputs
+from train.provenance import command_line, data_hash
+from train.split import split_samples
+from train.trainers.cyclegan import CycleGANSettings, CycleGANTrainer, frozen_score
+from train.trainers.options import TrainerOptions
+
+HELP = "train the pattern maximizer and minimizer (CycleGAN with activation maximization) for a classifier"
+PROG = "python -m train cyclegan"
+ARCHITECTURE = "pattern_generators"
+N_DOWNSAMPLING = 2
+INFERENCE_TILE = 256
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a fraction in [0, 1)")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else positive_int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the cyclegan command's options.
+
+    Args:
+        parser: the sub-command's parser.
+    """
+    data = parser.add_argument_group("data")
+    data.add_argument("--classifier", type=Path, required=True, help="the classifier's model file (.json) to explain")
+    data.add_argument("--raster", type=Path, required=True, help="a GeoTIFF or a folder of band files")
+    data.add_argument("--polygons", type=Path, required=True, help="labelled polygons (any OGR format and CRS)")
+    data.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
+    data.add_argument("--bands", type=names, help="NAME=NUMBER items mapping unnamed raster bands to the classifier's bands")
+    data.add_argument("--patch-size", type=positive_int, default=64, help="patch side in model pixels (default: 64)")
+    data.add_argument("--stride", type=positive_int, help="step between patches in pixels (default: half the patch)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
+    model.add_argument("--ngf", type=positive_int, default=16, help="generator width (default: 16)")
+    model.add_argument("--n-blocks", type=positive_int, default=4, help="generator ResNet blocks (default: 4)")
+    model.add_argument("--ndf", type=positive_int, default=32, help="discriminator width (default: 32)")
+    losses = parser.add_argument_group("losses (SpacEX's defaults)")
+    defaults = CycleGANSettings()
+    losses.add_argument("--lambda-cycle", type=positive_float, default=defaults.lambda_cycle)
+    losses.add_argument("--lambda-identity", type=positive_float, default=defaults.lambda_identity)
+    losses.add_argument("--lambda-am", type=positive_float, default=defaults.lambda_am)
+    losses.add_argument("--pool-size", type=_non_negative_int, default=defaults.pool_size,
+                        help=f"generated images kept per discriminator (default: {defaults.pool_size})")
+    losses.add_argument("--decay-start", type=_fraction, default=defaults.decay_start,
+                        help="share of the epochs after which the learning rate decays linearly to 0 (default: 0.5)")
+    losses.add_argument("--samples", type=positive_int, default=defaults.n_samples,
+                        help=f"validation patches per sample grid (default: {defaults.n_samples})")
+    add_fit_arguments(parser, epochs=4, batch_size=4, lr=2e-4)
+
+
+def _classifier_bands(classifier: LoadedModel, items: list[str] | None) -> dict[str, int] | None:
+    """The raster band mapping --bands gives, checked against the classifier's bands.
+
+    Raises:
+        NaturalExplainError: when --bands names other bands than the classifier takes.
+    """
+    if items is None:
+        return None
+    names_given, mapping = band_names_and_mapping(items)
+    if names_given != classifier.card.bands or mapping is None:
+        raise NaturalExplainError(f"--bands must map each of the classifier's bands {','.join(classifier.card.bands)} "
+                                  "to a raster band number, in that order, e.g. B02=1,B03=2,...")
+    return mapping
+
+
+def make_card(classifier: LoadedModel, args: argparse.Namespace) -> ModelCard:
+    """The generators' card: the classifier's bands and preprocessing, and a reference to it."""
+    c = classifier.card
+    return ModelCard(
+        architecture=ARCHITECTURE,
+        arch_args={"in_channels": len(c.bands), "ngf": args.ngf, "n_blocks": args.n_blocks, "n_downsampling": N_DOWNSAMPLING},
+        bands=list(c.bands), scale=c.scale, clip=tuple(c.clip), mean=list(c.mean), std=list(c.std),
+        resolution_m=c.resolution_m, tile_size=INFERENCE_TILE, classes=list(c.classes),
+        natural_classes=list(c.natural_classes), trained_against=classifier_reference(classifier))
+
+
+def _discriminators(bands: int, ndf: int) -> nn.ModuleDict:
+    return nn.ModuleDict({name: PatchGANDiscriminator(bands, ndf) for name in ("max", "min")})
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
+    """Train the generators and write their model file.
+
+    Args:
+        args: the parsed options.
+        parser: this command's parser, from which the reproducible command is rebuilt.
+
+    Returns:
+        The generators' JSON sidecar path.
+
+    Raises:
+        NaturalExplainError: for any bad input, before training wherever it can be detected.
+    """
+    device = resolve_device(args.device)
+    check_writable(model_base(args.out))
+    classifier = load_model(args.classifier, device)
+    mapping = _classifier_bands(classifier, args.bands)
+    args.stride = args.stride or max(args.patch_size // 2, 1)
+    args.workdir = args.workdir or default_workdir(args.out)
+    dataset = RasterPolygonPatches(args.raster, args.polygons, args.label_field, classifier.card.bands,
+                                   classifier.card.resolution_m, args.patch_size, args.stride, args.block_size_m, mapping)
+    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, None, args.val_fraction, args.seed)
+    digest = data_hash([*dataset.files, classifier.weights_path])
+    card = make_card(classifier, args)
+    torch.manual_seed(args.seed)
+    generators = PatternGenerators(**card.arch_args)
+    settings = CycleGANSettings(args.lambda_cycle, args.lambda_identity, args.lambda_am, args.pool_size,
+                                args.decay_start, args.samples)
+    options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                             device=device, workdir=args.workdir, resume=args.resume)
+    score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
+    trainer = CycleGANTrainer(generators, _discriminators(len(card.bands), args.ndf), score,
+                              UnitSpace(classifier.card, device), card.bands, options, settings,
+                              run_fingerprint(args, digest))
+    history = trainer.fit(ModelInputs(dataset, split.train, classifier.card), ModelInputs(dataset, split.val, classifier.card))
+    last = history[-1]
+    card.training = {"command": command_line(PROG, parser, args), "data_hash": digest, "metrics": {
+        "score_real": last["score_real"], "score_max": last["score_max"], "score_min": last["score_min"],
+        "mean_attribution": last["mean_attribution"], "n_train": len(split.train), "n_val": len(split.val),
+        "split": split.mode, "block_size_m": args.block_size_m, "val_fraction": args.val_fraction,
+        "epochs": last["epoch"], "training_seconds": round(sum(h["seconds"] for h in history), 1),
+        "warnings": split.warnings, "history": history}}
+    sidecar = save_model(generators.cpu(), card, model_base(args.out))
+    print(f"wrote {sidecar}: classifier's mean natural score on {len(split.val)} held-out patches: real "
+          f"{last['score_real']:.3f}, maximized {last['score_max']:.3f}, minimized {last['score_min']:.3f}", file=sys.stderr)
+    return sidecar

@@ -1,0 +1,18 @@
+"""The options every trainer takes, whatever it fits."""
+import dataclasses
+from pathlib import Path
+
+import torch
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerOptions:
+    """How to train: epochs (total, counting resumed ones), batch size, learning rate, seed, device, checkpoints."""
+
+    epochs: int
+    batch_size: int
+    lr: float
+    seed: int
+    device: torch.device
+    workdir: Path
+    resume: bool
