@@ -1,4 +1,4 @@
-"""One engine run as plain values, shared by the GUI task and the Processing algorithm.
+"""One engine run as plain values, shared by the GUI task and the Processing algorithms.
 
 The engine (and torch) is imported only when a run starts, so QGIS starts fast.
 """
@@ -6,11 +6,11 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from core.errors import NaturalExplainError
-
+from .engine_import import engine_packages
 from .layer_arguments import Bounds
 
 if TYPE_CHECKING:
+    from core.aoi import AOI
     from core.pipeline import ExplainResult
 
 
@@ -18,15 +18,23 @@ if TYPE_CHECKING:
 class ExplainRequest:
     """Everything a run needs, so the worker thread never touches a QGIS layer.
 
-    `aoi_bounds` are in `aoi_crs`; the engine reprojects them onto the raster.
+    `methods` are registry names; the naturalness map is always written. `aoi_bounds` are
+    in `aoi_crs`; the engine reprojects them onto the raster.
     """
 
     input_path: str
     out_dir: Path
+    methods: tuple[str, ...] = ()
     model: str | None = None
     aoi_bounds: Bounds | None = None
     aoi_crs: str | None = None
     device: str = "auto"
+
+    def aoi(self) -> "AOI | None":
+        """The engine's AOI for the bounds, None for the whole raster."""
+        with engine_packages():
+            from core.aoi import AOI
+        return None if self.aoi_bounds is None else AOI.from_bounds(*self.aoi_bounds, crs=self.aoi_crs)
 
 
 def run_explain(request: ExplainRequest, progress: Callable[[float], None],
@@ -37,15 +45,7 @@ def run_explain(request: ExplainRequest, progress: Callable[[float], None],
         NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
         RunCanceled: when `is_canceled()` turned true; no final-named output exists then.
     """
-    try:
-        from core.aoi import AOI
+    with engine_packages():
         from core.pipeline import explain
-    except ModuleNotFoundError as exc:
-        if not exc.name or exc.name.split(".")[0] == "core":
-            raise  # a broken engine is a bug, not a missing install
-        raise NaturalExplainError(
-            f"the Python package '{exc.name}' is missing from QGIS's Python: install the plugin's requirements "
-            "(torch, safetensors, rasterio) with the pip of the Python QGIS runs, then restart QGIS") from exc
-    aoi = None if request.aoi_bounds is None else AOI.from_bounds(*request.aoi_bounds, crs=request.aoi_crs)
-    return explain(request.input_path, request.out_dir, model=request.model, aoi=aoi, device=request.device,
-                   progress=progress, is_canceled=is_canceled)
+    return explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
+                   aoi=request.aoi(), device=request.device, progress=progress, is_canceled=is_canceled)

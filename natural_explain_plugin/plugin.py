@@ -11,6 +11,7 @@ from core.errors import NaturalExplainError
 from .explain_request import ExplainRequest
 from .icons import plugin_icon
 from .layer_arguments import raster_path
+from .methods_dialog import ask_methods
 from .provider import NaturalExplainProvider
 from .reporting import TITLE, report_failure
 from .result_layers import add_result_group
@@ -82,26 +83,36 @@ class NaturalExplainPlugin:
             self.iface.messageBar().pushMessage(TITLE, f"results will be saved under {chosen}", level=Qgis.Info)
 
     def explain_active_layer(self) -> ExplainTask | None:
-        """Start a run on the layer selected in the Layers panel; tell the user when there is none."""
+        """Ask for methods, then run on the layer selected in the Layers panel.
+
+        None when no raster layer is selected (the user is told) or the user cancels the dialog.
+        """
         layer = self.iface.activeLayer()
         if not isinstance(layer, QgsRasterLayer):
             self.iface.messageBar().pushMessage(
                 TITLE, f"select a raster layer in the Layers panel, then click {ACTION_TEXT}", level=Qgis.Warning)
             return None
-        return self.start_explain(layer)
+        methods = ask_methods(self.iface.mainWindow())
+        if methods is None:
+            return None
+        return self.start_explain(layer, methods)
 
-    def start_explain(self, layer: QgsRasterLayer) -> ExplainTask | None:
-        """Queue a run on `layer` into a new folder under the output folder; None when it cannot start."""
+    def start_explain(self, layer: QgsRasterLayer, methods: list[str]) -> ExplainTask | None:
+        """Queue a run of `methods` on `layer` into a new folder under the output folder.
+
+        None when it cannot start (the user is told why).
+        """
         started = datetime.now()
         try:
-            request = ExplainRequest(raster_path(layer), new_run_folder(output_folder(), layer.name(), started))
+            request = ExplainRequest(raster_path(layer), new_run_folder(output_folder(), layer.name(), started),
+                                     methods=tuple(methods))
         except NaturalExplainError as exc:
             report_failure(self.iface.messageBar(), exc)
             return None
-        name = layer.name()
+        name, layer_id = layer.name(), layer.id()
         task = ExplainTask(
             f"{ACTION_TEXT}: {name}", request,
-            on_success=lambda result: self._show_results(name, started, result),
+            on_success=lambda result: self._show_results(name, layer_id, request, started, result),
             on_failure=lambda exc: self._discard_run(request.out_dir, exc),
             on_canceled=lambda: self._discard_run(request.out_dir, None))
         self.tasks.add(task)
@@ -110,12 +121,18 @@ class NaturalExplainPlugin:
         QgsApplication.taskManager().addTask(task)
         return task
 
-    def _show_results(self, layer_name: str, started: datetime, result: "ExplainResult") -> None:
-        """Add the styled result group and say where the files are."""
-        add_result_group(QgsProject.instance(), group_name(layer_name, started), result.outputs)
+    def _show_results(self, layer_name: str, layer_id: str, request: ExplainRequest, started: datetime,
+                      result: "ExplainResult") -> None:
+        """Add the styled result group and say where the files are.
+
+        Enhanced images take the input layer's stretch; if the user removed that layer during
+        the run, the input file as QGIS opens it stands in.
+        """
+        project = QgsProject.instance()
+        input_layer = project.mapLayer(layer_id) or QgsRasterLayer(request.input_path, layer_name, "gdal")
+        add_result_group(project, group_name(layer_name, started), result.outputs, input_layer)
         folder = result.run_json.parent
-        self.iface.messageBar().pushMessage(TITLE, f"naturalness map of '{layer_name}' saved in {folder}",
-                                            level=Qgis.Success)
+        self.iface.messageBar().pushMessage(TITLE, f"maps of '{layer_name}' saved in {folder}", level=Qgis.Success)
         for warning in result.warnings:
             self.iface.messageBar().pushMessage(TITLE, warning, level=Qgis.Warning)
 

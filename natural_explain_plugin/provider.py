@@ -2,6 +2,8 @@
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.evaluate import EvaluateAlgorithm
+from .algorithms.explain import ExplainAlgorithm
 from .algorithms.naturalness_map import NaturalnessMapAlgorithm
 from .icons import plugin_icon
 
@@ -19,7 +21,8 @@ class NaturalExplainProvider(QgsProcessingProvider):
         return plugin_icon()
 
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
-        self.addAlgorithm(NaturalnessMapAlgorithm())
+        for algorithm in (NaturalnessMapAlgorithm(), ExplainAlgorithm(), EvaluateAlgorithm()):
+            self.addAlgorithm(algorithm)
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS's name)
         return ["tif"]

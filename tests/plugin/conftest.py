@@ -2,18 +2,28 @@
 
 Every layer comes from the committed sample scene and every run uses the bundled default model.
 """
+import os
+import subprocess
+import sysconfig
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pytest
+import rasterio
 from osgeo import gdal
-from qgis.core import QgsProject, QgsRasterLayer, QgsSettings
+from qgis.core import QgsProject, QgsRasterLayer, QgsSettings, QgsSingleBandPseudoColorRenderer
+from qgis.PyQt.QtWidgets import QDialog
 
 from core.models.model_file import read_card
 from core.resources import DEFAULT_MODEL, SAMPLE
 from natural_explain_plugin import classFactory
+from natural_explain_plugin.methods_dialog import MethodsDialog
+from natural_explain_plugin.package import lay_out
 from natural_explain_plugin.plugin import NaturalExplainPlugin
-from natural_explain_plugin.settings import OUTPUT_FOLDER_KEY, set_output_folder
+from natural_explain_plugin.settings import METHODS_KEY, OUTPUT_FOLDER_KEY, set_output_folder
+
+QgisProcess = Callable[[list[str]], subprocess.CompletedProcess]
 
 
 def build_stack(path: Path, bands: list[str]) -> Path:
@@ -28,6 +38,89 @@ def build_stack(path: Path, bands: list[str]) -> Path:
     vrt.FlushCache()
     vrt = None  # closing the dataset writes the descriptions into the VRT
     return path
+
+
+def centre_aoi(raster: Path, half_width_m: float) -> str:
+    """A square AOI around the raster's centre, as a Processing extent string in the raster's CRS."""
+    ds = gdal.Open(str(raster))
+    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
+    cx, cy = x0 + dx * ds.RasterXSize / 2, y0 + dy * ds.RasterYSize / 2
+    epsg = ds.GetSpatialRef().GetAuthorityCode(None)
+    return f"{cx - half_width_m},{cx + half_width_m},{cy - half_width_m},{cy + half_width_m} [EPSG:{epsg}]"
+
+
+MAGMA_ENDS = ("#000004", "#fcfdbf")
+
+
+def percentiles_2_98(raster: Path, band: int) -> tuple[float, float]:
+    """The band's 2nd and 98th percentiles over its valid pixels, read independently of QGIS."""
+    with rasterio.open(raster) as src:
+        values = src.read(band, masked=True)
+    low, high = np.percentile(values.compressed(), [2, 98])
+    return float(low), float(high)
+
+
+def assert_attribution_style(layer: QgsRasterLayer) -> None:
+    """The layer shows its band with the magma ramp spread over the band's own 2-98 % cut, low to high."""
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
+    ramp = renderer.shader().rasterShaderFunction()
+    items = ramp.colorRampItemList()
+    assert (items[0].color.name(), items[-1].color.name()) == MAGMA_ENDS
+    assert (items[0].label, items[-1].label) == ("low importance", "high importance")
+    low, high = percentiles_2_98(Path(layer.source()), 1)
+    tolerance = 0.03 * (high - low)  # QGIS cuts a histogram of a sample, not every pixel
+    assert (items[0].value, items[-1].value) == pytest.approx((low, high), abs=tolerance)
+    low, high = items[0].value, items[-1].value
+    assert (ramp.minimumValue(), ramp.maximumValue()) == pytest.approx((low, high))
+    assert (renderer.classificationMin(), renderer.classificationMax()) == pytest.approx((low, high))
+
+
+class DialogAnswer:
+    """Plays the user at the methods dialog, so no test blocks in exec_().
+
+    `methods` None leaves the boxes as the dialog showed them; `accept` False presses Cancel.
+    `shown` records the boxes each dialog opened with.
+    """
+
+    def __init__(self) -> None:
+        self.methods: list[str] | None = None
+        self.accept = True
+        self.shown: list[list[str]] = []
+
+    def exec_(self, dialog: MethodsDialog) -> int:
+        self.shown.append(dialog.methods())
+        if self.methods is not None:
+            for name, box in dialog.boxes.items():
+                box.setChecked(name in self.methods)
+        return QDialog.Accepted if self.accept else QDialog.Rejected
+
+
+@pytest.fixture(autouse=True)
+def dialog_answer(monkeypatch: pytest.MonkeyPatch) -> Iterator[DialogAnswer]:
+    """Every test gets a scripted dialog user and starts with no remembered methods."""
+    answer = DialogAnswer()
+    monkeypatch.setattr(MethodsDialog, "exec_", lambda dialog: answer.exec_(dialog))
+    QgsSettings().remove(METHODS_KEY)
+    yield answer
+    QgsSettings().remove(METHODS_KEY)
+
+
+@pytest.fixture(scope="session")
+def qgis_process(tmp_path_factory: pytest.TempPathFactory) -> QgisProcess:
+    """Runs `qgis_process.bin ARGS` with the packaged plugin enabled in a fresh profile, as users call it."""
+    base = tmp_path_factory.mktemp("qgis_process")
+    plugins = base / "plugins"
+    lay_out(plugins)
+    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "QGIS_CUSTOM_CONFIG_PATH": str(base / "profile"),
+           "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": sysconfig.get_path("purelib")}
+
+    def run(args: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(["qgis_process.bin", *args], env=env, capture_output=True, text=True, timeout=300)
+
+    enable = run(["plugins", "enable", "natural_explain_plugin"])
+    assert enable.returncode == 0, enable.stdout + enable.stderr
+    return run
 
 
 @pytest.fixture(scope="session")

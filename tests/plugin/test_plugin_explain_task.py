@@ -1,4 +1,4 @@
-"""Explain naturalness on a real Sentinel-2 layer: a styled map on the input's grid, Cancel, errors."""
+"""Explain naturalness on a real Sentinel-2 layer: styled maps on the input's grid, Cancel, errors."""
 from pathlib import Path
 
 from pytest_qgis.utils import wait_until
@@ -6,6 +6,7 @@ from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTa
 from qgis.PyQt.QtCore import Qt
 
 from natural_explain_plugin.run_folder import GROUP_PREFIX
+from tests.plugin.conftest import assert_attribution_style
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -26,27 +27,33 @@ def run_to_end(task: QgsTask) -> str:
     return ended[0]
 
 
-def test_action_adds_styled_naturalness_layer_on_the_input_grid(plugin, qgis_iface, project, stack_layer,
-                                                                output_base) -> None:
+def test_action_adds_styled_naturalness_and_attribution_layers_on_the_input_grid(
+        plugin, qgis_iface, project, stack_layer, output_base, dialog_answer) -> None:
+    dialog_answer.methods = ["gradcam"]
     qgis_iface.setActiveLayer(stack_layer)
     plugin.action.trigger()
     (task,) = plugin.tasks
+    assert task.request.methods == ("gradcam",)
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
 
     (group,) = result_groups(project)
     assert group.name().startswith(f"{GROUP_PREFIX} – virginia_s2 – ")
-    (node,) = group.findLayers()
-    layer: QgsRasterLayer = node.layer()
-    assert layer.isValid() and layer.name() == "naturalness"
-    assert layer.crs() == stack_layer.crs()
-    assert layer.extent() == stack_layer.extent()
-    assert (layer.width(), layer.height()) == (stack_layer.width(), stack_layer.height())
-    assert layer.renderer().type() == "singlebandpseudocolor"
+    layers: dict[str, QgsRasterLayer] = {node.layer().name(): node.layer() for node in group.findLayers()}
+    assert list(layers) == ["naturalness", "attribution_gradcam"]
+    for layer in layers.values():
+        assert layer.isValid()
+        assert layer.crs() == stack_layer.crs()
+        assert layer.extent() == stack_layer.extent()
+        assert (layer.width(), layer.height()) == (stack_layer.width(), stack_layer.height())
+        assert layer.renderer().type() == "singlebandpseudocolor"
+        assert Path(layer.source()).with_suffix(".qml").is_file()
+    assert_attribution_style(layers["attribution_gradcam"])
 
-    source = Path(layer.source())
+    source = Path(layers["naturalness"].source())
     assert source.name == "naturalness.tif" and source.parent.parent == output_base
     assert source.parent.name.startswith("virginia_s2_")
-    assert (source.parent / "run.json").is_file() and source.with_suffix(".qml").is_file()
+    assert Path(layers["attribution_gradcam"].source()) == source.with_name("attribution_gradcam.tif")
+    assert (source.parent / "run.json").is_file()
     assert any(str(source.parent) in m for m in qgis_iface.messageBar().get_messages(Qgis.Success))
 
 
@@ -66,7 +73,8 @@ def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_if
     assert run_to_end(task) == "terminated"
     assert canceled_at and 0 < canceled_at[0] < 100
     assert not result_groups(project)
-    assert not list(output_base.rglob("naturalness.tif"))
+    assert task.request.methods == ("gradcam",)  # the first run's default
+    assert not list(output_base.rglob("*.tif"))
     assert any("canceled" in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
 
 
@@ -74,7 +82,7 @@ def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, 
                                                                         make_stack, tmp_path) -> None:
     rgb = QgsRasterLayer(str(make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
     project.addMapLayer(rgb)
-    task = plugin.start_explain(rgb)
+    task = plugin.start_explain(rgb, [])
     assert run_to_end(task) == "terminated"
     assert not result_groups(project)
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)

@@ -1,8 +1,5 @@
 """natural_explain:naturalness_map from Processing and from qgis_process, on the real sample."""
 import json
-import os
-import subprocess
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -15,8 +12,6 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
 )
-
-from natural_explain_plugin.package import lay_out
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 
@@ -99,18 +94,9 @@ def test_cancel_mid_run_raises_and_leaves_no_output(plugin, qgis_processing, sam
     assert list(output.parent.iterdir()) == []
 
 
-def test_qgis_process_writes_output_on_the_input_grid(sample_stack, tmp_path) -> None:
-    """The packaged plugin, enabled in a fresh profile, runs headless as qgis_process users call it."""
-    plugins = tmp_path / "plugins"
-    lay_out(plugins)
-    env = {**os.environ, "QGIS_PLUGINPATH": str(plugins), "QGIS_CUSTOM_CONFIG_PATH": str(tmp_path / "profile"),
-           "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": sysconfig.get_path("purelib")}
-    enable = subprocess.run(["qgis_process.bin", "plugins", "enable", "natural_explain_plugin"], env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert enable.returncode == 0, enable.stdout + enable.stderr
+def test_qgis_process_writes_output_on_the_input_grid(qgis_process, sample_stack, tmp_path) -> None:
     output = tmp_path / "natural.tif"
-    run = subprocess.run(["qgis_process.bin", "run", ALGORITHM_ID, "--", f"INPUT={sample_stack}", f"OUTPUT={output}"],
-                         env=env, capture_output=True, text=True, timeout=300)
+    run = qgis_process(["run", ALGORITHM_ID, "--", f"INPUT={sample_stack}", f"OUTPUT={output}"])
     assert run.returncode == 0, run.stdout + run.stderr
     assert grid(output) == grid(sample_stack)
     assert_delivered_whole(output)

@@ -7,6 +7,7 @@ from unittest.mock import MagicMock
 
 from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProcessingParameterEnum, QgsSettings
 
+from core.explain.registry import METHODS
 from natural_explain_plugin import classFactory
 from natural_explain_plugin.package import REPO
 from natural_explain_plugin.plugin import ACTION_TEXT, FOLDER_ACTION_TEXT
@@ -14,20 +15,38 @@ from natural_explain_plugin.run_folder import group_name, new_run_folder
 from natural_explain_plugin.settings import DEFAULT_OUTPUT_FOLDER, OUTPUT_FOLDER_KEY, output_folder, set_output_folder
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
+ALGORITHM_PARAMETERS = {
+    ALGORITHM_ID: ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT"],
+    "natural_explain:explain": ["INPUT", "AOI", "METHODS", "MODEL", "DEVICE", "OUTPUT_FOLDER"],
+    "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "AOI", "MODEL",
+                                 "DEVICE", "OUTPUT_FOLDER"],
+}
 
 
-def test_loading_registers_naturalness_map_and_unloading_removes_it(qgis_iface, project) -> None:
+def test_loading_registers_the_algorithms_and_unloading_removes_them(qgis_iface, project) -> None:
     plugin = classFactory(qgis_iface)
     plugin.initGui()
+    registry = QgsApplication.processingRegistry()
     try:
-        algorithm = QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID)
-        assert algorithm is not None and algorithm.displayName() == "Naturalness map"
-        assert [p.name() for p in algorithm.parameterDefinitions()] == ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT"]
-        assert algorithm.parameterDefinition("AOI").flags() & algorithm.parameterDefinition("AOI").FlagOptional
+        parameters = {algorithm_id: [p.name() for p in registry.algorithmById(algorithm_id).parameterDefinitions()]
+                      for algorithm_id in ALGORITHM_PARAMETERS}
+        assert parameters == ALGORITHM_PARAMETERS
+        assert registry.algorithmById(ALGORITHM_ID).displayName() == "Naturalness map"
+        for algorithm_id in ALGORITHM_PARAMETERS:
+            aoi = registry.algorithmById(algorithm_id).parameterDefinition("AOI")
+            assert aoi.flags() & aoi.FlagOptional
     finally:
         plugin.unload()
-    assert QgsApplication.processingRegistry().providerById("natural_explain") is None
-    assert QgsApplication.processingRegistry().algorithmById(ALGORITHM_ID) is None
+    assert registry.providerById("natural_explain") is None
+    assert all(registry.algorithmById(algorithm_id) is None for algorithm_id in ALGORITHM_PARAMETERS)
+
+
+def test_methods_parameter_offers_exactly_the_registry_by_name(plugin) -> None:
+    for algorithm_id in ("natural_explain:explain", "natural_explain:evaluate"):
+        methods = QgsApplication.processingRegistry().algorithmById(algorithm_id).parameterDefinition("METHODS")
+        assert isinstance(methods, QgsProcessingParameterEnum)
+        assert methods.options() == list(METHODS) and methods.allowMultiple() and methods.usesStaticStrings()
+        assert methods.defaultValue() == ["gradcam"]
 
 
 def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, project, monkeypatch) -> None:
@@ -91,7 +110,7 @@ def test_a_layer_that_is_no_file_is_refused_with_advice(plugin, qgis_iface) -> N
     layer.isValid.return_value = True
     layer.providerType.return_value = "wms"
     layer.name.return_value = "basemap"
-    assert plugin.start_explain(layer) is None
+    assert plugin.start_explain(layer, []) is None
     assert any("save it as a GeoTIFF" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
 
 

@@ -1,0 +1,88 @@
+"""Processing algorithm `natural_explain:evaluate`: is an explanation faithful, and does it find the reference class?
+
+Scores each chosen method (and a random baseline) by deletion and insertion AUC, by the IoU of
+its top-Q % pixels with the polygons of REFERENCE_CLASS, and by time per megapixel, as
+`python -m core evaluate` does.
+"""
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputFile,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from ..evaluate_request import EvaluateRequest, run_evaluate
+from .engine_algorithm import EngineAlgorithm, engine_errors
+
+VECTOR_FORMATS = ["gpkg", "shp", "geojson"]  # files the engine's OGR reader opens as they are
+
+
+class EvaluateAlgorithm(EngineAlgorithm):
+    """Runs core.evaluate.evaluate into OUTPUT_FOLDER; outputs the JSON, Markdown table and figure."""
+
+    LABELS = "LABELS"
+    LABEL_FIELD = "LABEL_FIELD"
+    REFERENCE_CLASS = "REFERENCE_CLASS"
+    Q = "Q"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    JSON = "JSON"
+    MARKDOWN = "MARKDOWN"
+    FIGURE = "FIGURE"
+
+    def name(self) -> str:
+        return "evaluate"
+
+    def displayName(self) -> str:  # noqa: N802 (QGIS's name)
+        return "Evaluate explanations"
+
+    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
+        return ("Compares explanation methods on the input: deletion and insertion AUC (faithfulness, against a random "
+                "baseline), the IoU between each method's top-Q % pixels and the LABELS polygons whose LABEL_FIELD is "
+                "REFERENCE_CLASS, and the time per megapixel. Writes evaluation.json, evaluation.md (the table) and "
+                "comparison.png (the methods side by side on the same tiles) into OUTPUT_FOLDER.")
+
+    def createInstance(self) -> "EvaluateAlgorithm":  # noqa: N802 (QGIS's name)
+        return EvaluateAlgorithm()
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 (QGIS's)
+        self.add_input_parameter()
+        self.addParameter(QgsProcessingParameterFeatureSource(self.LABELS, "Label polygons",
+                                                              [QgsProcessing.TypeVectorPolygon]))
+        self.addParameter(QgsProcessingParameterField(self.LABEL_FIELD, "Label field", parentLayerParameterName=self.LABELS))
+        self.addParameter(QgsProcessingParameterString(
+            self.REFERENCE_CLASS, "Reference class (a value of the label field; the engine's default when empty)",
+            optional=True))
+        self.add_methods_parameter()
+        self.addParameter(QgsProcessingParameterNumber(
+            self.Q, "Top share of attribution pixels compared with the reference class (%)",
+            QgsProcessingParameterNumber.Double, defaultValue=10.0, minValue=0.1, maxValue=100.0))
+        self.add_aoi_parameter()
+        self.add_model_parameters()
+        self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
+        self.addOutput(QgsProcessingOutputFile(self.JSON, "Evaluation (JSON)"))
+        self.addOutput(QgsProcessingOutputFile(self.MARKDOWN, "Evaluation table (Markdown)"))
+        self.addOutput(QgsProcessingOutputFile(self.FIGURE, "Methods side by side (PNG)"))
+
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        """Hand the engine the labels as a file it can read (QGIS exports a layer that is not one)."""
+        out_dir = Path(self.parameterAsString(parameters, self.OUTPUT_FOLDER, context))
+        labels = self.parameterAsCompatibleSourceLayerPath(parameters, self.LABELS, context, VECTOR_FORMATS, "gpkg",
+                                                           feedback)
+        with engine_errors():
+            request = EvaluateRequest(
+                self.explain_request(parameters, context, out_dir), labels,
+                self.parameterAsString(parameters, self.LABEL_FIELD, context),
+                self.parameterAsString(parameters, self.REFERENCE_CLASS, context) or None,
+                self.parameterAsDouble(parameters, self.Q, context))
+            result = run_evaluate(request, feedback.setProgress, feedback.isCanceled)
+        return {self.OUTPUT_FOLDER: str(out_dir), self.JSON: str(result.json_path),
+                self.MARKDOWN: str(result.markdown_path), self.FIGURE: str(result.figure_path)}

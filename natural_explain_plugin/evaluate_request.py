@@ -1,0 +1,44 @@
+"""One evaluation as plain values: an explain run's arguments plus the reference labels.
+
+The evaluation explains the same input with the same methods and model, then scores the
+maps against polygons, so it reuses ExplainRequest instead of repeating its fields.
+"""
+import dataclasses
+from typing import TYPE_CHECKING, Callable
+
+from .engine_import import engine_packages
+from .explain_request import ExplainRequest
+
+if TYPE_CHECKING:
+    from core.evaluate import EvaluationResult
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateRequest:
+    """What core.evaluate needs: the run to score, the label polygons, and the IoU settings.
+
+    `labels` is a vector file; `reference_class` is the `label_field` value the top-`q` %
+    attribution pixels are compared with (None lets the engine pick its default).
+    """
+
+    run: ExplainRequest
+    labels: str
+    label_field: str
+    reference_class: str | None = None
+    q: float = 10.0
+
+
+def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
+                 is_canceled: Callable[[], bool]) -> "EvaluationResult":
+    """Run core.evaluate.evaluate for `request`.
+
+    Raises:
+        NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
+        RunCanceled: when `is_canceled()` turned true.
+    """
+    with engine_packages():
+        from core.evaluate import evaluate
+    run = request.run
+    return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
+                    reference_class=request.reference_class, methods=list(run.methods), model=run.model,
+                    aoi=run.aoi(), q=request.q, device=run.device, progress=progress, is_canceled=is_canceled)

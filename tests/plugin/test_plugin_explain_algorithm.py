@@ -1,0 +1,100 @@
+"""natural_explain:explain and natural_explain:evaluate from Processing and qgis_process, on the real sample."""
+import json
+from pathlib import Path
+
+import pytest
+import rasterio
+from qgis.core import QgsContrastEnhancement, QgsMultiBandColorRenderer, QgsRasterLayer
+
+from core.resources import DEFAULT_GENERATORS, RESOURCES
+from natural_explain_plugin.package import REPO
+from tests.plugin.conftest import assert_attribution_style, centre_aoi
+
+EXPLAIN_ID = "natural_explain:explain"
+EVALUATE_ID = "natural_explain:evaluate"
+AOI_HALF_WIDTH_M = 640  # 128 x 128 pixels of 10 m: one tile, a second or two on a CPU
+
+
+def assert_on_input_grid(path: Path, input_path: Path) -> None:
+    """`path` has the input's CRS and pixel size, and its pixels sit exactly on the input's pixels."""
+    with rasterio.open(path) as out, rasterio.open(input_path) as src:
+        assert out.crs == src.crs and (out.transform.a, out.transform.e) == (src.transform.a, src.transform.e)
+        col, row = ~src.transform * (out.transform.c, out.transform.f)
+        assert (col, row) == pytest.approx((round(col), round(row)))
+        assert 0 < out.width < src.width and 0 < out.height < src.height
+
+
+def test_explain_writes_every_chosen_map_on_the_input_grid_with_its_style(plugin, qgis_processing, sample_stack,
+                                                                          tmp_path) -> None:
+    import processing
+
+    folder = tmp_path / "maps"
+    result = processing.run(EXPLAIN_ID, {"INPUT": str(sample_stack), "AOI": centre_aoi(sample_stack, AOI_HALF_WIDTH_M),
+                                         "METHODS": ["gradcam"], "DEVICE": 1, "OUTPUT_FOLDER": str(folder)})
+    written = {p.name for p in folder.iterdir()}
+    assert written == {"naturalness.tif", "naturalness.qml", "attribution_gradcam.tif", "attribution_gradcam.qml",
+                       "run.json"}
+    assert Path(result["OUTPUT_FOLDER"]) == folder
+    assert Path(result["NATURALNESS"]) == folder / "naturalness.tif"
+    assert [Path(p).name for p in result["LAYERS"]] == ["naturalness.tif", "attribution_gradcam.tif"]
+    assert json.loads(Path(result["RUN_JSON"]).read_text())["parameters"]["methods"] == ["gradcam"]
+    for name in ("naturalness.tif", "attribution_gradcam.tif"):
+        assert_on_input_grid(folder / name, sample_stack)
+    assert_attribution_style(QgsRasterLayer(str(folder / "attribution_gradcam.tif"), "reopened", "gdal"))
+
+
+def test_qgis_process_runs_explain_with_methods(qgis_process, sample_stack, tmp_path) -> None:
+    folder = tmp_path / "maps"
+    run = qgis_process(["run", EXPLAIN_ID, "--", f"INPUT={sample_stack}", "METHODS=gradcam",
+                        f"AOI={centre_aoi(sample_stack, AOI_HALF_WIDTH_M)}", f"OUTPUT_FOLDER={folder}"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in ("naturalness.tif", "attribution_gradcam.tif"):
+        assert_on_input_grid(folder / name, sample_stack)
+        assert (folder / name).with_suffix(".qml").is_file()
+
+
+@pytest.mark.skipif(not DEFAULT_GENERATORS.exists(), reason="the bundled CycleGAN generators are not trained yet")
+def test_enhanced_images_from_explain_take_the_input_layers_bands_and_min_max(plugin, qgis_processing, project,
+                                                                               stack_layer, tmp_path) -> None:
+    import processing
+
+    numbers = {stack_layer.bandName(n).split(": ")[-1]: n for n in range(1, stack_layer.bandCount() + 1)}
+    renderer = QgsMultiBandColorRenderer(stack_layer.dataProvider(), numbers["B04"], numbers["B03"], numbers["B02"])
+    limits = [(410.0, 1310.0), (420.0, 1320.0), (430.0, 1330.0)]
+    for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
+                                          renderer.setBlueContrastEnhancement), limits):
+        contrast = QgsContrastEnhancement(stack_layer.dataProvider().dataType(1))
+        contrast.setMinimumValue(low)
+        contrast.setMaximumValue(high)
+        set_contrast(contrast)
+    stack_layer.setRenderer(renderer)
+
+    folder = tmp_path / "maps"
+    processing.run(EXPLAIN_ID, {"INPUT": stack_layer.id(), "AOI": centre_aoi(Path(stack_layer.source()), AOI_HALF_WIDTH_M),
+                                "METHODS": ["cyclegan"], "DEVICE": 1, "OUTPUT_FOLDER": str(folder)})
+    for name in ("enhanced_max", "enhanced_min"):
+        layer = QgsRasterLayer(str(folder / f"{name}.tif"), name, "gdal")  # with the style saved beside it
+        shown = layer.renderer()
+        assert isinstance(shown, QgsMultiBandColorRenderer)
+        bands = [layer.bandName(n).split(": ")[-1] for n in (shown.redBand(), shown.greenBand(), shown.blueBand())]
+        assert bands == ["B04", "B03", "B02"]
+        assert [(e.minimumValue(), e.maximumValue()) for e in (shown.redContrastEnhancement(),
+                                                               shown.greenContrastEnhancement(),
+                                                               shown.blueContrastEnhancement())] == limits
+
+
+@pytest.mark.skipif(not (REPO / "core" / "evaluate.py").exists(), reason="core.evaluate is not written yet")
+def test_evaluate_writes_its_table_json_and_figure(plugin, qgis_processing, sample_stack, tmp_path) -> None:
+    import processing
+
+    folder = tmp_path / "evaluation"
+    result = processing.run(EVALUATE_ID, {
+        "INPUT": str(sample_stack), "LABELS": str(RESOURCES / "labels" / "virginia_s2_train.geojson"),
+        "LABEL_FIELD": "label", "REFERENCE_CLASS": "natural", "METHODS": ["gradcam"], "DEVICE": 1,
+        "OUTPUT_FOLDER": str(folder)})
+    assert Path(result["JSON"]) == folder / "evaluation.json"
+    assert Path(result["MARKDOWN"]) == folder / "evaluation.md"
+    assert Path(result["FIGURE"]) == folder / "comparison.png"
+    for key in ("JSON", "MARKDOWN", "FIGURE"):
+        assert Path(result[key]).is_file()
+    assert "gradcam" in Path(result["MARKDOWN"]).read_text()
