@@ -6,7 +6,7 @@ APT_PACKAGES := python3-qgis qgis-providers qgis python3-gdal gdal-bin python3-r
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export QT_QPA_PLATFORM := offscreen
 # Cheap enough for a laptop CPU; add occlusion,deeplift,ig for the full comparison (slower).
-DEMO_METHODS ?= gradcam
+DEMO_METHODS ?= cyclegan,gradcam
 
 .PHONY: setup demo test models plugin sample bench clean
 

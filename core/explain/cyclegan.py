@@ -85,6 +85,11 @@ class CycleGANExplainer(Explainer):
         """
         return self._attribution(*self._enhanced(x))
 
+    def output_bands(self) -> dict[str, list[str]]:
+        """The attribution, then both enhanced images with the model's band names."""
+        bands = list(self.model.card.bands)
+        return {f"attribution_{self.name}": [f"attribution_{self.name}"], "enhanced_max": bands, "enhanced_min": bands}
+
     def maps(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """The attribution plus both enhanced images (B, C, H, W) in the input's raw units.
 

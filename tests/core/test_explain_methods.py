@@ -11,6 +11,7 @@ from tests.conftest import run_cli
 from tests.core.test_cli_errors import assert_one_line_error
 
 CAPTUM_METHODS = ["gradcam", "occlusion", "deeplift", "ig"]
+ALL_METHODS = ["cyclegan", *CAPTUM_METHODS]
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +27,14 @@ def holed_run(tmp_path_factory, sample_dir):
         ds.write(data, 1)
     # rows 500..564, cols 600..664 of the 10 m grid
     aoi = AOI.from_bounds(442730 + 6000, 4174960 - 5640, 442730 + 6640, 4174960 - 5000, "EPSG:32618")
-    return explain(sample, root / "out", methods=CAPTUM_METHODS, aoi=aoi)
+    return explain(sample, root / "out", methods=ALL_METHODS, aoi=aoi)
 
 
 def test_registry_lists_every_method_once():
     assert set(CAPTUM_METHODS) <= set(METHODS) and "cyclegan" in METHODS
 
 
-@pytest.mark.parametrize("method", CAPTUM_METHODS)
+@pytest.mark.parametrize("method", ALL_METHODS)
 def test_attribution_lies_on_the_naturalness_grid_and_keeps_nodata(holed_run, method):
     with rasterio.open(holed_run.outputs["naturalness"]) as ref, rasterio.open(holed_run.outputs[f"attribution_{method}"]) as ds:
         assert (ds.crs, ds.transform, ds.shape) == (ref.crs, ref.transform, ref.shape) == (ref.crs, ref.transform, (64, 64))
@@ -49,7 +50,18 @@ def test_run_record_times_every_method(holed_run):
     import json
 
     timings = json.loads(holed_run.run_json.read_text())["timings"]
-    assert all(timings[f"{m}_s"] > 0 for m in CAPTUM_METHODS) and set(CAPTUM_METHODS) <= set(timings["s_per_megapixel"])
+    assert all(timings[f"{m}_s"] > 0 for m in ALL_METHODS) and set(ALL_METHODS) <= set(timings["s_per_megapixel"])
+
+
+@pytest.mark.parametrize("name", ["enhanced_max", "enhanced_min"])
+def test_enhanced_images_carry_the_model_bands_in_the_input_units(holed_run, sample_dir, name):
+    with rasterio.open(holed_run.outputs[name]) as ds, rasterio.open(holed_run.outputs["naturalness"]) as ref:
+        assert (ds.crs, ds.transform, ds.shape) == (ref.crs, ref.transform, ref.shape)
+        assert ds.descriptions[:4] == ("B02", "B03", "B04", "B08") and ds.count == 10
+        data = ds.read()
+    valid = data[:, 30:, :]
+    assert (data[:, 10:20, 10:30] == NODATA).all() and not np.isnan(data).any()
+    assert 0 <= valid.min() and valid.max() <= 10_000  # Sentinel-2 DN: reflectance x 10000
 
 
 def test_unknown_method_is_one_line(tmp_path, sample_dir):
