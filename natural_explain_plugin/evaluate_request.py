@@ -18,7 +18,8 @@ class EvaluateRequest:
     """What core.evaluate needs: the run to score, the label polygons, and the IoU settings.
 
     `labels` is a vector file; `reference_class` is the `label_field` value the top-`q` %
-    attribution pixels are compared with (None lets the engine pick its default).
+    attribution pixels are compared with. None, for it or for `tiles` (how many tiles are
+    sampled), takes the engine's default.
     """
 
     run: ExplainRequest
@@ -26,6 +27,7 @@ class EvaluateRequest:
     label_field: str
     reference_class: str | None = None
     q: float = 10.0
+    tiles: int | None = None
 
 
 def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
@@ -39,6 +41,8 @@ def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
     with engine_packages():
         from core.evaluate import evaluate
     run = request.run
+    sampling = {} if request.tiles is None else {"tiles": request.tiles}
     return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
                     reference_class=request.reference_class, methods=list(run.methods), model=run.model,
-                    aoi=run.aoi(), q=request.q, device=run.device, progress=progress, is_canceled=is_canceled)
+                    aoi=run.aoi(), q=request.q, device=run.device, progress=progress, is_canceled=is_canceled,
+                    **sampling)

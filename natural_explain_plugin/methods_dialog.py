@@ -7,9 +7,9 @@ from qgis.PyQt.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QV
 
 from core.explain.registry import METHODS
 
+from .reporting import TITLE
 from .settings import remember_methods, remembered_methods
 
-TITLE = "Explain naturalness"
 SLOW_NOTE = ("occlusion and ig run the model many times per tile: on a CPU they take minutes "
              "where gradcam takes seconds.")
 
@@ -19,7 +19,7 @@ class MethodsDialog(QDialog):
 
     def __init__(self, chosen: list[str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(TITLE)
+        self.setWindowTitle(f"{TITLE}: methods")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Maps to write:"))
         naturalness = QCheckBox("naturalness (always written)")

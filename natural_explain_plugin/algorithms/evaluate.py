@@ -32,6 +32,7 @@ class EvaluateAlgorithm(EngineAlgorithm):
     LABEL_FIELD = "LABEL_FIELD"
     REFERENCE_CLASS = "REFERENCE_CLASS"
     Q = "Q"
+    TILES = "TILES"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     JSON = "JSON"
     MARKDOWN = "MARKDOWN"
@@ -64,6 +65,10 @@ class EvaluateAlgorithm(EngineAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.Q, "Top share of attribution pixels compared with the reference class (%)",
             QgsProcessingParameterNumber.Double, defaultValue=10.0, minValue=0.1, maxValue=100.0))
+        tiles = QgsProcessingParameterNumber(self.TILES, "Tiles to sample (the engine's default when empty)",
+                                             QgsProcessingParameterNumber.Integer, optional=True, minValue=1)
+        tiles.setFlags(tiles.flags() | QgsProcessingParameterNumber.FlagAdvanced)
+        self.addParameter(tiles)
         self.add_aoi_parameter()
         self.add_model_parameters()
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
@@ -80,9 +85,16 @@ class EvaluateAlgorithm(EngineAlgorithm):
         with engine_errors():
             request = EvaluateRequest(
                 self.explain_request(parameters, context, out_dir), labels,
-                self.parameterAsString(parameters, self.LABEL_FIELD, context),
-                self.parameterAsString(parameters, self.REFERENCE_CLASS, context) or None,
-                self.parameterAsDouble(parameters, self.Q, context))
+                label_field=self.parameterAsString(parameters, self.LABEL_FIELD, context),
+                reference_class=self.parameterAsString(parameters, self.REFERENCE_CLASS, context) or None,
+                q=self.parameterAsDouble(parameters, self.Q, context),
+                tiles=self._optional_int(parameters, self.TILES, context))
             result = run_evaluate(request, feedback.setProgress, feedback.isCanceled)
         return {self.OUTPUT_FOLDER: str(out_dir), self.JSON: str(result.json_path),
                 self.MARKDOWN: str(result.markdown_path), self.FIGURE: str(result.figure_path)}
+
+    def _optional_int(self, parameters: dict[str, Any], name: str, context: QgsProcessingContext) -> int | None:
+        """None when the optional number was left empty, so the engine's own default applies."""
+        if parameters.get(name) in (None, ""):
+            return None
+        return self.parameterAsInt(parameters, name, context)

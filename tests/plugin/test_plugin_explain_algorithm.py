@@ -1,18 +1,28 @@
 """natural_explain:explain and natural_explain:evaluate from Processing and qgis_process, on the real sample."""
 import json
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import rasterio
-from qgis.core import QgsContrastEnhancement, QgsMultiBandColorRenderer, QgsRasterLayer
+from osgeo import ogr
+from qgis.core import (
+    QgsContrastEnhancement,
+    QgsMultiBandColorRenderer,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsRasterLayer,
+    QgsVectorLayer,
+)
 
 from core.resources import DEFAULT_GENERATORS, RESOURCES
-from natural_explain_plugin.package import REPO
 from tests.plugin.conftest import assert_attribution_style, centre_aoi
 
 EXPLAIN_ID = "natural_explain:explain"
 EVALUATE_ID = "natural_explain:evaluate"
 AOI_HALF_WIDTH_M = 640  # 128 x 128 pixels of 10 m: one tile, a second or two on a CPU
+LABELS = RESOURCES / "labels" / "virginia_s2_train.geojson"
 
 
 def assert_on_input_grid(path: Path, input_path: Path) -> None:
@@ -41,6 +51,26 @@ def test_explain_writes_every_chosen_map_on_the_input_grid_with_its_style(plugin
     for name in ("naturalness.tif", "attribution_gradcam.tif"):
         assert_on_input_grid(folder / name, sample_stack)
     assert_attribution_style(QgsRasterLayer(str(folder / "attribution_gradcam.tif"), "reopened", "gdal"))
+
+
+def test_cancel_mid_run_raises_and_leaves_no_final_named_map(plugin, qgis_processing, sample_stack, tmp_path) -> None:
+    import processing
+
+    feedback = QgsProcessingFeedback()
+    canceled_at = []
+
+    def cancel_on_first_progress(percent: float) -> None:
+        if not canceled_at and 0 < percent < 100:
+            canceled_at.append(percent)
+            feedback.cancel()
+
+    feedback.progressChanged.connect(cancel_on_first_progress)
+    folder = tmp_path / "maps"
+    with pytest.raises(QgsProcessingException, match="canceled"):
+        processing.run(EXPLAIN_ID, {"INPUT": str(sample_stack), "METHODS": ["gradcam"], "OUTPUT_FOLDER": str(folder)},
+                       feedback=feedback)
+    assert canceled_at
+    assert [p.name for p in folder.glob("*") if not p.name.startswith(".")] == []
 
 
 def test_qgis_process_runs_explain_with_methods(qgis_process, sample_stack, tmp_path) -> None:
@@ -83,14 +113,52 @@ def test_enhanced_images_from_explain_take_the_input_layers_bands_and_min_max(pl
                                                                shown.blueContrastEnhancement())] == limits
 
 
-@pytest.mark.skipif(not (REPO / "core" / "evaluate.py").exists(), reason="core.evaluate is not written yet")
+def fake_evaluate(calls: list) -> SimpleNamespace:
+    """A stand-in for core.evaluate that records its arguments and writes the three files it promises."""
+
+    def evaluate(input_path: str, out_dir: Path, **kwargs) -> SimpleNamespace:
+        calls.append({"input_path": input_path, "out_dir": Path(out_dir), **kwargs})
+        Path(out_dir).mkdir(parents=True)
+        paths = [Path(out_dir) / name for name in ("evaluation.json", "evaluation.md", "comparison.png")]
+        for path in paths:
+            path.write_text("")
+        return SimpleNamespace(json_path=paths[0], markdown_path=paths[1], figure_path=paths[2], rows=[])
+
+    return SimpleNamespace(evaluate=evaluate)
+
+
+def test_evaluate_hands_the_engine_a_label_file_with_only_the_features_the_layer_shows(
+        plugin, qgis_processing, project, sample_stack, tmp_path, monkeypatch) -> None:
+    """A filtered layer is no file OGR can read as QGIS shows it, so Processing exports what it shows."""
+    import processing
+
+    calls: list[dict] = []
+    monkeypatch.setitem(sys.modules, "core.evaluate", fake_evaluate(calls))
+    natural_only = QgsVectorLayer(str(LABELS), "natural labels", "ogr")
+    natural_only.setSubsetString("\"label\" = 'natural'")
+    project.addMapLayer(natural_only)
+    folder = tmp_path / "evaluation"
+    result = processing.run(EVALUATE_ID, {
+        "INPUT": str(sample_stack), "LABELS": natural_only.id(), "LABEL_FIELD": "label", "REFERENCE_CLASS": "natural",
+        "METHODS": ["gradcam", "deeplift"], "DEVICE": 1, "OUTPUT_FOLDER": str(folder)})
+
+    (call,) = calls
+    assert call["input_path"] == str(sample_stack) and call["out_dir"] == folder
+    assert (call["label_field"], call["reference_class"], call["q"]) == ("label", "natural", 10.0)
+    assert (call["methods"], call["model"], call["aoi"], call["device"]) == (["gradcam", "deeplift"], None, None, "cpu")
+    assert "tiles" not in call  # left empty: the engine's default
+    labels = ogr.Open(call["labels"])
+    assert {feature.GetField("label") for feature in labels.GetLayer(0)} == {"natural"}
+    assert result["JSON"] == str(folder / "evaluation.json") and Path(result["FIGURE"]).name == "comparison.png"
+
+
 def test_evaluate_writes_its_table_json_and_figure(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     import processing
 
     folder = tmp_path / "evaluation"
     result = processing.run(EVALUATE_ID, {
-        "INPUT": str(sample_stack), "LABELS": str(RESOURCES / "labels" / "virginia_s2_train.geojson"),
-        "LABEL_FIELD": "label", "REFERENCE_CLASS": "natural", "METHODS": ["gradcam"], "DEVICE": 1,
+        "INPUT": str(sample_stack), "LABELS": str(LABELS),
+        "LABEL_FIELD": "label", "REFERENCE_CLASS": "natural", "METHODS": ["gradcam"], "TILES": 2, "DEVICE": 1,
         "OUTPUT_FOLDER": str(folder)})
     assert Path(result["JSON"]) == folder / "evaluation.json"
     assert Path(result["MARKDOWN"]) == folder / "evaluation.md"
@@ -98,3 +166,6 @@ def test_evaluate_writes_its_table_json_and_figure(plugin, qgis_processing, samp
     for key in ("JSON", "MARKDOWN", "FIGURE"):
         assert Path(result[key]).is_file()
     assert "gradcam" in Path(result["MARKDOWN"]).read_text()
+    record = json.loads(Path(result["JSON"]).read_text())
+    assert record["parameters"]["tiles"] == 2 and record["reference"]["class"] == "natural"
+    assert sorted(row["method"] for row in record["rows"]) == ["gradcam", "random"]

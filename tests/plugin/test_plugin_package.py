@@ -24,8 +24,9 @@ def zip_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_zip_has_one_top_folder_with_plugin_engine_resources_and_metadata(zip_names) -> None:
     assert {name.split("/")[0] for name in zip_names} == {PLUGIN_NAME}
-    for member in ("__init__.py", "plugin.py", "algorithms/naturalness_map.py", "metadata.txt", "core/pipeline.py",
-                   "core/resources.py", "resources/styles/naturalness.qml", "resources/icons/natural_explain.svg",
+    for member in ("__init__.py", "plugin.py", "algorithms/naturalness_map.py", "algorithms/explain.py", "metadata.txt",
+                   "core/pipeline.py", "core/resources.py", "resources/styles/naturalness.qml",
+                   "resources/styles/attribution.qml", "resources/icons/natural_explain.svg",
                    "resources/models/naturalness_s2.json", "resources/models/naturalness_s2.safetensors"):
         assert f"{PLUGIN_NAME}/{member}" in zip_names
 

@@ -18,8 +18,8 @@ ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {
     ALGORITHM_ID: ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT"],
     "natural_explain:explain": ["INPUT", "AOI", "METHODS", "MODEL", "DEVICE", "OUTPUT_FOLDER"],
-    "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "AOI", "MODEL",
-                                 "DEVICE", "OUTPUT_FOLDER"],
+    "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "AOI",
+                                 "MODEL", "DEVICE", "OUTPUT_FOLDER"],
 }
 
 
