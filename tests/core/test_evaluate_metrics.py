@@ -48,7 +48,7 @@ def test_perfect_attribution_deletes_fastest_and_inserts_fastest(toy_tile):
         aucs[name] = (curve_auc(reveal_curve(_share_of_bright_pixels, tile, fill, order, 4)),
                       curve_auc(reveal_curve(_share_of_bright_pixels, fill, tile, order, 4)))
     # deletion, perfect: 0.5, 0.25, 0, 0, 0; insertion, perfect: 0, 0.25, 0.5, 0.5, 0.5 (steps of 1/4)
-    assert aucs["perfect"] == pytest.approx((0.25 * (0.5 / 2 + 0.25), 0.25 * (0.25 + 0.5 + 0.5 / 2 + 0.5 / 2)))
+    assert aucs["perfect"] == pytest.approx((0.25 * (0.5 / 2 + 0.25), 0.25 * (0.25 + 0.5 + 0.5 + 0.5 / 2)))
     assert aucs["inverse"] == pytest.approx((0.25 * (0.5 / 2 + 0.5 + 0.5 + 0.25), 0.25 * (0.25 + 0.5 / 2)))
     assert aucs["perfect"][0] < aucs["inverse"][0] and aucs["perfect"][1] > aucs["inverse"][1]
 

@@ -1,0 +1,113 @@
+"""python -m core evaluate on the real sample: faithfulness ranks, outputs, determinism, bad input."""
+import json
+import shutil
+
+import pytest
+import rasterio
+from matplotlib.image import imread
+
+from core.errors import RunCanceled
+from core.evaluate import RANDOM, evaluate
+from core.resources import DEFAULT_GENERATORS, RESOURCES
+from tests.conftest import run_cli
+from tests.core.test_cli_errors import assert_one_line_error
+
+CAPTUM_METHODS = ["gradcam", "occlusion", "deeplift", "ig"]
+HAS_GENERATORS = DEFAULT_GENERATORS.exists()
+METHODS = CAPTUM_METHODS + (["cyclegan"] if HAS_GENERATORS else [])
+REFERENCE = RESOURCES / "labels" / "virginia_s2_water_wetland.geojson"
+LABELS = dict(labels=REFERENCE, label_field="class", reference_class="wetland")
+
+
+@pytest.fixture(scope="module")
+def sample_evaluation(tmp_path_factory, sample_dir):
+    """Every method on six 64 px tiles of the sample, against the derived wetland reference."""
+    return evaluate(sample_dir, tmp_path_factory.mktemp("evaluation"), methods=METHODS, tiles=6, tile_size=64,
+                    device="cpu", **LABELS)
+
+
+def _deletion_rank(result, method: str) -> list[str]:
+    return [row.method for row in result.rows if row.method in (method, RANDOM)]
+
+
+@pytest.mark.parametrize("method", CAPTUM_METHODS)
+def test_random_baseline_deletes_slower_than_each_captum_method(sample_evaluation, method):
+    assert _deletion_rank(sample_evaluation, method) == [method, RANDOM]
+
+
+@pytest.mark.skipif(not HAS_GENERATORS, reason="the bundled cyclegan generators are not there yet")
+@pytest.mark.xfail(reason="the bundled generators' |max - min| is no more faithful than random under deletion "
+                   "(0.474 vs 0.462 when measured)", strict=False)
+def test_random_baseline_deletes_slower_than_cyclegan(sample_evaluation):
+    assert _deletion_rank(sample_evaluation, "cyclegan") == ["cyclegan", RANDOM]
+
+
+def test_table_has_one_row_per_method_plus_random_ranked_by_deletion(sample_evaluation):
+    rows = sample_evaluation.rows
+    assert sorted(r.method for r in rows) == sorted(METHODS + [RANDOM])
+    assert [r.deletion_auc for r in rows] == sorted(r.deletion_auc for r in rows)
+    table = sample_evaluation.markdown_path.read_text()
+    assert "| method | deletion AUC ↓ | insertion AUC ↑ | IoU@top-10% | s per megapixel |" in table
+    assert all(f"| {r.method} |" in table for r in rows)
+    assert all(r.iou is not None and 0 <= r.iou <= 1 and r.s_per_megapixel >= 0 for r in rows)
+
+
+def test_outputs_are_written_whole_with_the_figure(sample_evaluation):
+    record = json.loads(sample_evaluation.json_path.read_text())
+    assert record["reference"]["class"] == "wetland" and record["reference"]["tiles_with_class"] > 0
+    assert len(record["tiles"]) == 6 and set(record["curves"]) == set(METHODS + [RANDOM])
+    height, width, _ = imread(sample_evaluation.figure_path).shape
+    assert width > 500 and height > 300
+    assert not list(sample_evaluation.json_path.parent.glob(".*partial*"))
+
+
+def _quick(sample_dir, out, seed=0, **kwargs):
+    return evaluate(sample_dir, out, methods=["gradcam"], tiles=3, tile_size=32, device="cpu", seed=seed,
+                    **{**LABELS, **kwargs})
+
+
+def test_same_seed_gives_same_tiles_and_random_baseline(tmp_path, sample_dir):
+    runs = [json.loads(_quick(sample_dir, tmp_path / name, seed=seed).json_path.read_text())
+            for name, seed in (("a", 0), ("b", 0), ("c", 1))]
+    same = [[t["bounds"] for t in r["tiles"]] for r in runs]
+    assert same[0] == same[1] != same[2]
+    assert runs[0]["curves"][RANDOM] == runs[1]["curves"][RANDOM]
+
+
+def test_cancel_leaves_no_output(tmp_path, sample_dir):
+    calls = []
+    with pytest.raises(RunCanceled):
+        _quick(sample_dir, tmp_path / "o", is_canceled=lambda: calls.append(1) or len(calls) > 2)
+    assert not any((tmp_path / "o").glob("evaluation*")) and not (tmp_path / "o" / "comparison.png").exists()
+
+
+def _cli(sample, out, *extra):
+    """The CLI on one small tile; later options in `extra` override these."""
+    return run_cli("evaluate", str(sample), "--labels", str(REFERENCE), "--out", str(out), "--tiles", "1",
+                   "--tile-size", "32", "--methods", "gradcam", "--label-field", "class", "--reference-class", "wetland",
+                   *extra)
+
+
+def test_label_field_missing_is_one_line(tmp_path, sample_dir):
+    assert_one_line_error(_cli(sample_dir, tmp_path / "o", "--label-field", "landcover"), "no field 'landcover'", "class")
+
+
+def test_reference_class_absent_is_one_line(tmp_path, sample_dir):
+    result = _cli(sample_dir, tmp_path / "o", "--reference-class", "glacier")
+    assert_one_line_error(result, "'glacier'", "open_water", "wetland")
+
+
+def test_unknown_method_is_one_line(tmp_path, sample_dir):
+    result = _cli(sample_dir, tmp_path / "o", "--methods", "lime")
+    assert_one_line_error(result, "unknown method(s) lime")
+
+
+def test_aoi_without_a_nodata_free_tile_is_one_line(tmp_path, sample_dir):
+    sample = shutil.copytree(sample_dir, tmp_path / "sample")
+    with rasterio.open(sample / "B03.tif", "r+") as ds:
+        data = ds.read(1)
+        data[0:100, 0:100] = 0
+        ds.write(data, 1)
+    result = _cli(sample, tmp_path / "o", "--aoi", "442730,4173960,443730,4174960")  # the hole: rows and cols 0..100
+    assert_one_line_error(result, "no 32 px tile inside the AOI")
+    assert not any((tmp_path / "o").glob("evaluation*"))
