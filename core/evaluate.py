@@ -20,7 +20,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import rasterio
 import torch
-from rasterio.windows import Window
 
 from core.aoi import AOI
 from core.atomic import atomic_path, write_json
@@ -133,14 +132,14 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
     xs, grids = [], []
     with open_reader(band_refs) as reader:
         for index in np.random.default_rng(seed).permutation(len(candidates)):
-            tile_grid_ = grid.window(candidates[index].window)
-            inside = aoi.inside_mask(tile_grid_) if aoi else None
+            cell = grid.window(candidates[index].window)
+            inside = aoi.inside_mask(cell) if aoi else None
             if inside is not None and not inside.all():
                 continue
-            raw, valid = reader.read(tile_grid_)
+            raw, valid = reader.read(cell)
             if valid.all():
                 xs.append(to_model_input(raw, valid, loaded.card))
-                grids.append(tile_grid_)
+                grids.append(cell)
             if len(xs) == count:
                 break
     if not xs:

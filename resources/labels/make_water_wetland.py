@@ -1,17 +1,18 @@
 """Derive open-water and wetland polygons for the bundled sample from its own spectra.
 
 Our training labels are coarse regions, too coarse to ask whether an attribution falls on a
-land-cover class, as SpacEX's Table I does. This reference is derived, not hand drawn, with
-each index's published zero threshold, so no threshold was tuned on the scene:
+land-cover class, as SpacEX's Table I does. This reference is derived, not hand drawn, and
+no threshold was picked by eye:
 
-- open_water: NDWI = (B03 - B08) / (B03 + B08) > 0 (McFeeters 1996).
-- wetland: MNDWI = (B03 - B11) / (B03 + B11) > 0 (Xu 2006) where NDWI <= 0: surfaces the
-  SWIR index finds wet but the NIR index does not call open water (wet marsh and soil,
-  vegetated creek margins).
+- wet: MNDWI = (B03 - B11) / (B03 + B11) > 0, the index's published threshold (Xu 2006).
+  On this coast that takes in the flooded salt marsh as well as open water (NDWI > 0 does too).
+- open_water: wet pixels above Otsu's threshold of their MNDWI (open water forms a tight mode
+  near 0.88; the marsh spreads below it).
+- wetland: the other wet pixels: flooded salt marsh, tidal flats and wet sand.
 
 B11 (20 m) is read onto the 10 m grid by the engine's band reader. Regions under 9 pixels
 (0.09 ha) are merged into their neighbours (GDAL's sieve), then GDAL polygonizes the classes.
-`make labels` (or `PYTHONPATH=. python resources/labels/make_water_wetland.py`) re-makes it.
+`PYTHONPATH=. .venv/bin/python resources/labels/make_water_wetland.py` re-makes it byte for byte.
 """
 import json
 from pathlib import Path
