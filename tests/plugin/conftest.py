@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 import rasterio
 from osgeo import gdal
-from qgis.core import QgsProject, QgsRasterLayer, QgsSettings, QgsSingleBandPseudoColorRenderer
+from qgis.core import (
+    QgsContrastEnhancement,
+    QgsMultiBandColorRenderer,
+    QgsProject,
+    QgsRasterLayer,
+    QgsSettings,
+    QgsSingleBandPseudoColorRenderer,
+)
 from qgis.PyQt.QtWidgets import QDialog
 
 from core.models.model_file import read_card
@@ -76,6 +83,33 @@ def assert_attribution_style(layer: QgsRasterLayer) -> None:
     assert (renderer.classificationMin(), renderer.classificationMax()) == pytest.approx((low, high))
 
 
+Limits = list[tuple[float, float]]
+
+
+def show_in_colour(layer: QgsRasterLayer, bands: list[str], limits: Limits) -> None:
+    """Show `layer` as a user might: `bands` (by name) as red, green, blue, each stretched to its (min, max)."""
+    numbers = {layer.bandName(n).split(": ")[-1]: n for n in range(1, layer.bandCount() + 1)}
+    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *(numbers[band] for band in bands))
+    for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
+                                          renderer.setBlueContrastEnhancement), limits):
+        contrast = QgsContrastEnhancement(layer.dataProvider().dataType(1))
+        contrast.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
+        contrast.setMinimumValue(low)
+        contrast.setMaximumValue(high)
+        set_contrast(contrast)
+    layer.setRenderer(renderer)
+
+
+def shown_in_colour(layer: QgsRasterLayer) -> tuple[list[str], Limits]:
+    """The band names a multiband colour layer shows as red, green, blue, and each one's (min, max)."""
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsMultiBandColorRenderer)
+    bands = [layer.bandName(n).split(": ")[-1] for n in (renderer.redBand(), renderer.greenBand(), renderer.blueBand())]
+    contrasts = (renderer.redContrastEnhancement(), renderer.greenContrastEnhancement(),
+                 renderer.blueContrastEnhancement())
+    return bands, [(c.minimumValue(), c.maximumValue()) for c in contrasts]
+
+
 class DialogAnswer:
     """Plays the user at the methods dialog, so no test blocks in exec_().
 
@@ -131,6 +165,14 @@ def model_bands() -> list[str]:
 @pytest.fixture(scope="session")
 def make_stack() -> Callable[[Path, list[str]], Path]:
     return build_stack
+
+
+@pytest.fixture(scope="session")
+def small_stack(tmp_path_factory: pytest.TempPathFactory, sample_stack: Path) -> Path:
+    """A 128 x 128 pixel window from the middle of the sample stack, for methods too slow for the whole scene."""
+    path = tmp_path_factory.mktemp("small") / "virginia_s2_small.vrt"
+    gdal.Translate(str(path), str(sample_stack), format="VRT", srcWin=[336, 336, 128, 128])
+    return path
 
 
 @pytest.fixture(scope="session")

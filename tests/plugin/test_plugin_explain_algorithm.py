@@ -8,8 +8,6 @@ import pytest
 import rasterio
 from osgeo import ogr
 from qgis.core import (
-    QgsContrastEnhancement,
-    QgsMultiBandColorRenderer,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsRasterLayer,
@@ -17,7 +15,7 @@ from qgis.core import (
 )
 
 from core.resources import DEFAULT_GENERATORS, RESOURCES
-from tests.plugin.conftest import assert_attribution_style, centre_aoi
+from tests.plugin.conftest import assert_attribution_style, centre_aoi, show_in_colour, shown_in_colour
 
 EXPLAIN_ID = "natural_explain:explain"
 EVALUATE_ID = "natural_explain:evaluate"
@@ -88,30 +86,15 @@ def test_enhanced_images_from_explain_take_the_input_layers_bands_and_min_max(pl
                                                                                stack_layer, tmp_path) -> None:
     import processing
 
-    numbers = {stack_layer.bandName(n).split(": ")[-1]: n for n in range(1, stack_layer.bandCount() + 1)}
-    renderer = QgsMultiBandColorRenderer(stack_layer.dataProvider(), numbers["B04"], numbers["B03"], numbers["B02"])
     limits = [(410.0, 1310.0), (420.0, 1320.0), (430.0, 1330.0)]
-    for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
-                                          renderer.setBlueContrastEnhancement), limits):
-        contrast = QgsContrastEnhancement(stack_layer.dataProvider().dataType(1))
-        contrast.setMinimumValue(low)
-        contrast.setMaximumValue(high)
-        set_contrast(contrast)
-    stack_layer.setRenderer(renderer)
+    show_in_colour(stack_layer, ["B04", "B03", "B02"], limits)
 
     folder = tmp_path / "maps"
     processing.run(EXPLAIN_ID, {"INPUT": stack_layer.id(), "AOI": centre_aoi(Path(stack_layer.source()), AOI_HALF_WIDTH_M),
                                 "METHODS": ["cyclegan"], "DEVICE": 1, "OUTPUT_FOLDER": str(folder)})
     for name in ("enhanced_max", "enhanced_min"):
         layer = QgsRasterLayer(str(folder / f"{name}.tif"), name, "gdal")  # with the style saved beside it
-        shown = layer.renderer()
-        assert isinstance(shown, QgsMultiBandColorRenderer)
-        bands = [layer.bandName(n).split(": ")[-1] for n in (shown.redBand(), shown.greenBand(), shown.blueBand())]
-        assert bands == ["B04", "B03", "B02"]
-        assert [(e.minimumValue(), e.maximumValue()) for e in (shown.redContrastEnhancement(),
-                                                               shown.greenContrastEnhancement(),
-                                                               shown.blueContrastEnhancement())] == limits
-
+        assert shown_in_colour(layer) == (["B04", "B03", "B02"], limits)
 
 def fake_evaluate(calls: list) -> SimpleNamespace:
     """A stand-in for core.evaluate that records its arguments and writes the three files it promises."""

@@ -1,12 +1,15 @@
 """Explain naturalness on a real Sentinel-2 layer: styled maps on the input's grid, Cancel, errors."""
 from pathlib import Path
 
+import pytest
 from pytest_qgis.utils import wait_until
 from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
 from qgis.PyQt.QtCore import Qt
 
+from core.resources import DEFAULT_GENERATORS
+
 from natural_explain_plugin.run_folder import GROUP_PREFIX
-from tests.plugin.conftest import assert_attribution_style
+from tests.plugin.conftest import assert_attribution_style, show_in_colour, shown_in_colour
 
 RUN_TIMEOUT_MS = 120_000
 
@@ -55,6 +58,27 @@ def test_action_adds_styled_naturalness_and_attribution_layers_on_the_input_grid
     assert Path(layers["attribution_gradcam"].source()) == source.with_name("attribution_gradcam.tif")
     assert (source.parent / "run.json").is_file()
     assert any(str(source.parent) in m for m in qgis_iface.messageBar().get_messages(Qgis.Success))
+
+
+@pytest.mark.skipif(not DEFAULT_GENERATORS.exists(), reason="the bundled CycleGAN generators are not trained yet")
+def test_cyclegan_run_adds_enhanced_images_in_the_input_layers_bands_and_stretch(
+        plugin, qgis_iface, project, small_stack, output_base, dialog_answer) -> None:
+    layer = QgsRasterLayer(str(small_stack), "small", "gdal")
+    project.addMapLayer(layer)
+    limits = [(900.0, 3100.0), (300.0, 1200.0), (350.0, 1250.0)]
+    show_in_colour(layer, ["B08", "B04", "B03"], limits)
+    dialog_answer.methods = ["cyclegan"]
+    qgis_iface.setActiveLayer(layer)
+    task = plugin.explain_active_layer()
+    assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
+
+    (group,) = result_groups(project)
+    layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+    assert list(layers) == ["naturalness", "attribution_cyclegan", "enhanced_max", "enhanced_min"]
+    assert_attribution_style(layers["attribution_cyclegan"])
+    for name in ("enhanced_max", "enhanced_min"):
+        assert shown_in_colour(layers[name]) == (["B08", "B04", "B03"], limits)
+        assert layers[name].extent() == layer.extent() and layers[name].crs() == layer.crs()
 
 
 def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_iface, project, stack_layer,
