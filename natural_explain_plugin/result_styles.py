@@ -30,9 +30,7 @@ def stretch_ramp_to_cut(layer: QgsRasterLayer) -> None:
 
     A constant map (no spread to stretch over) keeps the ramp as written.
     """
-    renderer = layer.renderer()
-    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer):
-        return
+    renderer: QgsSingleBandPseudoColorRenderer = layer.renderer()
     low, high = cumulative_cut(layer, renderer.band())
     if not low < high:
         return
