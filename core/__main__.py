@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--q", type=float, default=10.0, help="percent of top-attributed pixels compared with the class")
     e.add_argument("--tiles", type=int, default=16, help="how many tiles to sample")
     e.add_argument("--tile-size", type=int, default=128, help="tile edge in model pixels")
-    e.add_argument("--fill", default="mean", choices=["mean", "blur"],
+    e.add_argument("--fill", default="blur", choices=["mean", "blur"],
                    help="what deleted pixels become: the model's band means, or a Gaussian blur of the tile")
     e.add_argument("--aoi", help="xmin,ymin,xmax,ymax[,EPSG] (the raster's CRS when no EPSG is given)")
     e.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")

@@ -235,7 +235,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
              reference_class: str | None = None, methods: Sequence[str] = (), model: str | Path | None = None,
              aoi: AOI | None = None, q: float = 10.0, tiles: int = 16, tile_size: int = 128, device: str = "auto",
              seed: int = 0, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-             method_options: dict[str, Any] | None = None, fill: str = "mean") -> EvaluationResult:
+             method_options: dict[str, Any] | None = None, fill: str = "blur") -> EvaluationResult:
     """Score every method's attributions on sampled tiles; write evaluation.json, .md and comparison.png.
 
     Args:
