@@ -49,7 +49,7 @@ def comparison_figure(tiles: FigureTiles, out: str | Path) -> Path:
     fig, axes = plt.subplots(n, columns, figsize=(2.2 * columns, 2.3 * n), squeeze=False, constrained_layout=True)
     for i in range(n):
         axes[i, 0].imshow(images[i])
-        if tiles.reference[i].any():
+        if 0 < tiles.reference[i].mean() < 1:  # an outline needs both sides of the class edge in the tile
             axes[i, 0].contour(tiles.reference[i].astype(float), levels=[0.5], colors=["#ffd92f"], linewidths=0.8)
         axes[i, 1].imshow(tiles.naturalness[i], cmap="BrBG", vmin=0, vmax=1)
         for j, attribution in enumerate(tiles.attributions.values(), start=2):
