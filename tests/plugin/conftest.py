@@ -15,6 +15,7 @@ from osgeo import gdal
 from qgis.core import (
     QgsContrastEnhancement,
     QgsMultiBandColorRenderer,
+    QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
     QgsSettings,
@@ -31,6 +32,20 @@ from natural_explain_plugin.plugin import NaturalExplainPlugin
 from natural_explain_plugin.settings import METHODS_KEY, OUTPUT_FOLDER_KEY, set_output_folder
 
 QgisProcess = Callable[[list[str]], subprocess.CompletedProcess]
+
+
+def feedback_that_cancels_mid_run() -> tuple[QgsProcessingFeedback, list[float]]:
+    """Processing feedback that presses Cancel at the first progress report, and where it did."""
+    feedback = QgsProcessingFeedback()
+    canceled_at: list[float] = []
+
+    def cancel_on_first_progress(percent: float) -> None:
+        if not canceled_at and 0 < percent < 100:
+            canceled_at.append(percent)
+            feedback.cancel()
+
+    feedback.progressChanged.connect(cancel_on_first_progress)
+    return feedback, canceled_at
 
 
 def build_stack(path: Path, bands: list[str]) -> Path:

@@ -9,13 +9,13 @@ import rasterio
 from osgeo import ogr
 from qgis.core import (
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsRasterLayer,
     QgsVectorLayer,
 )
 
 from core.resources import DEFAULT_GENERATORS, RESOURCES
-from tests.plugin.conftest import assert_attribution_style, centre_aoi, show_in_colour, shown_in_colour
+from tests.plugin.conftest import (assert_attribution_style, centre_aoi, feedback_that_cancels_mid_run,
+                                   show_in_colour, shown_in_colour)
 
 EXPLAIN_ID = "natural_explain:explain"
 EVALUATE_ID = "natural_explain:evaluate"
@@ -54,15 +54,7 @@ def test_explain_writes_every_chosen_map_on_the_input_grid_with_its_style(plugin
 def test_cancel_mid_run_raises_and_leaves_no_final_named_map(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     import processing
 
-    feedback = QgsProcessingFeedback()
-    canceled_at = []
-
-    def cancel_on_first_progress(percent: float) -> None:
-        if not canceled_at and 0 < percent < 100:
-            canceled_at.append(percent)
-            feedback.cancel()
-
-    feedback.progressChanged.connect(cancel_on_first_progress)
+    feedback, canceled_at = feedback_that_cancels_mid_run()
     folder = tmp_path / "maps"
     with pytest.raises(QgsProcessingException, match="canceled"):
         processing.run(EXPLAIN_ID, {"INPUT": str(sample_stack), "METHODS": ["gradcam"], "OUTPUT_FOLDER": str(folder)},

@@ -8,10 +8,11 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsProject,
     QgsRectangle,
 )
+
+from tests.plugin.conftest import feedback_that_cancels_mid_run
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 
@@ -78,15 +79,7 @@ def test_user_error_is_one_line_processing_error_and_leaves_nothing(plugin, qgis
 def test_cancel_mid_run_raises_and_leaves_no_output(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     import processing
 
-    feedback = QgsProcessingFeedback()
-    canceled_at = []
-
-    def cancel_on_first_progress(percent: float) -> None:
-        if not canceled_at and 0 < percent < 100:
-            canceled_at.append(percent)
-            feedback.cancel()
-
-    feedback.progressChanged.connect(cancel_on_first_progress)
+    feedback, canceled_at = feedback_that_cancels_mid_run()
     output = tmp_path / "out" / "natural.tif"
     with pytest.raises(QgsProcessingException, match="canceled"):
         processing.run(ALGORITHM_ID, {"INPUT": str(sample_stack), "OUTPUT": str(output)}, feedback=feedback)
