@@ -34,7 +34,7 @@ from core.models.preprocess import UnitSpace, to_model_input
 from core.quicklook import TRUE_COLOUR
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid
-from core.raster.read import open_reader
+from core.raster.read import BandReader
 from core.raster.sources import open_input
 from core.resources import DEFAULT_MODEL
 from core.tiling import tile_grid
@@ -130,7 +130,7 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
     """
     candidates = tile_grid(grid.height, grid.width, tile_size, 0)
     xs, grids = [], []
-    with open_reader(band_refs) as reader:
+    with BandReader(band_refs) as reader:
         for index in np.random.default_rng(seed).permutation(len(candidates)):
             cell = grid.window(candidates[index].window)
             inside = aoi.inside_mask(cell) if aoi else None

@@ -30,7 +30,7 @@ from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
-from core.raster.read import BandReader, open_reader
+from core.raster.read import BandReader
 from core.raster.sources import RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
@@ -254,7 +254,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     run = _Run(loaded, explainers, torch_device, batch_size or (8 if torch_device.type == "cuda" else 1),
                overlap, progress, is_canceled, timings)
     paths = {name: out_dir / f"{name}.tif" for name in run.output_bands()}
-    with open_reader(band_refs) as reader:
+    with BandReader(band_refs) as reader:
         used = _write_outputs(run, reader, grids, tiles, aoi, paths)
     warnings = _warnings(raster, grids, loaded, used, len(tiles))
     timings["total_s"] = time.perf_counter() - started

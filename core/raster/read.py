@@ -7,7 +7,6 @@ shrinking, bilinear when enlarging).
 """
 import contextlib
 import math
-from typing import Iterator
 
 import numpy as np
 import rasterio
@@ -128,9 +127,3 @@ def read_window(bands: list[BandRef], grid: Grid, window: Window | None = None) 
     with BandReader(bands) as reader:
         return reader.read(grid.window(window) if window is not None else grid)
 
-
-@contextlib.contextmanager
-def open_reader(bands: list[BandRef]) -> Iterator[BandReader]:
-    """Context manager form of BandReader, for the pipeline's many window reads."""
-    with BandReader(bands) as reader:
-        yield reader

@@ -19,7 +19,7 @@ from rasterio.windows import Window
 from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, metres_per_unit, model_grid
-from core.raster.read import BandReader, open_reader
+from core.raster.read import BandReader
 from core.raster.sources import open_input
 from core.vector_io import read_polygons
 from train.datasets.labelled_patches import LabelledPatches, class_index
@@ -143,7 +143,7 @@ class RasterPolygonPatches(LabelledPatches):
         self._blocks: list[tuple[np.ndarray, np.ndarray, Grid]] = []
         self._origins: list[tuple[int, int, int]] = []
         self.labels, self.groups = [], []
-        with open_reader(refs) as reader:
+        with BandReader(refs) as reader:
             for key, window in block_windows(grid, _polygon_bounds(shapes), block_size_m):
                 self._add_block(reader, grid.window(window), key, shapes, patch_size, stride)
         self.georeferenced = [True] * len(self.labels)
