@@ -1,0 +1,15 @@
+"""The headless CLI's sub-commands, one module each; core/__main__.py builds the parser from here.
+
+Each module offers HELP, add_arguments(parser) and run(args), and imports torch only inside
+run, so `python -m core --help` stays fast.
+"""
+from types import ModuleType
+
+from core.cli import evaluate, explain, quicklook, vectorize
+
+COMMANDS: dict[str, ModuleType] = {
+    "explain": explain,
+    "evaluate": evaluate,
+    "vectorize": vectorize,
+    "quicklook": quicklook,
+}

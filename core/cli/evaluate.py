@@ -1,0 +1,44 @@
+"""`python -m core evaluate`: how faithful each method's attribution is, against a random baseline."""
+import argparse
+from pathlib import Path
+
+from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+from core.explain.registry import METHODS
+
+HELP = ("score the methods' attributions: deletion/insertion AUC, IoU with a reference class, cost; "
+        "writes evaluation.json, evaluation.md and comparison.png")
+
+
+def add_arguments(e: argparse.ArgumentParser) -> None:
+    """Declare the evaluate command's options."""
+    e.add_argument("input", help="a raster file, or a folder of single-band files")
+    e.add_argument("--labels", required=True, help="a polygon file holding the reference class")
+    e.add_argument("--label-field", required=True, help="the attribute naming each polygon's class")
+    e.add_argument("--reference-class", help="the class the top pixels are compared with "
+                   "(default: the model's natural class, when the labels hold it)")
+    e.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    e.add_argument("--methods", default=",".join(METHODS), help=f"methods to score, comma separated, from: "
+                   f"{', '.join(METHODS)} (a random baseline is always added)")
+    e.add_argument("--q", type=float, default=10.0, help="percent of top-attributed pixels compared with the class")
+    e.add_argument("--tiles", type=int, default=16, help="how many tiles to sample")
+    e.add_argument("--tile-size", type=int, default=128, help="tile edge in model pixels")
+    e.add_argument("--fill", default="blur", choices=["mean", "blur"],
+                   help="what deleted pixels become: the model's band means, or a Gaussian blur of the tile")
+    add_aoi_arguments(e)
+    add_model_arguments(e)
+    e.add_argument("--seed", type=int, default=0, help="fixes the tiles and the random baseline")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the evaluation and print its table."""
+    from core.evaluate import evaluate
+    from core.explain.registry import parse_methods
+
+    with progress_bar("evaluate", args.quiet) as progress:
+        result = evaluate(args.input, args.out, labels=args.labels, label_field=args.label_field,
+                          reference_class=args.reference_class, methods=parse_methods(args.methods), model=args.model,
+                          aoi=aoi(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
+                          seed=args.seed, fill=args.fill, progress=progress)
+    print(result.markdown_path.read_text())
+    for path in (result.json_path, result.markdown_path, result.figure_path):
+        print(f"written: {path}")

@@ -1,0 +1,42 @@
+"""`python -m core explain`: the naturalness map and the chosen explanations for a raster."""
+import argparse
+from pathlib import Path
+
+from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+from core.explain.registry import METHODS
+
+HELP = "write naturalness.tif and run.json for a raster"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Declare the explain command's options."""
+    p.add_argument("input", help="a raster file, or a folder of single-band files (e.g. Sentinel-2 B02.tif ...)")
+    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--methods", default="", help=f"explanation methods, comma separated, from: {', '.join(METHODS)} "
+                   "(naturalness is always written)")
+    add_aoi_arguments(p)
+    add_model_arguments(p)
+    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    p.add_argument("--batch-size", type=int, help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
+    p.add_argument("--tile-size", type=int, help="tile edge in model pixels (default: the model's)")
+    p.add_argument("--overlap", type=int, default=32, help="pixels shared and blended by neighbouring tiles")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run explain and print what it wrote."""
+    import sys
+
+    from core.explain.registry import parse_methods
+    from core.pipeline import explain
+    from core.raster.bands import parse_band_mapping
+
+    area = aoi(args)
+    with progress_bar("naturalness", args.quiet) as progress:
+        result = explain(args.input, args.out, methods=parse_methods(args.methods), model=args.model, aoi=area,
+                         device=args.device, bands=parse_band_mapping(args.bands) if args.bands else None,
+                         batch_size=args.batch_size, tile_size=args.tile_size, overlap=args.overlap, progress=progress)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for name, path in result.outputs.items():
+        print(f"{name}: {path}")
+    print(f"run record: {result.run_json}")

@@ -1,0 +1,45 @@
+"""Options and helpers several sub-commands share, so each is spelled once."""
+import argparse
+import contextlib
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from core.errors import NaturalExplainError
+
+if TYPE_CHECKING:
+    from core.aoi import AOI
+
+DEVICES = ["auto", "cpu", "cuda"]
+
+
+def add_aoi_arguments(parser: argparse.ArgumentParser) -> None:
+    """--aoi and --aoi-vector."""
+    parser.add_argument("--aoi", help="xmin,ymin,xmax,ymax[,EPSG] (the raster's CRS when no EPSG is given)")
+    parser.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--model, --device and --quiet."""
+    parser.add_argument("--model", help="model .json/.safetensors (default: the bundled Sentinel-2 model)")
+    parser.add_argument("--device", default="auto", choices=DEVICES)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def aoi(args: argparse.Namespace) -> "AOI | None":
+    """The AOI from --aoi or --aoi-vector (at most one), or None."""
+    from core.aoi import AOI
+    from core.raster.sources import open_input
+
+    if args.aoi and args.aoi_vector:
+        raise NaturalExplainError("give either --aoi or --aoi-vector, not both")
+    if args.aoi:
+        return AOI.parse(args.aoi, default_crs=open_input(args.input).grid.crs.to_wkt())
+    return AOI.from_vector(args.aoi_vector) if args.aoi_vector else None
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, quiet: bool) -> Iterator[Callable[[float], None]]:
+    """A percent progress bar on stderr; yields the callback the engine calls with percent done."""
+    from tqdm import tqdm
+
+    with tqdm(total=100, desc=description, unit="%", disable=quiet, bar_format="{l_bar}{bar}| {elapsed}") as bar:
+        yield lambda pct: bar.update(pct - bar.n)
