@@ -59,6 +59,11 @@ class ModelInputs(Dataset):
     def __len__(self) -> int:
         return len(self.indices)
 
+    @property
+    def labels(self) -> list[int]:
+        """The class index of each sample, without reading any pixels."""
+        return [self.dataset.labels[i] for i in self.indices]
+
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
         raw, valid, label = self.dataset[self.indices[i]]
         return torch.from_numpy(to_model_input(raw, valid, self.card)), label

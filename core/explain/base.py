@@ -24,6 +24,7 @@ class NaturalLogit(nn.Module):
     def __init__(self, network: nn.Module, natural_indices: list[int], num_classes: int) -> None:
         super().__init__()
         self.network = network
+        self.natural_indices = list(natural_indices)
         self.register_buffer("natural", torch.zeros(num_classes, dtype=torch.bool), persistent=False)
         self.natural[natural_indices] = True
 

@@ -75,8 +75,9 @@ def test_few_steps_on_real_tiles_move_the_score_each_way(classifier: LoadedModel
                          for gen in (g.maximizer, g.minimizer))
 
     high_before, low_before = scores()
+    anthropogenic, natural = u[:2], u[2:]  # real_tiles holds two tiles per class, in CLASSES order
     for _ in range(6):
-        trainer.train_step(u)
+        trainer.train_step(anthropogenic, natural)
     high_after, low_after = scores()
     assert high_after > high_before + 0.05
     assert low_after < low_before - 0.05

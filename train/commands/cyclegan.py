@@ -1,7 +1,7 @@
 """`python -m train cyclegan`: train SpacEX's pattern maximizer and minimizer for a classifier.
 
-Patches come from a raster and labelled polygons, as for the classifier (both classes feed
-the generators), held out by the same spatial blocks. The generators take the classifier's
+Patches come from a raster and labelled polygons, as for the classifier (anthropogenic and natural
+patches are the two CycleGAN domains), held out by the same spatial blocks. The generators take the classifier's
 bands and preprocessing, and their model file records which classifier they were trained
 against, so the explainer never pairs them with another.
 """

@@ -1,11 +1,13 @@
 """Train the pattern maximizer and minimizer against a frozen classifier (SpacEX, defects fixed).
 
-Per step, on a batch of real patches u (unit space, both classes):
-- the maximizer G_max and minimizer G_min each enhance u; LSGAN losses make their outputs
-  look real to their own discriminators (D_max judges G_max's outputs, D_min G_min's;
-  SpacEX's script crossed them);
-- cycle losses L1(G_min(G_max(u)), u) and L1(G_max(G_min(u)), u), and identity losses
-  L1(G(u), u), keep the enhanced images close to the input;
+Per step, on a batch a of real anthropogenic patches and a batch b of real natural ones
+(unit space; CycleGAN's two unaligned domains, see train/unpaired.py):
+- the maximizer G_max turns a towards natural and the minimizer G_min turns b towards
+  anthropogenic; LSGAN losses make G_max(a) look like real natural patches to D_max and
+  G_min(b) like real anthropogenic ones to D_min (SpacEX's script crossed the two);
+- cycle losses L1(G_min(G_max(a)), a) and L1(G_max(G_min(b)), b), and identity losses
+  L1(G_max(b), b) and L1(G_min(a), a) (a generator leaves its own target class alone),
+  keep the enhanced images close to the input;
 - the activation-maximization term runs the frozen classifier ON THE GENERATED IMAGES with
   gradients flowing into the generators (SpacEX ran it on the real image, under no_grad, so
   it never trained anything): softplus(-logit) for the maximizer and softplus(logit) for the
@@ -23,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from core.atomic import write_json
@@ -33,8 +35,10 @@ from core.models.preprocess import UnitSpace
 from train.augment import augment
 from train.checkpoint import clear_checkpoints, resume_state, save_checkpoint
 from train.image_pool import ImagePool
+from train.normalization import ModelInputs
 from train.sample_grid import write_sample_grid
 from train.trainers.options import TrainerOptions
+from train.unpaired import UnpairedBatches
 
 BETAS = (0.5, 0.999)
 LOG_NAME = "log.json"
@@ -113,7 +117,7 @@ class CycleGANTrainer:
         fingerprint: plain data that must match for a checkpoint to be resumed.
     """
 
-    def __init__(self, generators: PatternGenerators, discriminators: nn.ModuleDict, score: nn.Module,
+    def __init__(self, generators: PatternGenerators, discriminators: nn.ModuleDict, score: NaturalLogit,
                  space: UnitSpace, bands: list[str], options: TrainerOptions, settings: CycleGANSettings,
                  fingerprint: dict[str, Any]) -> None:
         device = options.device
@@ -146,68 +150,71 @@ class CycleGANTrainer:
             "pools": {name: pool.state() for name, pool in self.pools.items()},
             "history": self.history, "fingerprint": self.fingerprint})
 
-    def generator_losses(self, u: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-        """Every generator loss term on a real batch, and the two enhanced batches.
+    def generator_losses(self, a: torch.Tensor, b: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        """Every generator loss term on real batches of both domains, and the two enhanced batches.
 
         Args:
-            u: (B, C, H, W) real patches in unit space.
+            a: (B, C, H, W) real anthropogenic patches in unit space.
+            b: (B, C, H, W) real natural patches in unit space.
 
         Returns:
-            (named loss terms, maximized batch, minimized batch).
+            (named loss terms, G_max(a), G_min(b)).
         """
         s, g, d = self.settings, self.generators, self.discriminators
-        high, low = g.maximizer(u), g.minimizer(u)
+        high, low = g.maximizer(a), g.minimizer(b)
         terms = {
             "adversarial": lsgan(d["max"](high), True) + lsgan(d["min"](low), True),
-            "cycle": s.lambda_cycle * (F.l1_loss(g.minimizer(high), u) + F.l1_loss(g.maximizer(low), u)),
-            "identity": s.lambda_identity * (F.l1_loss(high, u) + F.l1_loss(low, u)),
+            "cycle": s.lambda_cycle * (F.l1_loss(g.minimizer(high), a) + F.l1_loss(g.maximizer(low), b)),
+            "identity": s.lambda_identity * (F.l1_loss(g.maximizer(b), b) + F.l1_loss(g.minimizer(a), a)),
             "am": s.lambda_am * (am_loss(self.score, self.space, high, True) + am_loss(self.score, self.space, low, False)),
         }
         return terms, high, low
 
-    def _discriminator_loss(self, u: torch.Tensor, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
-        loss = u.new_zeros(())
-        for name, fake in (("max", high), ("min", low)):
+    def _discriminator_loss(self, a: torch.Tensor, b: torch.Tensor, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
+        """D_max tells real natural patches from G_max's; D_min real anthropogenic ones from G_min's."""
+        loss = a.new_zeros(())
+        for name, real, fake in (("max", b, high), ("min", a, low)):
             judge = self.discriminators[name]
             pooled = self.pools[name].query(fake, self.rng)
-            loss = loss + 0.5 * (lsgan(judge(u), True) + lsgan(judge(pooled), False))
+            loss = loss + 0.5 * (lsgan(judge(real), True) + lsgan(judge(pooled), False))
         return loss
 
-    def train_step(self, u: torch.Tensor) -> dict[str, float]:
-        """One generator update, then one discriminator update, on a real batch.
+    def train_step(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+        """One generator update, then one discriminator update, on real batches of both domains.
 
         Args:
-            u: (B, C, H, W) real patches in unit space.
+            a: (B, C, H, W) real anthropogenic patches in unit space.
+            b: (B, C, H, W) real natural patches in unit space.
 
         Returns:
             Every loss term, the generator total and the discriminator loss.
         """
         self.discriminators.requires_grad_(False)
-        terms, high, low = self.generator_losses(u)
+        terms, high, low = self.generator_losses(a, b)
         g_loss = sum(terms.values())
         self.g_optimizer.zero_grad()
         g_loss.backward()
         self.g_optimizer.step()
         self.discriminators.requires_grad_(True)
-        d_loss = self._discriminator_loss(u, high.detach(), low.detach())
+        d_loss = self._discriminator_loss(a, b, high.detach(), low.detach())
         self.d_optimizer.zero_grad()
         d_loss.backward()
         self.d_optimizer.step()
         return {**{k: v.item() for k, v in terms.items()}, "generator": g_loss.item(), "discriminator": d_loss.item()}
 
-    def _train_epoch(self, data: Dataset) -> dict[str, float]:
+    def _train_epoch(self, data: ModelInputs) -> dict[str, float]:
         factor = lr_factor(self.epoch, self.options.epochs, self.settings.decay_start)
         for optimizer in (self.g_optimizer, self.d_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = self.options.lr * factor
         self.generators.train()
         self.discriminators.train()
-        loader = DataLoader(data, batch_size=self.options.batch_size, sampler=RandomSampler(data, generator=self.rng))
+        loader = UnpairedBatches(data, self.score.natural_indices, self.options.batch_size, self.rng)
         sums: dict[str, float] = {}
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="batch", leave=False, mininterval=1.0)
-        for steps, (x, _) in enumerate(bar, start=1):
-            u = self.space.from_input(augment(x, self.rng).to(self.options.device))
-            for name, value in self.train_step(u).items():
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0)
+        for steps, batches in enumerate(bar, start=1):
+            a, b = (self.space.from_input(augment(x, self.rng).to(self.options.device)) for x in batches)
+            for name, value in self.train_step(a, b).items():
                 sums[name] = sums.get(name, 0.0) + value
             bar.set_postfix(g=f"{sums['generator'] / steps:.3f}", d=f"{sums['discriminator'] / steps:.3f}")
         return {f"loss_{name}": round(total / max(len(loader), 1), 5) for name, total in sums.items()} | {
@@ -244,11 +251,11 @@ class CycleGANTrainer:
         path = self.options.workdir / "samples" / f"epoch_{self.epoch:04d}.png"
         return write_sample_grid(path, *(t.cpu().numpy() for t in (u, high, low)), self.bands)
 
-    def fit(self, train: Dataset, val: Dataset) -> list[dict[str, Any]]:
+    def fit(self, train: ModelInputs, val: Dataset) -> list[dict[str, Any]]:
         """Train until `options.epochs` epochs are done; after each, validate, log, draw a grid and checkpoint.
 
         Args:
-            train: prepared training samples (standardised tensor, label); both classes.
+            train: prepared training samples (standardised tensor, label); both classes, drawn as unpaired anthropogenic and natural batches.
             val: prepared held-out samples.
 
         Returns:
