@@ -4,7 +4,7 @@ The engine (and torch) is imported only when a run starts, so QGIS starts fast.
 """
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .engine_import import engine_packages
 from .layer_arguments import Bounds
@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 class ExplainRequest:
     """Everything a run needs, so the worker thread never touches a QGIS layer.
 
-    `methods` are registry names; the naturalness map is always written. `aoi_bounds` are
-    in `aoi_crs`; the engine reprojects them onto the raster.
+    `methods` are registry names; the naturalness map is always written. The AOI is either
+    `aoi_bounds` or `aoi_geometry` (a GeoJSON polygon, for drawn or selected shapes), in
+    `aoi_crs`; the engine reprojects it onto the raster. `bands` maps model band names to
+    1-based input band numbers (None: matched by name).
     """
 
     input_path: str
@@ -29,11 +31,15 @@ class ExplainRequest:
     aoi_bounds: Bounds | None = None
     aoi_crs: str | None = None
     device: str = "auto"
+    aoi_geometry: dict[str, Any] | None = None
+    bands: dict[str, int] | None = None
 
     def aoi(self) -> "AOI | None":
-        """The engine's AOI for the bounds, None for the whole raster."""
+        """The engine's AOI for the bounds or the geometry, None for the whole raster."""
         with engine_packages():
             from core.aoi import AOI
+        if self.aoi_geometry is not None:
+            return AOI(self.aoi_geometry, self.aoi_crs)
         return None if self.aoi_bounds is None else AOI.from_bounds(*self.aoi_bounds, crs=self.aoi_crs)
 
 
@@ -48,4 +54,5 @@ def run_explain(request: ExplainRequest, progress: Callable[[float], None],
     with engine_packages():
         from core.pipeline import explain
     return explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
-                   aoi=request.aoi(), device=request.device, progress=progress, is_canceled=is_canceled)
+                   aoi=request.aoi(), device=request.device, bands=request.bands, progress=progress,
+                   is_canceled=is_canceled)

@@ -1,9 +1,10 @@
-"""The plugin object QGIS holds: the Explain naturalness action and the Processing provider."""
+"""The plugin object QGIS holds: the Natural Explain dock, its actions and the Processing provider."""
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProject, QgsRasterLayer
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from core.errors import NaturalExplainError
@@ -16,14 +17,18 @@ from .provider import NaturalExplainProvider
 from .reporting import TITLE, report_failure
 from .result_layers import add_result_group
 from .run_folder import group_name, new_run_folder
+from .run_queue import RunQueue
 from .settings import output_folder, set_output_folder
 from .task import ExplainTask
 
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
 
+    from .dock.dock_widget import NaturalExplainDock
+
 ACTION_TEXT = "Explain naturalness"
 FOLDER_ACTION_TEXT = "Output folder…"
+DOCK_ACTION_TEXT = "Natural Explain panel"
 
 
 class NaturalExplainPlugin:
@@ -39,7 +44,9 @@ class NaturalExplainPlugin:
         self.provider: NaturalExplainProvider | None = None
         self.action: QAction | None = None
         self.folder_action: QAction | None = None
-        self.tasks: set[ExplainTask] = set()
+        self.dock_action: QAction | None = None
+        self.dock: "NaturalExplainDock | None" = None
+        self.tasks = RunQueue()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
         """Register the Processing provider (toolbox and qgis_process)."""
@@ -50,26 +57,35 @@ class NaturalExplainPlugin:
         """Add the action where an analyst looks for it, and the Processing provider."""
         self.initProcessing()
         self.action = QAction(plugin_icon(), ACTION_TEXT, self.iface.mainWindow())
-        self.action.setToolTip("Map where the selected raster layer looks natural")
-        self.action.triggered.connect(self.explain_active_layer)
+        self.action.setToolTip("Open the Natural Explain panel on the selected raster layer")
+        self.action.triggered.connect(self.open_dock)
         self.iface.addToolBarIcon(self.action)
         self.iface.addPluginToMenu(TITLE, self.action)
         self.iface.addCustomActionForLayerType(self.action, "", QgsMapLayerType.RasterLayer, True)
         self.folder_action = QAction(FOLDER_ACTION_TEXT, self.iface.mainWindow())
         self.folder_action.triggered.connect(self.choose_output_folder)
         self.iface.addPluginToMenu(TITLE, self.folder_action)
+        self.dock_action = QAction(plugin_icon(), DOCK_ACTION_TEXT, self.iface.mainWindow())
+        self.dock_action.setCheckable(True)
+        self.dock_action.toggled.connect(self.show_dock)
+        self.iface.addPluginToMenu(TITLE, self.dock_action)
 
     def unload(self) -> None:
         """Undo everything initGui/initProcessing did and stop runs whose callbacks would outlive us."""
-        for task in list(self.tasks):
+        for task in self.tasks:
             task.cancel()
+        if self.dock is not None:
+            self.dock.release_canvas()
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
         if self.action is not None:
             self.iface.removeCustomActionForLayerType(self.action)
             self.iface.removeToolBarIcon(self.action)
-            for action in (self.action, self.folder_action):
+            for action in (self.action, self.folder_action, self.dock_action):
                 self.iface.removePluginMenu(TITLE, action)
                 action.deleteLater()
-            self.action = self.folder_action = None
+            self.action = self.folder_action = self.dock_action = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
@@ -81,6 +97,29 @@ class NaturalExplainPlugin:
         if chosen:
             set_output_folder(chosen)
             self.iface.messageBar().pushMessage(TITLE, f"results will be saved under {chosen}", level=Qgis.Info)
+
+    def open_dock(self) -> "NaturalExplainDock":
+        """Show and focus the dock, on the raster layer selected in the Layers panel if there is one."""
+        self.show_dock(True)
+        layer = self.iface.activeLayer()
+        if isinstance(layer, QgsRasterLayer):
+            self.dock.set_input_layer(layer)
+        self.dock.raise_()
+        return self.dock
+
+    def show_dock(self, visible: bool) -> None:  # noqa: FBT001 (a toggled signal's argument)
+        """Show or hide the dock, building it the first time: it is never built if never opened."""
+        if self.dock is None:
+            if not visible:
+                return
+            from .dock.dock_widget import NaturalExplainDock  # reads rasters: not at QGIS start
+
+            self.dock = NaturalExplainDock(self.iface.mapCanvas(), self.iface.messageBar(), self.start_explain,
+                                           self.iface.mainWindow())
+            self.dock.visibilityChanged.connect(self.dock_action.setChecked)
+            self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock.setVisible(visible)
+        self.dock_action.setChecked(visible)
 
     def explain_active_layer(self) -> ExplainTask | None:
         """Ask for methods, then run on the layer selected in the Layers panel.
@@ -97,15 +136,16 @@ class NaturalExplainPlugin:
             return None
         return self.start_explain(layer, methods)
 
-    def start_explain(self, layer: QgsRasterLayer, methods: list[str]) -> ExplainTask | None:
+    def start_explain(self, layer: QgsRasterLayer, methods: list[str], **choices: Any) -> ExplainTask | None:
         """Queue a run of `methods` on `layer` into a new folder under the output folder.
 
-        None when it cannot start (the user is told why).
+        `choices` are further ExplainRequest fields (model, AOI, bands, device). None when it
+        cannot start (the user is told why).
         """
         started = datetime.now()
         try:
             request = ExplainRequest(raster_path(layer), new_run_folder(output_folder(), layer.name(), started),
-                                     methods=tuple(methods))
+                                     methods=tuple(methods), **choices)
         except NaturalExplainError as exc:
             report_failure(self.iface.messageBar(), exc)
             return None
@@ -116,9 +156,6 @@ class NaturalExplainPlugin:
             on_failure=lambda exc: self._discard_run(request.out_dir, exc),
             on_canceled=lambda: self._discard_run(request.out_dir, None))
         self.tasks.add(task)
-        task.taskCompleted.connect(lambda: self.tasks.discard(task))
-        task.taskTerminated.connect(lambda: self.tasks.discard(task))
-        QgsApplication.taskManager().addTask(task)
         return task
 
     def _show_results(self, layer_name: str, layer_id: str, request: ExplainRequest, started: datetime,

@@ -1,5 +1,5 @@
-"""The QgsTask that runs one naturalness map off the GUI thread, with progress and Cancel."""
-from typing import TYPE_CHECKING, Callable
+"""The QgsTasks that run engine work off the GUI thread, with progress and Cancel."""
+from typing import TYPE_CHECKING, Any, Callable
 
 from qgis.core import QgsTask
 
@@ -10,29 +10,32 @@ from .explain_request import ExplainRequest, run_explain
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
 
+Progress = Callable[[float], None]
+IsCanceled = Callable[[], bool]
 
-class ExplainTask(QgsTask):
-    """Runs the engine in `run()` (worker thread) and reports in `finished()` (GUI thread).
+
+class EngineTask(QgsTask):
+    """Runs `work(progress, is_canceled)` in `run()` (worker thread) and reports in `finished()` (GUI thread).
 
     The callbacks run on the GUI thread, where adding layers and touching widgets is safe.
     """
 
-    def __init__(self, description: str, request: ExplainRequest,
-                 on_success: Callable[["ExplainResult"], None],
+    def __init__(self, description: str, work: Callable[[Progress, IsCanceled], Any],
+                 on_success: Callable[[Any], None],
                  on_failure: Callable[[Exception], None],
                  on_canceled: Callable[[], None]) -> None:
         super().__init__(description, QgsTask.CanCancel)
-        self.request = request
+        self._work = work
         self._on_success = on_success
         self._on_failure = on_failure
         self._on_canceled = on_canceled
-        self.result: "ExplainResult | None" = None
+        self.result: Any = None
         self.error: Exception | None = None
 
     def run(self) -> bool:
         """Worker thread: the engine polls `isCanceled` per batch, so Cancel stops it within a batch."""
         try:
-            self.result = run_explain(self.request, self.setProgress, self.isCanceled)
+            self.result = self._work(self.setProgress, self.isCanceled)
         except RunCanceled:
             return False
         except Exception as exc:  # handed to the GUI thread, which logs bugs with their traceback
@@ -48,3 +51,15 @@ class ExplainTask(QgsTask):
             self._on_failure(self.error)
         else:
             self._on_canceled()
+
+
+class ExplainTask(EngineTask):
+    """One naturalness map (and the chosen explanations) for `request`."""
+
+    def __init__(self, description: str, request: ExplainRequest,
+                 on_success: Callable[["ExplainResult"], None],
+                 on_failure: Callable[[Exception], None],
+                 on_canceled: Callable[[], None]) -> None:
+        super().__init__(description, lambda progress, is_canceled: run_explain(request, progress, is_canceled),
+                         on_success, on_failure, on_canceled)
+        self.request = request

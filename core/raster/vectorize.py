@@ -20,8 +20,8 @@ DRIVERS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG"}
 FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]])
 
 
-def _regions(path: Path, threshold: float) -> tuple[np.ndarray, np.ndarray, Grid, str]:
-    """Label regions of valid pixels >= threshold; returns labels, scores, grid and band name."""
+def _read_scores(path: Path) -> tuple[np.ma.MaskedArray, Grid, str]:
+    """The first band with nodata masked, its grid and its name."""
     try:
         src = rasterio.open(path)
     except rasterio.errors.RasterioIOError as exc:
@@ -29,9 +29,30 @@ def _regions(path: Path, threshold: float) -> tuple[np.ndarray, np.ndarray, Grid
     with src:
         if src.crs is None:
             raise NaturalExplainError(f"{path} has no CRS: assign one before vectorizing")
-        scores = src.read(1, masked=True)
-        grid = Grid(src.crs, src.transform, src.width, src.height)
-        name = src.descriptions[0] or "score"
+        return src.read(1, masked=True), Grid(src.crs, src.transform, src.width, src.height), src.descriptions[0] or "score"
+
+
+def top_percent_threshold(raster: str | Path, percent: float) -> float:
+    """The score at or above which the top `percent` % of the valid pixels of `raster`'s first band lie.
+
+    Each attribution method scores importance in its own units, so a fixed score means
+    nothing across methods; "the most important 10 %" does.
+
+    Raises:
+        NaturalExplainError: for a percent outside (0, 100] or a map without valid pixels.
+    """
+    if not 0 < percent <= 100:
+        raise NaturalExplainError(f"the top {percent:g} % is no share of a map: choose a percent above 0 and up to 100")
+    scores, _, _ = _read_scores(Path(raster))
+    valid = scores.compressed()
+    if valid.size == 0:
+        raise NaturalExplainError(f"{raster} holds only nodata: there is nothing to threshold")
+    return float(np.percentile(valid, 100.0 - percent))
+
+
+def _regions(path: Path, threshold: float) -> tuple[np.ndarray, np.ndarray, Grid, str]:
+    """Label regions of valid pixels >= threshold; returns labels, scores, grid and band name."""
+    scores, grid, name = _read_scores(path)
     labels, _ = ndimage.label(np.ma.filled(scores >= threshold, False), structure=FOUR_CONNECTED)
     return labels.astype(np.int32), np.ma.filled(scores.astype(np.float64), np.nan), grid, name
 

@@ -34,7 +34,7 @@ def test_action_adds_styled_naturalness_and_attribution_layers_on_the_input_grid
         plugin, qgis_iface, project, stack_layer, output_base, dialog_answer) -> None:
     dialog_answer.methods = ["gradcam"]
     qgis_iface.setActiveLayer(stack_layer)
-    plugin.action.trigger()
+    plugin.explain_active_layer()
     (task,) = plugin.tasks
     assert task.request.methods == ("gradcam",)
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
