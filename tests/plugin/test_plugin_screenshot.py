@@ -19,7 +19,10 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QGuiApplication, QImage
 from qgis.PyQt.QtWidgets import QDockWidget
 
+from natural_explain_plugin.dock.aoi_choice import AoiSource
+from natural_explain_plugin.input_stretch import TRUE_COLOUR
 from natural_explain_plugin.package import REPO
+from tests.plugin.conftest import percentiles_2_98, show_in_colour
 from tests.plugin.test_plugin_explain_task import result_groups, run_to_end
 
 SCREENSHOT_ENV = "NATURAL_EXPLAIN_SCREENSHOT"
@@ -39,7 +42,10 @@ def layers_panel(project: QgsProject) -> QDockWidget:
 
 
 def take_screenshot(plugin, qgis_iface, project: QgsProject, stack_layer, png: Path) -> None:  # noqa: ANN001
-    """Run naturalness + gradcam on the whole sample from the dock, then grab the window to `png`."""
+    """Run naturalness + gradcam from the dock on the middle of the sample (the map view as AOI), then grab
+    the window, zoomed out so the maps show over the true-colour input, to `png`."""
+    show_in_colour(stack_layer, list(TRUE_COLOUR), [percentiles_2_98(Path(stack_layer.source()), number)
+                                                    for number in (3, 2, 1)])  # B04, B03, B02
     window, canvas = qgis_iface.mainWindow(), qgis_iface.mapCanvas()
     window.setCentralWidget(canvas)
     panel = layers_panel(project)
@@ -53,6 +59,8 @@ def take_screenshot(plugin, qgis_iface, project: QgsProject, stack_layer, png: P
     window.show()
     assert wait_until(lambda: dock.model.summary is not None, timeout_milliseconds=60_000)
     dock.methods.set_methods(["gradcam"])
+    dock.aoi.set_source(AoiSource.CANVAS_EXTENT)
+    canvas.setExtent(stack_layer.extent().buffered(-stack_layer.extent().width() / 4))
     assert run_to_end(dock.run()) == "completed", qgis_iface.messageBar().messages
     (group,) = result_groups(project)
     group.findLayers()[1].setItemVisibilityChecked(False)  # show the naturalness map over the input
