@@ -6,10 +6,13 @@ run, so `python -m core --help` stays fast.
 from types import ModuleType
 
 from core.cli import evaluate, explain, quicklook, vectorize
+from core.cli import inpaint, sample
 
 COMMANDS: dict[str, ModuleType] = {
     "explain": explain,
     "evaluate": evaluate,
     "vectorize": vectorize,
     "quicklook": quicklook,
+    "inpaint": inpaint,
+    "sample": sample,
 }

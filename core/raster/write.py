@@ -21,13 +21,15 @@ _PROFILE = dict(driver="GTiff", dtype="float32", nodata=NODATA, tiled=True, bloc
 
 
 @contextlib.contextmanager
-def open_geotiff(path: str | Path, grid: Grid, bands: int = 1,
-                 descriptions: list[str] | None = None) -> Iterator[rasterio.io.DatasetWriter]:
-    """A float32 GeoTIFF on `grid`, open for windowed writes, renamed to `path` on success.
+def open_geotiff(path: str | Path, grid: Grid, bands: int = 1, descriptions: list[str] | None = None,
+                 dtype: str = "float32", nodata: float | None = NODATA) -> Iterator[rasterio.io.DatasetWriter]:
+    """A GeoTIFF on `grid` (float32 maps by default), open for windowed writes, renamed to `path` on success.
 
     Every pixel starts as nodata, so rows never written (a skipped empty tile) read as nodata.
+    A raster in the input's own dtype (inpainting) passes `dtype` and its `nodata` (None: none).
     """
-    profile = dict(_PROFILE, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height, count=bands)
+    profile = dict(_PROFILE, crs=grid.crs, transform=grid.transform, width=grid.width, height=grid.height, count=bands,
+                   dtype=dtype, nodata=nodata, predictor=3 if np.dtype(dtype).kind == "f" else 2)
     if grid.width < 256 or grid.height < 256:
         profile.update(tiled=False, blockxsize=None, blockysize=None)
         profile = {k: v for k, v in profile.items() if v is not None}

@@ -1,0 +1,38 @@
+"""`python -m core inpaint`: fill masked and nodata pixels with a JEM's SGLD, known pixels untouched."""
+import argparse
+from pathlib import Path
+
+from core.cli.options import add_model_arguments
+
+HELP = "fill the masked (and nodata) pixels of a raster by SGLD on a JEM; writes a GeoTIFF on the input's grid"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Declare the inpaint command's options."""
+    p.add_argument("input", help="a raster file, or a folder of single-band files, at the model's resolution")
+    p.add_argument("--mask", required=True, help="pixels to fill: a raster on the input's grid (nonzero = fill) "
+                   "or a polygon file in any CRS; the input's nodata pixels are always filled too")
+    p.add_argument("--out", required=True, type=Path, help="the GeoTIFF to write (the input's grid and dtype)")
+    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    p.add_argument("--steps", type=int, help="SGLD steps (default: the number bench/measure_inpaint.py chose); "
+                   "step size and noise are the JEM's own")
+    p.add_argument("--seed", type=int, default=0, help="fixes the noise, so a run can be repeated exactly")
+    add_model_arguments(p)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Inpaint and say what was written."""
+    import sys
+
+    from core.cli.options import progress_bar
+    from core.inpaint import inpaint
+    from core.raster.bands import parse_band_mapping
+
+    with progress_bar("inpaint", args.quiet) as progress:
+        result = inpaint(args.input, args.out, mask=args.mask, model=args.model,
+                         bands=parse_band_mapping(args.bands) if args.bands else None, steps=args.steps,
+                         device=args.device, seed=args.seed, progress=progress)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps in {result.seconds:.1f} s: "
+          f"{result.path}")

@@ -1,0 +1,37 @@
+"""`python -m core sample`: patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID."""
+import argparse
+from pathlib import Path
+
+from core.cli.options import add_model_arguments
+
+HELP = "draw patches of one class from a JEM by SGLD; writes a PNG grid and a JSON record with KID"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Declare the sample command's options."""
+    p.add_argument("--class", dest="class_name", required=True, help="the class to draw, e.g. natural")
+    p.add_argument("--n", type=int, default=16, help="how many patches")
+    p.add_argument("--out", required=True, type=Path, help="the PNG to write; the JSON record goes beside it")
+    p.add_argument("--steps", type=int, help="SGLD steps (default: the number bench/measure_inpaint.py chose); "
+                   "step size and noise are the JEM's own")
+    p.add_argument("--reference", type=Path, help="a raster whose real patches (outside the training labels) KID "
+                   "compares with (default: the bundled sample)")
+    p.add_argument("--seed", type=int, default=0, help="fixes the starts and the noise")
+    add_model_arguments(p)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Sample and print what was measured."""
+    from core.cli.options import progress_bar
+    from core.sample import sample
+
+    with progress_bar("sample", args.quiet) as progress:
+        result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, steps=args.steps,
+                        seed=args.seed, device=args.device, progress=progress,
+                        **({"reference": args.reference} if args.reference else {}))
+    print(f"{result.n} samples of '{result.class_name}': mean probability {result.jem_probability:.3f} (JEM), "
+          f"{result.reference_probability:.3f} (independent classifier); KID {result.kid['samples']:.4g} "
+          f"(uniform noise {result.kid['uniform_noise']:.4g}, real other class {result.kid['real_other_class']:.4g}, "
+          f"real same class {result.kid['real_same_class']:.4g})")
+    print(f"written: {result.png}")
+    print(f"written: {result.json}")

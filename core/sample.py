@@ -1,0 +1,306 @@
+"""sample(class) -> patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID.
+
+A JEM's logit f(x)[y] is log p(x, y) up to a constant, so SGLD on that logit alone draws
+patches of class y (Grathwohl et al.; Castillo-Navarro et al., Fig. 1). The patches have the
+JEM's training patch size. How good they are is measured, not eyeballed: their KID (core.jem.kid)
+against real held-out patches of the class, next to the KID of uniform noise (the worst a
+sampler should do), of real patches of the other class, and of more real patches of the same
+class (the best it can do).
+"""
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from rasterio.windows import Window
+
+from core.aoi import AOI
+from core.atomic import atomic_path, write_json
+from core.device import resolve_device
+from core.errors import NaturalExplainError, RunCanceled
+from core.jem.kid import feature_scale, features, kid
+from core.jem.sgld import SGLDSettings, sgld
+from core.models.model_file import LoadedModel, load_model
+from core.models.preprocess import UnitSpace, scale_and_clip
+from core.quicklook import TRUE_COLOUR
+from core.raster.bands import match_bands
+from core.raster.grid import model_grid
+from core.raster.read import BandReader
+from core.raster.sources import open_input
+from core.resources import DEFAULT_JEM, DEFAULT_MODEL, RESOURCES, SAMPLE
+
+Progress = Callable[[float], None]
+IsCanceled = Callable[[], bool]
+
+# bench/measure_inpaint.py measures KID against held-out patches for other chain lengths and starts.
+DEFAULT_STEPS = 100
+# "uniform": JEM's restart distribution, noise over the whole unit cube. "data": per-band
+# Gaussians with the training mean and std (JEM++'s informative start, without covariances).
+INITS = ("uniform", "data")
+DEFAULT_INIT = "data"
+# Real patches come from a raster (the bundled sample unless told), outside every training
+# label of the bundled models: held out. More than MAX_REFERENCE_PATCHES are subsampled.
+TRAINING_LABELS = RESOURCES / "labels" / "virginia_s2_train.geojson"
+MAX_REFERENCE_PATCHES = 2000
+# A held-out patch counts as a class when the independent classifier gives it at least this.
+REFERENCE_CONFIDENCE = 0.9
+# True colour shown linearly from 0 to this reflectance, the same for every image and run.
+DISPLAY_MAX_REFLECTANCE = 0.2
+DISPLAY_ZOOM = 4
+GAP = 2
+
+
+@dataclasses.dataclass
+class SampleResult:
+    """What a sampling run wrote and measured.
+
+    Attributes:
+        png: the image grid.
+        json: the record: settings, probabilities and KIDs.
+        class_name: the class sampled.
+        n: how many samples.
+        jem_probability: mean probability of the class under the JEM's own classifier.
+        reference_probability: the same under the independent plain classifier.
+        kid: KID of the samples and of the yardsticks against the held-out real patches.
+        seconds: wall time.
+    """
+
+    png: Path
+    json: Path
+    class_name: str
+    n: int
+    jem_probability: float
+    reference_probability: float
+    kid: dict[str, float]
+    seconds: float
+
+
+def start_batch(n: int, loaded: LoadedModel, patch: int, how: str, generator: torch.Generator) -> torch.Tensor:
+    """(n, C, patch, patch) unit-space starting points for the chains."""
+    shape = (n, len(loaded.card.bands), patch, patch)
+    if how == "uniform":
+        return torch.rand(shape, generator=generator)
+    unit = UnitSpace(loaded.card)
+    return unit.from_input(torch.randn(shape, generator=generator))
+
+
+@dataclasses.dataclass
+class ReferencePatches:
+    """Held-out real patches as the independent classifier sees them: KID features and class probabilities."""
+
+    features: np.ndarray
+    probabilities: np.ndarray
+    classes: list[str]
+
+    def of_class(self, name: str) -> np.ndarray:
+        """Features of the patches the classifier gives class `name` with at least REFERENCE_CONFIDENCE."""
+        return self.features[self.probabilities[:, self.classes.index(name)] >= REFERENCE_CONFIDENCE]
+
+
+def reference_patches(path: str | Path, loaded: LoadedModel, extractor: LoadedModel, patch: int,
+                      generator: torch.Generator) -> ReferencePatches:
+    """Nodata-free patches of a raster outside the training labels, half-overlapping, row strip by row strip.
+
+    Args:
+        path: the raster (file or band folder), read at the model's resolution.
+        loaded: the JEM (its bands and scaling decide how pixels are read).
+        extractor: the independent classifier that labels the patches.
+        patch: the patch side in pixels.
+        generator: picks MAX_REFERENCE_PATCHES at random when there are more.
+
+    Raises:
+        NaturalExplainError: when the raster holds no such patch.
+    """
+    raster = open_input(path)
+    grid = model_grid(raster.grid, loaded.card.resolution_m)
+    training = AOI.from_vector(TRAINING_LABELS)
+    patches = []
+    with BandReader(match_bands(raster, loaded.card.bands)) as reader:
+        for row in range(0, grid.height - patch + 1, patch // 2):
+            strip = grid.window(Window(0, row, grid.width, patch))
+            raw, valid = reader.read(strip)
+            usable = valid & ~training.inside_mask(strip)
+            physical = torch.from_numpy(scale_and_clip(raw, loaded.card.scale, loaded.card.clip))
+            patches += [physical[:, :, c:c + patch] for c in range(0, grid.width - patch + 1, patch // 2)
+                        if usable[:, c:c + patch].all()]
+    if not patches:
+        raise NaturalExplainError(f"{path} holds no nodata-free {patch} px patch outside the training labels: "
+                                  "give another --reference raster")
+    picked = torch.stack(patches)
+    if len(picked) > MAX_REFERENCE_PATCHES:
+        picked = picked[torch.randperm(len(picked), generator=generator)[:MAX_REFERENCE_PATCHES]]
+    pooled = features(extractor, picked, loaded.card.bands)
+    with torch.no_grad():  # NaturalnessFCN's tile logits are its linear 1x1 head on the pooled features
+        logits = extractor.network.head(torch.from_numpy(pooled).float()[:, :, None, None]).flatten(1)
+    return ReferencePatches(pooled, torch.softmax(logits, dim=1).double().numpy(), extractor.card.classes)
+
+
+@torch.no_grad()
+def _probabilities(model: LoadedModel, physical: torch.Tensor, bands: list[str]) -> np.ndarray:
+    """(B, K) class probabilities of `model` for patches in physical units with the named bands."""
+    order = [bands.index(b) for b in model.card.bands]
+    unit = UnitSpace(model.card)
+    x = unit.to_input(((physical[:, order] - unit.low) / (unit.high - unit.low)).clamp(0.0, 1.0))
+    return torch.softmax(model.network(x), dim=1).double().numpy()
+
+
+def _draw(loaded: LoadedModel, class_index: int, start: torch.Tensor, settings: SGLDSettings, device: torch.device,
+          generator: torch.Generator, progress: Progress | None, is_canceled: IsCanceled | None) -> torch.Tensor:
+    """SGLD on the class logit: log p(x, y) = f(x)[y] up to a constant."""
+    unit = UnitSpace(loaded.card, device)
+    done = 0
+
+    def log_joint(u: torch.Tensor) -> torch.Tensor:
+        nonlocal done
+        if is_canceled and is_canceled():
+            raise RunCanceled("canceled")
+        if progress:
+            progress(90.0 * done / settings.steps)
+        done += 1
+        return loaded.network(unit.to_input(u))[:, class_index]
+
+    return sgld(log_joint, start.to(device), settings, generator=generator).cpu()
+
+
+def write_grid(path: Path, physical: torch.Tensor, bands: list[str]) -> Path:
+    """A PNG of the patches in true colour (B04/B03/B02) on a fixed reflectance stretch, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    missing = [b for b in TRUE_COLOUR if b not in bands]
+    if missing:
+        raise NaturalExplainError(f"the model has no {', '.join(missing)}, so its samples cannot be shown in true colour")
+    rgb = (physical[:, [bands.index(b) for b in TRUE_COLOUR]] / DISPLAY_MAX_REFLECTANCE).clamp(0, 1).numpy()
+    rgb = rgb.repeat(DISPLAY_ZOOM, axis=2).repeat(DISPLAY_ZOOM, axis=3).transpose(0, 2, 3, 1)
+    n, size = len(rgb), rgb.shape[1]
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    grid = np.ones((rows * (size + GAP) - GAP, cols * (size + GAP) - GAP, 3))
+    for i, image in enumerate(rgb):
+        r, c = divmod(i, cols)
+        grid[r * (size + GAP):r * (size + GAP) + size, c * (size + GAP):c * (size + GAP) + size] = image
+    with atomic_path(path) as tmp:
+        plt.imsave(tmp, grid, format="png")
+    return path
+
+
+def _kids(extractor: LoadedModel, samples: torch.Tensor, noise: torch.Tensor, reference: ReferencePatches,
+          class_name: str, other_name: str, bands: list[str], generator: torch.Generator) -> dict[str, float]:
+    """KID against held-out real patches of the class: of the samples, and of three yardsticks of the same size."""
+    n = len(samples)
+    same, other = reference.of_class(class_name), reference.of_class(other_name)
+    if len(same) < n + 2 or len(other) < n:
+        raise NaturalExplainError(f"the reference raster holds too few confident held-out patches ({len(same)} of the "
+                                  f"class, {len(other)} of the other) for KID with --n {n}: ask for fewer samples "
+                                  "or give a larger --reference")
+    order = torch.randperm(len(same), generator=generator).numpy()
+    real_same, target = same[order[:n]], same[order[n:]]
+    real_other = other[torch.randperm(len(other), generator=generator)[:n].numpy()]
+    scale = feature_scale(target)
+    sets = {"samples": features(extractor, samples, bands), "uniform_noise": features(extractor, noise, bands),
+            "real_other_class": real_other, "real_same_class": real_same}
+    return {name: round(kid(values / scale, target / scale), 5) for name, values in sets.items()}
+
+
+def _check_extractor(extractor: LoadedModel, classes: list[str]) -> None:
+    """The independent classifier must know the JEM's classes to pick reference patches of them.
+
+    Raises:
+        NaturalExplainError: when it does not.
+    """
+    if sorted(extractor.card.classes) != sorted(classes):
+        raise NaturalExplainError(f"KID picks real patches with {DEFAULT_MODEL.name}, whose classes "
+                                  f"({', '.join(extractor.card.classes)}) differ from the model's ({', '.join(classes)})")
+
+
+def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None, steps: int | None = None,
+           reference: str | Path = SAMPLE, init: str = DEFAULT_INIT, seed: int = 0, device: str = "auto",
+           progress: Progress | None = None,
+           is_canceled: IsCanceled | None = None) -> SampleResult:
+    """Draw `n` patches of `class_name` from a JEM and write them as a PNG grid plus a JSON record.
+
+    Args:
+        out: the PNG path; the record is written beside it with the suffix .json.
+        class_name: one of the model's classes.
+        n: number of samples (at least 2, for KID).
+        model: a JEM model file; the bundled DEFAULT_JEM when None.
+        steps: SGLD steps; DEFAULT_STEPS when None. Step size and noise are the JEM's own.
+        reference: the raster whose real patches KID compares with (the bundled sample).
+        init: where the chains start, one of INITS.
+        seed: fixes the starts, the SGLD noise and the yardstick draws.
+        device: "auto", "cpu" or "cuda".
+        progress: called with percent done.
+        is_canceled: polled before every SGLD step.
+
+    Returns:
+        The paths written and the measurements recorded in the JSON.
+
+    Raises:
+        NaturalExplainError: for input the user can fix; RunCanceled when canceled.
+    """
+    started = time.perf_counter()
+    out = Path(out)
+    if out.suffix.lower() != ".png":
+        raise NaturalExplainError(f"--out {out} must end in .png")
+    if not out.parent.is_dir():
+        raise NaturalExplainError(f"folder {out.parent} does not exist: create it or choose another --out")
+    if n < 2:
+        raise NaturalExplainError(f"--n {n} must be at least 2 (KID compares pairs of samples)")
+    if steps is not None and steps < 1:
+        raise NaturalExplainError(f"--steps {steps} must be at least 1")
+    if init not in INITS:
+        raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
+    torch_device = resolve_device(device)
+    model = model or DEFAULT_JEM
+    loaded = load_model(model, torch_device)
+    card = loaded.card
+    if not card.jem:
+        raise NaturalExplainError(f"model {model} is not a JEM, so it cannot sample: leave out --model for the "
+                                  "bundled JEM, or train one with `python -m train jem`")
+    if class_name not in card.classes:
+        raise NaturalExplainError(f"unknown class '{class_name}': the model's classes are {', '.join(card.classes)}")
+    for parameter in loaded.network.parameters():
+        parameter.requires_grad_(False)
+    class_index = card.classes.index(class_name)
+    patch = int(card.jem.get("patch_size") or card.tile_size)
+    sgld_card = card.jem.get("sgld", {})
+    settings = SGLDSettings(steps=steps or DEFAULT_STEPS, step_size=float(sgld_card.get("step_size", 1.0)),
+                            noise=float(sgld_card.get("noise", 0.01)))
+    generator = torch.Generator().manual_seed(seed)
+    start = start_batch(n, loaded, patch, init, generator)
+    unit = UnitSpace(card)
+    samples = unit.to_physical(_draw(loaded, class_index, start, settings, torch_device, generator, progress,
+                                     is_canceled))
+    extractor = load_model(DEFAULT_MODEL, "cpu")
+    _check_extractor(extractor, card.classes)
+    real = reference_patches(reference, loaded, extractor, patch, generator)
+    noise = unit.to_physical(torch.rand(samples.shape, generator=generator))
+    other_name = next(name for name in card.classes if name != class_name)
+    kids = _kids(extractor, samples, noise, real, class_name, other_name, card.bands, generator)
+    loaded.network.cpu()
+    jem_probability = float(_probabilities(loaded, samples, card.bands)[:, class_index].mean())
+    reference_probability = float(_probabilities(extractor, samples, card.bands)[
+        :, extractor.card.classes.index(class_name)].mean())
+    write_grid(out, samples, card.bands)
+    json_path = out.with_suffix(".json")
+    seconds = time.perf_counter() - started
+    write_json(json_path, {
+        "class": class_name, "n": n, "patch_size": patch, "seed": seed, "init": init,
+        "sgld": dataclasses.asdict(settings), "device": str(torch_device),
+        "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
+        "mean_probability": {"jem": round(jem_probability, 4), "independent_classifier": round(reference_probability, 4)},
+        "kid": {**kids, "feature_network": f"{DEFAULT_MODEL.name}: pooled `features` (not Inception)",
+                "reference": f"patches of {Path(reference).resolve()} outside the training labels that the "
+                             f"independent classifier gives '{class_name}' with p >= {REFERENCE_CONFIDENCE}",
+                "reference_patches": int(len(real.of_class(class_name)) - n)},
+        "display": {"bands": TRUE_COLOUR, "reflectance_range": [0.0, DISPLAY_MAX_REFLECTANCE]},
+        "seconds": round(seconds, 2),
+    })
+    if progress:
+        progress(100.0)
+    return SampleResult(out, json_path, class_name, n, jem_probability, reference_probability, kids, seconds)

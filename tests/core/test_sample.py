@@ -1,0 +1,91 @@
+"""Class-conditional JEM sampling writes its grid and record, and each class's samples lean to that class; KID by hand."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from rasterio.windows import Window
+
+from core.jem.kid import kid, polynomial_kernel
+from core.resources import DEFAULT_JEM, DEFAULT_MODEL
+from core.sample import sample
+from tests.conftest import run_cli, write_stack
+from tests.core.test_cli_errors import assert_one_line_error
+
+N, STEPS = 4, 20
+# Held-out farmland, woods and marsh of the sample's south: ~200 reference patches, both classes.
+REFERENCE_WINDOW = Window(0, 560, 400, 160)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return write_stack(tmp_path_factory.mktemp("reference") / "south.tif", window=REFERENCE_WINDOW)
+
+
+@pytest.fixture(scope="module")
+def natural(tmp_path_factory, reference):
+    """Natural samples through the CLI, as a user draws them."""
+    out = tmp_path_factory.mktemp("natural") / "grid.png"
+    result = run_cli("sample", "--class", "natural", "--n", str(N), "--steps", str(STEPS), "--out", str(out),
+                     "--reference", str(reference), "--device", "cpu", "--quiet")
+    assert result.returncode == 0, result.stderr
+    return out, json.loads(out.with_suffix(".json").read_text())
+
+
+@pytest.fixture(scope="module")
+def anthropogenic(tmp_path_factory, reference):
+    out = tmp_path_factory.mktemp("anthropogenic") / "grid.png"
+    result = sample(out, class_name="anthropogenic", n=N, model=DEFAULT_JEM, steps=STEPS, reference=reference,
+                    device="cpu")
+    return out, json.loads(result.json.read_text())
+
+
+def test_writes_png_grid_and_record(natural):
+    out, record = natural
+    with Image.open(out) as image:
+        assert image.format == "PNG" and min(image.size) >= 2 * record["patch_size"]
+    assert record["class"] == "natural" and record["n"] == N and record["sgld"]["steps"] == STEPS
+    assert set(record["kid"]) >= {"samples", "uniform_noise", "real_other_class", "real_same_class"}
+    assert all(np.isfinite(record["kid"][k]) for k in ("samples", "uniform_noise", "real_other_class"))
+
+
+def test_samples_of_each_class_lean_to_it(natural, anthropogenic):
+    """Judged by the independent classifier, natural samples are more natural than anthropogenic ones."""
+    p_natural_of_natural = natural[1]["mean_probability"]["independent_classifier"]
+    p_natural_of_anthropogenic = 1.0 - anthropogenic[1]["mean_probability"]["independent_classifier"]
+    assert p_natural_of_natural > p_natural_of_anthropogenic
+    assert natural[1]["mean_probability"]["jem"] > 0.5 and anthropogenic[1]["mean_probability"]["jem"] > 0.5
+
+
+def test_kid_yardsticks_order(natural):
+    """Real patches of the class are closer to the held-out class than uniform noise is."""
+    kids = natural[1]["kid"]
+    assert kids["real_same_class"] < kids["uniform_noise"]
+
+
+def test_unknown_class_is_refused(tmp_path):
+    result = run_cli("sample", "--class", "forest", "--out", str(tmp_path / "g.png"))
+    assert_one_line_error(result, "unknown class 'forest'", "natural")
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_plain_classifier_is_refused(tmp_path):
+    result = run_cli("sample", "--class", "natural", "--model", str(DEFAULT_MODEL), "--out", str(tmp_path / "g.png"))
+    assert_one_line_error(result, "not a JEM")
+
+
+def test_kid_matches_hand_computation():
+    x = np.array([[1.0, 0.0], [0.0, 1.0]])
+    y = np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 0.0]])
+    k = lambda a, b: (np.dot(a, b) / 2 + 1) ** 3  # noqa: E731
+    within_x = (k(x[0], x[1]) + k(x[1], x[0])) / 2
+    within_y = sum(k(a, b) for i, a in enumerate(y) for j, b in enumerate(y) if i != j) / 6
+    across = sum(k(a, b) for a in x for b in y) / 6
+    assert kid(x, y) == pytest.approx(within_x + within_y - 2 * across)
+    assert polynomial_kernel(x, y)[0, 1] == pytest.approx(k(x[0], y[1]))
+
+
+def test_kid_is_near_zero_for_one_distribution_and_large_for_two():
+    rng = np.random.default_rng(0)
+    a, b, shifted = rng.normal(size=(200, 8)), rng.normal(size=(200, 8)), rng.normal(2.0, 1.0, size=(200, 8))
+    assert abs(kid(a, b)) < 0.05 < kid(a, shifted)
