@@ -1,8 +1,9 @@
 """Build the plugin as QGIS installs it: `python -m natural_explain_plugin.package --out dist`.
 
 The installed plugin folder holds the plugin modules plus the engine (`core/`), the bundled
-resources (models, styles, icons) and `metadata.txt`, so "Install from ZIP" needs nothing else
-from the repository. The sample scene and the training labels stay out: they are for the demo
+resources (models, styles, icons), `metadata.txt` and a `requirements.txt` of the packages the
+engine needs (pinned as the repository's), so "Install from ZIP" needs nothing else from the
+repository. The sample scene and the training labels stay out: they are for the demo
 and for training, not for the plugin. `--dir` lays the same folder out unzipped, for
 QGIS_PLUGINPATH.
 """
@@ -12,6 +13,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from .dependencies import REQUIREMENTS_NAME, engine_requirements
 
 PLUGIN_NAME = "natural_explain_plugin"
 REPO = Path(__file__).resolve().parent.parent
@@ -31,6 +34,9 @@ def lay_out(parent: Path) -> Path:
     for folder in RESOURCE_FOLDERS:
         shutil.copytree(REPO / "resources" / folder, target / "resources" / folder, ignore=shutil.ignore_patterns(*CACHES))
     shutil.copyfile(REPO / "metadata.txt", target / "metadata.txt")
+    specs = [r.spec for r in engine_requirements(REPO / REQUIREMENTS_NAME)]
+    (target / REQUIREMENTS_NAME).write_text("# What the plugin's Install button asks pip for (made by package.py)\n"
+                                            + "".join(f"{spec}\n" for spec in specs), encoding="utf-8")
     return target
 
 

@@ -9,6 +9,7 @@ from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from core.errors import NaturalExplainError
 
+from .dependency_message import DependencyMessage
 from .explain_request import ExplainRequest
 from .icons import plugin_icon
 from .layer_arguments import raster_path
@@ -42,6 +43,7 @@ class NaturalExplainPlugin:
     def __init__(self, iface) -> None:  # noqa: ANN001 (QgisInterface, or None under qgis_process)
         self.iface = iface
         self.provider: NaturalExplainProvider | None = None
+        self.dependency_message = DependencyMessage(iface)
         self.action: QAction | None = None
         self.folder_action: QAction | None = None
         self.dock_action: QAction | None = None
@@ -69,9 +71,11 @@ class NaturalExplainPlugin:
         self.dock_action.setCheckable(True)
         self.dock_action.toggled.connect(self.show_dock)
         self.iface.addPluginToMenu(TITLE, self.dock_action)
+        self.dependency_message.init_gui()
 
     def unload(self) -> None:
         """Undo everything initGui/initProcessing did and stop runs whose callbacks would outlive us."""
+        self.dependency_message.unload()
         for task in self.tasks:
             task.cancel()
         if self.dock is not None:

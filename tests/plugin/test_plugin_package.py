@@ -5,13 +5,17 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from qgis.PyQt.QtSvg import QSvgRenderer
 
-from natural_explain_plugin.package import PLUGIN_NAME, build_zip, lay_out, main
+from natural_explain_plugin.dependencies import engine_requirements
+from natural_explain_plugin.package import PLUGIN_NAME, REPO, build_zip, lay_out, main
 
 REQUIRED_METADATA = ("name", "qgisMinimumVersion", "description", "about", "version", "author", "email",
                      "repository", "tracker", "homepage", "tags", "changelog", "icon")
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +29,7 @@ def zip_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def test_zip_has_one_top_folder_with_plugin_engine_resources_and_metadata(zip_names) -> None:
     assert {name.split("/")[0] for name in zip_names} == {PLUGIN_NAME}
     for member in ("__init__.py", "plugin.py", "algorithms/naturalness_map.py", "algorithms/explain.py", "metadata.txt",
-                   "core/pipeline.py", "core/resources.py", "resources/styles/naturalness.qml",
+                   "requirements.txt", "core/pipeline.py", "core/resources.py", "resources/styles/naturalness.qml",
                    "resources/styles/attribution.qml", "resources/icons/natural_explain.svg",
                    "resources/models/naturalness_s2.json", "resources/models/naturalness_s2.safetensors"):
         assert f"{PLUGIN_NAME}/{member}" in zip_names
@@ -54,9 +58,32 @@ def test_metadata_declares_what_qgis_needs(tmp_path) -> None:
     parser.read(folder / "metadata.txt", encoding="utf-8")
     general = parser["general"]
     assert [key for key in REQUIRED_METADATA if not general.get(key)] == []
-    assert general["version"] == "0.1.0" and general["qgisMinimumVersion"] == "3.22"
+    assert general["version"] == "0.2.0" and general["qgisMinimumVersion"] == "3.22"
     assert general["hasProcessingProvider"] == "yes"
+    assert general["changelog"].split()[0] == general["version"]  # the newest entry first
     assert (folder / general["icon"]).is_file()
+
+
+def test_icon_is_our_svg_and_in_the_zip(zip_names) -> None:
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "metadata.txt", encoding="utf-8")
+    icon = parser["general"]["icon"]
+    assert icon.endswith(".svg") and f"{PLUGIN_NAME}/{icon}" in zip_names
+    root = ElementTree.parse(REPO / icon).getroot()
+    assert root.tag == f"{SVG_NAMESPACE}svg" and root.findtext(f"{SVG_NAMESPACE}title") == "Natural Explain"
+    assert QSvgRenderer(str(REPO / icon)).isValid()
+
+
+def test_zip_carries_the_pins_the_install_button_uses(tmp_path) -> None:
+    """The installed plugin reads its own requirements.txt, made from the repository's: the same pins."""
+    folder = lay_out(tmp_path)
+    code = ("from natural_explain_plugin.dependencies import engine_requirements, requirements_file; "
+            "print(requirements_file()); print(' '.join(r.spec for r in engine_requirements()))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    used, specs = done.stdout.splitlines()
+    assert Path(used) == folder / "requirements.txt", done.stderr
+    assert specs.split() == [r.spec for r in engine_requirements()] and "torch==2.13.0" in specs.split()
 
 
 def test_command_line_builds_zip_and_unzipped_folder(tmp_path) -> None:

@@ -60,7 +60,8 @@ def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, p
         toolbar.assert_called_once_with(plugin.action)
         assert [c.args for c in menu.call_args_list] == [("Natural Explain", plugin.action),
                                                          ("Natural Explain", plugin.folder_action),
-                                                         ("Natural Explain", plugin.dock_action)]
+                                                         ("Natural Explain", plugin.dock_action),
+                                                         ("Natural Explain", plugin.dependency_message.action)]
         assert plugin.folder_action.text() == FOLDER_ACTION_TEXT
         qgis_iface.addCustomActionForLayerType.assert_called_with(plugin.action, "", QgsMapLayerType.RasterLayer, True)
     finally:
