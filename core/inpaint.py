@@ -33,7 +33,7 @@ from core.raster.read import BandReader
 from core.raster.sources import BandRef, open_input
 from core.raster.write import open_geotiff
 from core.resources import DEFAULT_JEM
-from core.tiling import blend_weights, tile_grid
+from core.tiling import Tile, blend_weights, tile_grid
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
@@ -41,6 +41,8 @@ IsCanceled = Callable[[], bool]
 # JEM's training chain length; bench/measure_inpaint.py measures RMSE for other lengths and step sizes.
 DEFAULT_STEPS = 20
 TILE_SIZE = 256
+# Tiles whose holes share one SGLD run: their patches go through the network as one batch.
+TILES_PER_BATCH = 8
 # Twice the JEM patch (32 px) at most, so a hole near a tile edge still gets a whole patch of
 # context in the neighbouring tile, whose blend weight dominates there.
 OVERLAP = 64
@@ -137,12 +139,13 @@ def _patch_starts(length: int, size: int, shift: int) -> list[int]:
 
 
 class _TileLogDensity:
-    """log p(x) of a tile as the sum of the JEM's log p(x) over training-size patches.
+    """log p(x) of each tile of a batch as the sum of the JEM's log p(x) over training-size patches.
 
     The JEM models patches of card.jem["patch_size"]; summing over patches that tile the tile
     keeps each pixel's gradient at the scale SGLD's step size was trained for. The patch grid
     moves at random every step, so no seam stays where it was, and only patches touching a
-    pixel to fill are computed: the others give those pixels no gradient.
+    pixel to fill are computed: the others give those pixels no gradient. The patches of all
+    tiles go through the network together, since a few small patches use a CPU poorly.
     """
 
     def __init__(self, loaded: LoadedModel, unit: UnitSpace, fill: torch.Tensor, patch: int,
@@ -156,32 +159,45 @@ class _TileLogDensity:
             raise RunCanceled("canceled")
         p = self.patch
         dy, dx = (int(v) for v in torch.randint(0, p, (2,), generator=self.generator))
-        corners = [(r, c) for r in _patch_starts(u.shape[-2], p, dy) for c in _patch_starts(u.shape[-1], p, dx)
-                   if self.fill[r:r + p, c:c + p].any()]
-        patches = torch.stack([u[0, :, r:r + p, c:c + p] for r, c in corners])
+        rows, cols = _patch_starts(u.shape[-2], p, dy), _patch_starts(u.shape[-1], p, dx)
+        corners = [(b, r, c) for b in range(len(u)) for r in rows for c in cols if self.fill[b, r:r + p, c:c + p].any()]
+        owner, top, left = torch.tensor(corners, device=u.device).T
+        offsets = torch.arange(p, device=u.device)
+        # One gather, not a slice per patch: each slice's backward would allocate a whole batch of zeros.
+        patches = u[owner[:, None, None], :, (top[:, None] + offsets)[:, :, None], (left[:, None] + offsets)[:, None, :]]
+        values = log_px(self.network, self.unit.to_input(patches.permute(0, 3, 1, 2)))
         self.pixel_steps += len(corners) * p * p
-        return log_px(self.network, self.unit.to_input(patches)).sum()[None]
+        return torch.zeros(len(u), dtype=values.dtype, device=u.device).index_add(0, owner, values)
 
 
 def initial_fill(u: torch.Tensor, known: torch.Tensor, how: str, fallback: torch.Tensor) -> torch.Tensor:
-    """(1, C, H, W) start values for the holes of the unit-space tile `u`.
+    """(B, C, H, W) start values for the holes of the unit-space tiles `u`.
 
     Args:
-        u: the tile in unit space; only its `known` pixels are used.
-        known: (H, W) bool, True where the pixel is known.
-        how: "mean" (the tile's per-band mean of known pixels) or "blur" (known pixels spread
+        u: (B, C, H, W) tiles in unit space; only their `known` pixels are used.
+        known: (B, H, W) bool, True where the pixel is known.
+        how: "mean" (each tile's per-band mean of known pixels) or "blur" (known pixels spread
             by a normalised Gaussian, the mean where none is near).
         fallback: (1, C, 1, 1) start for a tile with no known pixel (the training mean).
     """
-    weight = known.to(u.dtype)[None, None]
-    if not known.any():
-        return fallback.expand_as(u).clone()
-    mean = (u * weight).sum(dim=(2, 3), keepdim=True) / weight.sum()
+    weight = known.to(u.dtype)[:, None]
+    count = weight.sum(dim=(2, 3), keepdim=True)
+    mean = torch.where(count > 0, (u * weight).sum(dim=(2, 3), keepdim=True) / count.clamp_min(1), fallback)
     if how == "mean":
         return mean.expand_as(u).clone()
     spread_weight = gaussian_blur(weight, BLUR_SIGMA_PX)
     spread = gaussian_blur(u * weight, BLUR_SIGMA_PX) / spread_weight.clamp_min(1e-6)
     return torch.where(spread_weight > 1e-3, spread, mean)
+
+
+@dataclasses.dataclass
+class _Pending:
+    """A tile read and waiting for its batch: where it lies, its raw values and what to fill."""
+
+    tile: Tile
+    raw: np.ndarray
+    valid: np.ndarray
+    fill: np.ndarray
 
 
 @dataclasses.dataclass
@@ -199,22 +215,22 @@ class _Run:
     sgld_seconds: float = 0.0
     pixel_steps: int = 0
 
-    def fill_tile(self, raw: np.ndarray, valid: np.ndarray, fill: np.ndarray) -> np.ndarray:
-        """(C, H, W) raw values of the tile with its `fill` pixels drawn by SGLD."""
+    def fill_tiles(self, tiles: list[_Pending]) -> np.ndarray:
+        """(B, C, H, W) raw values of the tiles with their `fill` pixels drawn by SGLD."""
         card = self.loaded.card
-        x = torch.from_numpy(to_model_input(raw, valid, card))[None].to(self.device)
+        x = torch.from_numpy(np.stack([to_model_input(t.raw, t.valid, card) for t in tiles])).to(self.device)
         u = self.unit.from_input(x)
-        fill_t = torch.from_numpy(fill).to(self.device)
-        fallback = self.unit.from_input(torch.zeros_like(x[:, :, :1, :1]))
-        start = initial_fill(u, ~fill_t, self.init, fallback)
+        fill = torch.from_numpy(np.stack([t.fill for t in tiles])).to(self.device)
+        fallback = self.unit.from_input(torch.zeros_like(x[:1, :, :1, :1]))
+        start = initial_fill(u, ~fill, self.init, fallback)
         start = start + INIT_NOISE * torch.randn(start.shape, generator=self.generator).to(self.device)
-        start = torch.where(fill_t, start.clamp(0.0, 1.0), u)
-        density = _TileLogDensity(self.loaded, self.unit, fill_t, self.patch, self.generator, self.is_canceled)
+        start = torch.where(fill[:, None], start.clamp(0.0, 1.0), u)
+        density = _TileLogDensity(self.loaded, self.unit, fill, self.patch, self.generator, self.is_canceled)
         t = time.perf_counter()
-        out = sgld(density, start, self.settings, mask=fill_t[None, None], generator=self.generator)
+        out = sgld(density, start, self.settings, mask=fill[:, None], generator=self.generator)
         self.sgld_seconds += time.perf_counter() - t
         self.pixel_steps += density.pixel_steps
-        return self.unit.to_raw(out)[0].cpu().numpy()
+        return self.unit.to_raw(out).cpu().numpy()
 
 
 class _Originals:
@@ -369,16 +385,23 @@ def _fill_raster(run: _Run, reader: BandReader, originals: _Originals, user_mask
             filled += int(covered.sum())
 
         blender = RowBlender(grid.height, grid.width, channels, sink)
+        batch: list[_Pending] = []
         for done, tile in enumerate(tiles, start=1):
             if run.is_canceled and run.is_canceled():
                 raise RunCanceled("canceled")
             raw, valid = reader.read(grid.window(tile.window))
             fill = user_mask.read(tile.window) | ~valid
-            blender.release_until(int(tile.window.row_off))
             if fill.any():
+                batch.append(_Pending(tile, raw, valid, fill))
                 unknown_tiles += int(fill.all())
-                blender.add(tile.window, run.fill_tile(raw, valid, fill), weights * fill)
-                tiles_filled += 1
+            if batch and (len(batch) == TILES_PER_BATCH or done == len(tiles)):
+                blender.release_until(int(batch[0].tile.window.row_off))
+                for pending, values in zip(batch, run.fill_tiles(batch)):
+                    blender.add(pending.tile.window, values, weights * pending.fill)
+                tiles_filled += len(batch)
+                batch = []
+            elif not batch:
+                blender.release_until(int(tile.window.row_off))
             if progress:
                 progress(100.0 * done / len(tiles))
         blender.close()
