@@ -114,8 +114,7 @@ class _Mask:
         """Bool (h, w): True where the mask asks for a fill (a raster's nodata never does)."""
         if self.dataset is not None:
             return np.ma.filled(self.dataset.read(1, window=window, masked=True) != 0, False)
-        inside = self.aoi.inside_mask(self.grid.window(window))
-        return np.ones((int(window.height), int(window.width)), bool) if inside is None else inside
+        return self.aoi.inside_mask(self.grid.window(window))  # never None: polygons are no box
 
     def check_selects_pixels(self, rows_per_strip: int = 512) -> None:
         """Strip by strip, so a continent-sized mask costs no memory.
@@ -389,20 +388,30 @@ def _fill_raster(run: _Run, reader: BandReader, originals: _Originals, user_mask
         for done, tile in enumerate(tiles, start=1):
             if run.is_canceled and run.is_canceled():
                 raise RunCanceled("canceled")
+            if batch and batch[0].tile.row != tile.row:  # one row of tiles at a time keeps the blender's strip short
+                tiles_filled += _fill_batch(run, blender, batch, weights)
+                batch = []
             raw, valid = reader.read(grid.window(tile.window))
             fill = user_mask.read(tile.window) | ~valid
             if fill.any():
                 batch.append(_Pending(tile, raw, valid, fill))
                 unknown_tiles += int(fill.all())
-            if batch and (len(batch) == TILES_PER_BATCH or done == len(tiles)):
-                blender.release_until(int(batch[0].tile.window.row_off))
-                for pending, values in zip(batch, run.fill_tiles(batch)):
-                    blender.add(pending.tile.window, values, weights * pending.fill)
-                tiles_filled += len(batch)
+            if len(batch) == TILES_PER_BATCH:
+                tiles_filled += _fill_batch(run, blender, batch, weights)
                 batch = []
-            elif not batch:
+            if not batch:
                 blender.release_until(int(tile.window.row_off))
             if progress:
                 progress(100.0 * done / len(tiles))
+        if batch:
+            tiles_filled += _fill_batch(run, blender, batch, weights)
         blender.close()
     return filled, tiles_filled, unknown_tiles
+
+
+def _fill_batch(run: _Run, blender: RowBlender, batch: list[_Pending], weights: np.ndarray) -> int:
+    """Fill a batch of tiles of one tile row and hand them to the blender; returns how many."""
+    blender.release_until(int(batch[0].tile.window.row_off))
+    for pending, values in zip(batch, run.fill_tiles(batch)):
+        blender.add(pending.tile.window, values, weights * pending.fill)
+    return len(batch)
