@@ -52,6 +52,7 @@ class DependencyMessage:
         missing = missing_requirements()
         if not missing:
             return None
+        self._dismiss()  # shown again after a failed run: one Install message, not two
         self.item = QgsMessageBarItem(TITLE, f"QGIS's Python lacks {names(missing)}: click {INSTALL_TEXT} to add them "
                                              "to your QGIS profile", Qgis.Warning)
         for text, slot in ((INSTALL_TEXT, lambda: self.install(missing)), (DIAGNOSTICS_TEXT, self.copy_diagnostics)):

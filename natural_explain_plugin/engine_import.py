@@ -1,12 +1,33 @@
 """Import the engine only when a run starts, and name a package QGIS's Python lacks.
 
 QGIS starts fast because torch loads late; the price is that a missing torch shows up at
-run time, where it must read as advice, not as a traceback.
+run time, where it must read as advice, not as a traceback. The advice is the plugin's own
+Install button, never a terminal.
 """
 import contextlib
 from typing import Iterator
 
 from core.errors import NaturalExplainError
+
+from .dependencies import ENGINE_MODULES
+from .dependency_message import DIAGNOSTICS_ACTION_TEXT, INSTALL_TEXT
+from .reporting import TITLE
+
+
+class MissingPackage(NaturalExplainError):
+    """A package the engine imports is missing from QGIS's Python; `module` is its top-level module."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__(f"the Python package '{module}' is missing from QGIS's Python: {install_advice(module)}")
+        self.module = module
+
+
+def install_advice(module: str) -> str:
+    """Install, for a package the plugin installs itself; else the diagnostics a bug report needs."""
+    if module in ENGINE_MODULES.values():
+        return f"click {INSTALL_TEXT} on the {TITLE} message to add it to your QGIS profile, then run again"
+    return (f"click Plugins › {TITLE} › {DIAGNOSTICS_ACTION_TEXT} and paste the report into a bug report, "
+            "because a package the plugin installs needs it")
 
 
 @contextlib.contextmanager
@@ -14,13 +35,11 @@ def engine_packages() -> Iterator[None]:
     """Wrap the engine's imports: a missing third-party package becomes a user error naming it.
 
     Raises:
-        NaturalExplainError: naming the missing package and how to install it.
+        MissingPackage: naming the missing package and how to get it.
     """
     try:
         yield
     except ModuleNotFoundError as exc:
         if not exc.name or exc.name.split(".")[0] == "core":
             raise  # a broken engine is a bug, not a missing install
-        raise NaturalExplainError(
-            f"the Python package '{exc.name}' is missing from QGIS's Python: install the plugin's requirements "
-            "(torch, safetensors, rasterio) with the pip of the Python QGIS runs, then restart QGIS") from exc
+        raise MissingPackage(exc.name.split(".")[0]) from exc

@@ -10,12 +10,12 @@ from qgis.PyQt.QtWidgets import QAction, QFileDialog
 from core.errors import NaturalExplainError
 
 from .dependency_message import DependencyMessage
+from .engine_import import MissingPackage
 from .explain_request import ExplainRequest
 from .icons import plugin_icon
 from .layer_arguments import raster_path
-from .methods_dialog import ask_methods
 from .provider import NaturalExplainProvider
-from .reporting import TITLE, report_failure
+from .reporting import TITLE, report_failure, report_warnings
 from .result_layers import add_result_group
 from .run_folder import group_name, new_run_folder
 from .run_queue import RunQueue
@@ -125,21 +125,6 @@ class NaturalExplainPlugin:
         self.dock.setVisible(visible)
         self.dock_action.setChecked(visible)
 
-    def explain_active_layer(self) -> ExplainTask | None:
-        """Ask for methods, then run on the layer selected in the Layers panel.
-
-        None when no raster layer is selected (the user is told) or the user cancels the dialog.
-        """
-        layer = self.iface.activeLayer()
-        if not isinstance(layer, QgsRasterLayer):
-            self.iface.messageBar().pushMessage(
-                TITLE, f"select a raster layer in the Layers panel, then click {ACTION_TEXT}", level=Qgis.Warning)
-            return None
-        methods = ask_methods(self.iface.mainWindow())
-        if methods is None:
-            return None
-        return self.start_explain(layer, methods)
-
     def start_explain(self, layer: QgsRasterLayer, methods: list[str], **choices: Any) -> ExplainTask | None:
         """Queue a run of `methods` on `layer` into a new folder under the output folder.
 
@@ -171,11 +156,10 @@ class NaturalExplainPlugin:
         """
         project = QgsProject.instance()
         input_layer = project.mapLayer(layer_id) or QgsRasterLayer(request.input_path, layer_name, "gdal")
-        add_result_group(project, group_name(layer_name, started), result.outputs, input_layer)
+        add_result_group(project, group_name(layer_name, started), result.outputs, input_layer, result.run_json)
         folder = result.run_json.parent
         self.iface.messageBar().pushMessage(TITLE, f"maps of '{layer_name}' saved in {folder}", level=Qgis.Success)
-        for warning in result.warnings:
-            self.iface.messageBar().pushMessage(TITLE, warning, level=Qgis.Warning)
+        report_warnings(self.iface.messageBar(), result.warnings, result.run_json)
 
     def _discard_run(self, out_dir: Path, exc: Exception | None) -> None:
         """Remove the run's folder if the engine left it empty, and report why the run ended."""
@@ -183,7 +167,9 @@ class NaturalExplainPlugin:
             out_dir.rmdir()
         except OSError:
             pass
-        if exc is not None:
-            report_failure(self.iface.messageBar(), exc)
-        else:
+        if exc is None:
             self.iface.messageBar().pushMessage(TITLE, "the run was canceled; no map was saved", level=Qgis.Info)
+            return
+        report_failure(self.iface.messageBar(), exc)
+        if isinstance(exc, MissingPackage):
+            self.dependency_message.show_if_missing()  # the Install button the failure points to

@@ -2,9 +2,12 @@
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
+from .algorithms.confidence_map import ConfidenceMapAlgorithm
 from .algorithms.evaluate import EvaluateAlgorithm
 from .algorithms.explain import ExplainAlgorithm
+from .algorithms.inpaint import InpaintAlgorithm
 from .algorithms.naturalness_map import NaturalnessMapAlgorithm
+from .algorithms.ood_report import OodReportAlgorithm
 from .icons import plugin_icon
 
 
@@ -21,7 +24,8 @@ class NaturalExplainProvider(QgsProcessingProvider):
         return plugin_icon()
 
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
-        for algorithm in (NaturalnessMapAlgorithm(), ExplainAlgorithm(), EvaluateAlgorithm()):
+        for algorithm in (NaturalnessMapAlgorithm(), ExplainAlgorithm(), EvaluateAlgorithm(), ConfidenceMapAlgorithm(),
+                          OodReportAlgorithm(), InpaintAlgorithm()):
             self.addAlgorithm(algorithm)
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS's name)

@@ -1,8 +1,12 @@
-"""How a failed run is shown: a user's mistake as one sentence, a bug with its traceback.
+"""How the plugin speaks on the message bar: one sentence there, the details in the log panel.
 
-Fixable problems must not bury their advice under a traceback; bugs must keep theirs.
+Fixable problems must not bury their advice under a traceback; bugs must keep theirs. A run's
+warnings (the input resampled, tiles skipped, imagery unlike the JEM's training data) are
+sentences too, with what the run record says about them in the log.
 """
+import json
 import traceback
+from pathlib import Path
 
 from qgis.core import Qgis, QgsMessageLog
 from qgis.gui import QgsMessageBar
@@ -13,11 +17,26 @@ TITLE = "Natural Explain"
 
 
 def report_failure(message_bar: QgsMessageBar, exc: Exception) -> None:
-    """Show `exc` on the message bar; log the traceback of anything that is not a user error."""
+    """Show `exc` on the message bar; log the traceback of anything that is not a user error.
+
+    Runs, installs, exports and model files all end up here, so the words for a bug name none of them.
+    """
     if isinstance(exc, NaturalExplainError):
         message_bar.pushMessage(TITLE, str(exc), level=Qgis.Warning)
         return
     QgsMessageLog.logMessage("".join(traceback.format_exception(exc)), TITLE, Qgis.Critical)
-    message_bar.pushMessage(TITLE, f"the run failed unexpectedly ({type(exc).__name__}: {exc}); "
-                                   "the traceback is in the Log Messages panel, tab Natural Explain",
-                            level=Qgis.Critical)
+    message_bar.pushMessage(TITLE, f"unexpected error ({type(exc).__name__}: {exc}), a bug: the traceback is in the "
+                                   f"Log Messages panel, tab {TITLE}", level=Qgis.Critical)
+
+
+def report_warnings(message_bar: QgsMessageBar, warnings: list[str], run_json: Path) -> None:
+    """Each warning as one sentence on the message bar; the log adds the run record and its familiarity check."""
+    if not warnings:
+        return
+    for warning in warnings:
+        message_bar.pushMessage(TITLE, warning, level=Qgis.Warning)
+    details = [*warnings, f"run record: {run_json}"]
+    ood = json.loads(run_json.read_text(encoding="utf-8")).get("ood")
+    if ood:
+        details.append(f"log p(x) of the input's patches against the training histogram: {json.dumps(ood)}")
+    QgsMessageLog.logMessage("\n".join(details), TITLE, Qgis.Warning)

@@ -18,17 +18,18 @@ def styled_layer(raster: Path, output_name: str, styler: ResultStyler) -> QgsRas
     return layer
 
 
-def styled_layers(outputs: dict[str, Path], input_layer: QgsRasterLayer | None) -> list[QgsRasterLayer]:
-    """One styled layer per output of a run on `input_layer`, in the engine's order."""
-    styler = ResultStyler(input_layer)
+def styled_layers(outputs: dict[str, Path], input_layer: QgsRasterLayer | None,
+                  run_json: Path | None = None) -> list[QgsRasterLayer]:
+    """One styled layer per output of a run on `input_layer`, recorded in `run_json`, in the engine's order."""
+    styler = ResultStyler(input_layer, run_json)
     return [styled_layer(raster, name, styler) for name, raster in outputs.items()]
 
 
 def add_result_group(project: QgsProject, name: str, outputs: dict[str, Path],
-                     input_layer: QgsRasterLayer | None) -> QgsLayerTreeGroup:
+                     input_layer: QgsRasterLayer | None, run_json: Path | None = None) -> QgsLayerTreeGroup:
     """Add one layer per output, inside a new group `name` at the top of the layer tree."""
     group = project.layerTreeRoot().insertGroup(0, name)
-    for layer in styled_layers(outputs, input_layer):
+    for layer in styled_layers(outputs, input_layer, run_json):
         project.addMapLayer(layer, False)
         group.addLayer(layer)
     return group

@@ -3,19 +3,27 @@
 - naturalness (and any output with a bundled `<name>.qml`): that style as it is;
 - attribution_<method>: one perceptual ramp for every method, spread over the map's own
   2-98 % cut, because each method measures importance in its own units;
-- enhanced_<max|min>: the input layer's bands and stretch, so they compare with the input.
+- confidence (a JEM's log p(x)): its ramp spread over the training patches' 1st to 99th
+  percentile from the model's sidecar, so red means "less familiar than 99 % of the training
+  imagery" in every run; stretched over its own cut, a scene the model has never seen would
+  look as blue in places as one it knows well;
+- enhanced_<max|min> and inpainted: the input layer's bands and stretch, so they compare with the input.
 """
+import json
 from pathlib import Path
 
 from qgis.core import QgsColorRampShader, QgsRasterLayer, QgsSingleBandPseudoColorRenderer
 
 from core.resources import STYLES
 
+from .engine_import import engine_packages
 from .input_stretch import RgbStretch, apply_rgb_stretch, band_numbers, input_rgb_stretch
 from .layer_statistics import cumulative_cut
 
 ATTRIBUTION_PREFIX = "attribution_"
 ENHANCED_PREFIX = "enhanced_"
+CONFIDENCE = "confidence"
+INPAINTED = "inpainted"
 
 
 def bundled_style(output_name: str) -> Path | None:
@@ -25,15 +33,27 @@ def bundled_style(output_name: str) -> Path | None:
     return style if style.is_file() else None
 
 
-def stretch_ramp_to_cut(layer: QgsRasterLayer) -> None:
-    """Move the pseudocolour ramp, written on 0..1, onto the band's 2-98 % cut.
+def training_log_px_range(model: str | Path) -> tuple[float, float]:
+    """The 1st and 99th percentile of the training patches' log p(x) that the JEM's sidecar holds.
 
-    A constant map (no spread to stretch over) keeps the ramp as written.
+    Raises:
+        NaturalExplainError: when `model` is no JEM (or its sidecar is broken).
     """
+    with engine_packages():
+        from core.jem.histogram import training_histogram
+        from core.models.model_file import read_card
+    percentiles = training_histogram(read_card(model)[0]).percentiles
+    return percentiles["p1"], percentiles["p99"]
+
+
+def run_model(run_json: Path) -> str:
+    """The model file a run used, as its record names it."""
+    return json.loads(run_json.read_text(encoding="utf-8"))["model"]["path"]
+
+
+def spread_ramp(layer: QgsRasterLayer, low: float, high: float) -> None:
+    """Move the pseudocolour ramp, written on 0..1, onto [low, high]."""
     renderer: QgsSingleBandPseudoColorRenderer = layer.renderer()
-    low, high = cumulative_cut(layer, renderer.band())
-    if not low < high:
-        return
     ramp: QgsColorRampShader = renderer.shader().rasterShaderFunction()
     ramp.setColorRampItemList([QgsColorRampShader.ColorRampItem(low + item.value * (high - low), item.color, item.label)
                                for item in ramp.colorRampItemList()])
@@ -43,14 +63,23 @@ def stretch_ramp_to_cut(layer: QgsRasterLayer) -> None:
     renderer.setClassificationMax(high)
 
 
+def stretch_ramp_to_cut(layer: QgsRasterLayer) -> None:
+    """Spread the ramp over the band's 2-98 % cut; a constant map (no spread) keeps the ramp as written."""
+    low, high = cumulative_cut(layer, layer.renderer().band())
+    if low < high:
+        spread_ramp(layer, low, high)
+
+
 class ResultStyler:
     """Styles one run's result layers; the input's stretch is worked out once, when first needed.
 
-    `input_layer` is the layer the run explained; None leaves enhanced images in QGIS's default style.
+    `input_layer` is the layer the run explained; None leaves enhanced and inpainted images in
+    QGIS's default style. `run_json` is the run's record, read only for a confidence map's model.
     """
 
-    def __init__(self, input_layer: QgsRasterLayer | None) -> None:
+    def __init__(self, input_layer: QgsRasterLayer | None, run_json: Path | None = None) -> None:
         self.input_layer = input_layer
+        self.run_json = run_json
         self._stretches: dict[tuple[str, ...], RgbStretch | None] = {}
 
     def style(self, layer: QgsRasterLayer, output_name: str) -> None:
@@ -60,7 +89,9 @@ class ResultStyler:
             layer.loadNamedStyle(str(style))
         if output_name.startswith(ATTRIBUTION_PREFIX):
             stretch_ramp_to_cut(layer)
-        elif output_name.startswith(ENHANCED_PREFIX) and self.input_layer is not None:
+        elif output_name == CONFIDENCE:
+            spread_ramp(layer, *training_log_px_range(run_model(self.run_json)))
+        elif (output_name.startswith(ENHANCED_PREFIX) or output_name == INPAINTED) and self.input_layer is not None:
             stretch = self._input_stretch(tuple(band_numbers(layer)))
             if stretch is not None:
                 apply_rgb_stretch(layer, stretch)

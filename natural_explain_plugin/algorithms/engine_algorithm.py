@@ -63,10 +63,11 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             self.METHODS, "Explanation methods (occlusion and ig are slow)", options=list(METHODS),
             allowMultiple=True, defaultValue=list(DEFAULT_METHODS), optional=True, usesStaticStrings=True))
 
-    def add_model_parameters(self) -> None:
-        """MODEL and DEVICE, which every run takes."""
+    def add_model_parameters(self, *, jem: bool = False) -> None:
+        """MODEL and DEVICE, which every run takes; `jem`: the algorithm needs a JEM, the bundled one by default."""
         self.addParameter(QgsProcessingParameterFile(
-            self.MODEL, "Model file (bundled default model when empty)", optional=True,
+            self.MODEL, "JEM model file (bundled default JEM when empty)" if jem
+            else "Model file (bundled default model when empty)", optional=True,
             fileFilter="Natural Explain models (*.json *.safetensors)"))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICE_CHOICES),
                                                      defaultValue=0))

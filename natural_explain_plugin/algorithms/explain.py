@@ -81,7 +81,7 @@ class ExplainAlgorithm(EngineAlgorithm):
 
         The input layer may belong to the project, whose renderer is read safely only here.
         """
-        for layer in styled_layers(self._result.outputs, self._input):
+        for layer in styled_layers(self._result.outputs, self._input, self._result.run_json):
             if context.project() is not None:
                 details = QgsProcessingContext.LayerDetails(layer.name(), context.project(), layer.name())
                 context.addLayerToLoadOnCompletion(layer.source(), details)

@@ -39,11 +39,12 @@ def run_json_path(output: Path) -> Path:
 
 
 def publish(raster: Path, run_json: Path, output: Path) -> None:
-    """Rename the engine's map onto `output`, and write its run record beside it naming `output`.
+    """Rename the engine's map onto `output`, and write its run record beside it naming `output` alone.
 
-    The record must not point into the hidden folder, which is gone once the algorithm ends.
+    The record must not point into the hidden folder, which is gone once the algorithm ends;
+    the engine names each map by its file's stem (naturalness, confidence).
     """
     record = json.loads(run_json.read_text())
-    record["outputs"]["naturalness"] = str(output.resolve())
+    record["outputs"] = {raster.stem: str(output.resolve())}
     os.replace(raster, output)
     write_json(run_json_path(output), record)

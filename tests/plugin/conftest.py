@@ -1,6 +1,6 @@
 """Fixtures for the plugin tests: a loaded plugin, a clean project and real Sentinel-2 layers.
 
-Every layer comes from the committed sample scene and every run uses the bundled default model.
+Every layer comes from the committed sample scene and every run uses a bundled model.
 """
 import os
 import subprocess
@@ -12,26 +12,46 @@ import numpy as np
 import pytest
 import rasterio
 from osgeo import gdal
+from pytest_qgis.utils import wait_until
 from qgis.core import (
     QgsContrastEnhancement,
+    QgsLayerTreeGroup,
     QgsMultiBandColorRenderer,
     QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
     QgsSettings,
     QgsSingleBandPseudoColorRenderer,
+    QgsTask,
 )
-from qgis.PyQt.QtWidgets import QDialog
 
 from core.models.model_file import read_card
 from core.resources import DEFAULT_MODEL, SAMPLE
 from natural_explain_plugin import classFactory
-from natural_explain_plugin.methods_dialog import MethodsDialog
 from natural_explain_plugin.package import lay_out
 from natural_explain_plugin.plugin import NaturalExplainPlugin
+from natural_explain_plugin.run_folder import GROUP_PREFIX
 from natural_explain_plugin.settings import METHODS_KEY, OUTPUT_FOLDER_KEY, set_output_folder
 
 QgisProcess = Callable[[list[str]], subprocess.CompletedProcess]
+RUN_TIMEOUT_MS = 120_000
+
+
+def result_groups(project: QgsProject) -> list[QgsLayerTreeGroup]:
+    """The layer-tree groups that runs added."""
+    return [g for g in project.layerTreeRoot().findGroups() if g.name().startswith(GROUP_PREFIX)]
+
+
+def run_to_end(task: QgsTask) -> str:
+    """Wait for the task's end and say how it ended ('completed' or 'terminated').
+
+    Signals, not task.status(): the task manager deletes a finished task, so it cannot be asked.
+    """
+    ended = []
+    task.taskCompleted.connect(lambda: ended.append("completed"))
+    task.taskTerminated.connect(lambda: ended.append("terminated"))
+    assert wait_until(lambda: bool(ended), timeout_milliseconds=RUN_TIMEOUT_MS)
+    return ended[0]
 
 
 def feedback_that_cancels_mid_run() -> tuple[QgsProcessingFeedback, list[float]]:
@@ -72,6 +92,7 @@ def centre_aoi(raster: Path, half_width_m: float) -> str:
 
 
 MAGMA_ENDS = ("#000004", "#fcfdbf")
+RDYLBU_ENDS = ("#d73027", "#4575b4")
 
 
 def percentiles_2_98(raster: Path, band: int) -> tuple[float, float]:
@@ -82,20 +103,25 @@ def percentiles_2_98(raster: Path, band: int) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def assert_attribution_style(layer: QgsRasterLayer) -> None:
-    """The layer shows its band with the magma ramp spread over the band's own 2-98 % cut, low to high."""
+def assert_ramp(layer: QgsRasterLayer, ends: tuple[str, str], low: float, high: float, tolerance: float = 0.0) -> None:
+    """The layer shows its band with a ramp from colour ends[0] at `low` to ends[1] at `high`."""
     renderer = layer.renderer()
     assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
     ramp = renderer.shader().rasterShaderFunction()
     items = ramp.colorRampItemList()
-    assert (items[0].color.name(), items[-1].color.name()) == MAGMA_ENDS
-    assert (items[0].label, items[-1].label) == ("low importance", "high importance")
-    low, high = percentiles_2_98(Path(layer.source()), 1)
-    tolerance = 0.03 * (high - low)  # QGIS cuts a histogram of a sample, not every pixel
-    assert (items[0].value, items[-1].value) == pytest.approx((low, high), abs=tolerance)
+    assert (items[0].color.name(), items[-1].color.name()) == ends
+    assert (items[0].value, items[-1].value) == pytest.approx((low, high), rel=1e-6, abs=tolerance)
     low, high = items[0].value, items[-1].value
     assert (ramp.minimumValue(), ramp.maximumValue()) == pytest.approx((low, high))
     assert (renderer.classificationMin(), renderer.classificationMax()) == pytest.approx((low, high))
+
+
+def assert_attribution_style(layer: QgsRasterLayer) -> None:
+    """The layer shows its band with the magma ramp spread over the band's own 2-98 % cut, low to high."""
+    items = layer.renderer().shader().rasterShaderFunction().colorRampItemList()
+    assert (items[0].label, items[-1].label) == ("low importance", "high importance")
+    low, high = percentiles_2_98(Path(layer.source()), 1)
+    assert_ramp(layer, MAGMA_ENDS, low, high, tolerance=0.03 * (high - low))  # QGIS cuts a histogram of a sample
 
 
 Limits = list[tuple[float, float]]
@@ -125,33 +151,11 @@ def shown_in_colour(layer: QgsRasterLayer) -> tuple[list[str], Limits]:
     return bands, [(c.minimumValue(), c.maximumValue()) for c in contrasts]
 
 
-class DialogAnswer:
-    """Plays the user at the methods dialog, so no test blocks in exec_().
-
-    `methods` None leaves the boxes as the dialog showed them; `accept` False presses Cancel.
-    `shown` records the boxes each dialog opened with.
-    """
-
-    def __init__(self) -> None:
-        self.methods: list[str] | None = None
-        self.accept = True
-        self.shown: list[list[str]] = []
-
-    def exec_(self, dialog: MethodsDialog) -> int:
-        self.shown.append(dialog.methods())
-        if self.methods is not None:
-            for name, box in dialog.boxes.items():
-                box.setChecked(name in self.methods)
-        return QDialog.Accepted if self.accept else QDialog.Rejected
-
-
 @pytest.fixture(autouse=True)
-def dialog_answer(monkeypatch: pytest.MonkeyPatch) -> Iterator[DialogAnswer]:
-    """Every test gets a scripted dialog user and starts with no remembered methods."""
-    answer = DialogAnswer()
-    monkeypatch.setattr(MethodsDialog, "exec_", lambda dialog: answer.exec_(dialog))
+def forget_methods() -> Iterator[None]:
+    """Every test starts with no remembered methods, as a fresh profile does."""
     QgsSettings().remove(METHODS_KEY)
-    yield answer
+    yield
     QgsSettings().remove(METHODS_KEY)
 
 

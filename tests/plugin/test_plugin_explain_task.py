@@ -1,43 +1,27 @@
-"""Explain naturalness on a real Sentinel-2 layer: styled maps on the input's grid, Cancel, errors."""
+"""A run started as the dock starts it, on a real Sentinel-2 layer: styled maps on the input's grid, Cancel, messages."""
 from pathlib import Path
 
 import pytest
-from pytest_qgis.utils import wait_until
-from qgis.core import Qgis, QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
+from osgeo import gdal
+from qgis.core import Qgis, QgsApplication, QgsRasterLayer
 from qgis.PyQt.QtCore import Qt
 
 from core.resources import DEFAULT_GENERATORS
 
 from natural_explain_plugin.run_folder import GROUP_PREFIX
-from tests.plugin.conftest import assert_attribution_style, show_in_colour, shown_in_colour
-
-RUN_TIMEOUT_MS = 120_000
-
-
-def result_groups(project: QgsProject) -> list[QgsLayerTreeGroup]:
-    return [g for g in project.layerTreeRoot().findGroups() if g.name().startswith(GROUP_PREFIX)]
+from natural_explain_plugin.reporting import TITLE
+from tests.plugin.conftest import (assert_attribution_style, result_groups, run_to_end, show_in_colour,
+                                   shown_in_colour)
 
 
-def run_to_end(task: QgsTask) -> str:
-    """Wait for the task's end and say how it ended ('completed' or 'terminated').
-
-    Signals, not task.status(): the task manager deletes a finished task, so it cannot be asked.
-    """
-    ended = []
-    task.taskCompleted.connect(lambda: ended.append("completed"))
-    task.taskTerminated.connect(lambda: ended.append("terminated"))
-    assert wait_until(lambda: bool(ended), timeout_milliseconds=RUN_TIMEOUT_MS)
-    return ended[0]
-
-
-def test_action_adds_styled_naturalness_and_attribution_layers_on_the_input_grid(
-        plugin, qgis_iface, project, stack_layer, output_base, dialog_answer) -> None:
-    dialog_answer.methods = ["gradcam"]
-    qgis_iface.setActiveLayer(stack_layer)
-    plugin.explain_active_layer()
-    (task,) = plugin.tasks
-    assert task.request.methods == ("gradcam",)
+def test_a_run_adds_styled_naturalness_and_attribution_layers_on_the_input_grid(
+        plugin, qgis_iface, project, stack_layer, output_base) -> None:
+    task = plugin.start_explain(stack_layer, ["gradcam"])
+    assert list(plugin.tasks) == [task] and task.request.methods == ("gradcam",)
+    progress: list[float] = []
+    task.progressChanged.connect(progress.append)
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
+    assert progress and all(0 <= p <= 100 for p in progress) and progress == sorted(progress)
 
     (group,) = result_groups(project)
     assert group.name().startswith(f"{GROUP_PREFIX} – virginia_s2 – ")
@@ -58,18 +42,17 @@ def test_action_adds_styled_naturalness_and_attribution_layers_on_the_input_grid
     assert Path(layers["attribution_gradcam"].source()) == source.with_name("attribution_gradcam.tif")
     assert (source.parent / "run.json").is_file()
     assert any(str(source.parent) in m for m in qgis_iface.messageBar().get_messages(Qgis.Success))
+    assert not qgis_iface.messageBar().get_messages(Qgis.Warning)  # the sample is what the model was trained on
 
 
 @pytest.mark.skipif(not DEFAULT_GENERATORS.exists(), reason="the bundled CycleGAN generators are not trained yet")
 def test_cyclegan_run_adds_enhanced_images_in_the_input_layers_bands_and_stretch(
-        plugin, qgis_iface, project, small_stack, output_base, dialog_answer) -> None:
+        plugin, qgis_iface, project, small_stack, output_base) -> None:
     layer = QgsRasterLayer(str(small_stack), "small", "gdal")
     project.addMapLayer(layer)
     limits = [(900.0, 3100.0), (300.0, 1200.0), (350.0, 1250.0)]
     show_in_colour(layer, ["B08", "B04", "B03"], limits)
-    dialog_answer.methods = ["cyclegan"]
-    qgis_iface.setActiveLayer(layer)
-    task = plugin.explain_active_layer()
+    task = plugin.start_explain(layer, ["cyclegan"])
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
 
     (group,) = result_groups(project)
@@ -83,8 +66,7 @@ def test_cyclegan_run_adds_enhanced_images_in_the_input_layers_bands_and_stretch
 
 def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_iface, project, stack_layer,
                                                                  output_base) -> None:
-    qgis_iface.setActiveLayer(stack_layer)
-    task = plugin.explain_active_layer()
+    task = plugin.start_explain(stack_layer, ["gradcam"])
     canceled_at = []
 
     def cancel_on_first_progress(percent: float) -> None:
@@ -97,9 +79,28 @@ def test_cancel_mid_run_leaves_no_result_layer_and_no_final_file(plugin, qgis_if
     assert run_to_end(task) == "terminated"
     assert canceled_at and 0 < canceled_at[0] < 100
     assert not result_groups(project)
-    assert task.request.methods == ("gradcam",)  # the first run's default
-    assert not list(output_base.rglob("*.tif"))
+    assert not list(output_base.rglob("*.tif")) and not list(output_base.rglob("run.json"))
     assert any("canceled" in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
+
+
+def test_run_warnings_reach_the_message_bar_as_sentences_with_details_in_the_log(
+        plugin, qgis_iface, project, small_stack, output_base, tmp_path) -> None:
+    """A 20 m input is resampled to the model's 10 m: a real run whose result carries a warning."""
+    coarse = tmp_path / "coarse_20m.tif"
+    gdal.Translate(str(coarse), str(small_stack), xRes=20, yRes=20, resampleAlg="average")
+    layer = QgsRasterLayer(str(coarse), "coarse", "gdal")
+    project.addMapLayer(layer)
+    logged: list[tuple[str, str, Qgis.MessageLevel]] = []
+    QgsApplication.messageLog().messageReceived.connect(lambda *message: logged.append(message))
+    task = plugin.start_explain(layer, [])
+    assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
+
+    (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
+    assert "resampled" in warning and "\n" not in warning and "Traceback" not in warning
+    (group,) = result_groups(project)
+    run_json = Path(group.findLayers()[0].layer().source()).with_name("run.json")
+    details = [text for text, tag, level in logged if tag == TITLE and level == Qgis.Warning]
+    assert any(warning.removeprefix(f"{TITLE}:") in text and str(run_json) in text for text in details)
 
 
 def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, qgis_iface, project, output_base,

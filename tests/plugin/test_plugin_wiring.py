@@ -9,10 +9,21 @@ from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProcessingParame
 
 from core.explain.registry import METHODS
 from natural_explain_plugin import classFactory
+from natural_explain_plugin.dependencies import engine_requirements
+from natural_explain_plugin.engine_import import engine_packages
 from natural_explain_plugin.package import REPO
 from natural_explain_plugin.plugin import ACTION_TEXT, FOLDER_ACTION_TEXT
 from natural_explain_plugin.run_folder import group_name, new_run_folder
-from natural_explain_plugin.settings import DEFAULT_OUTPUT_FOLDER, OUTPUT_FOLDER_KEY, output_folder, set_output_folder
+from natural_explain_plugin.settings import (
+    DEFAULT_OUTPUT_FOLDER,
+    METHODS_KEY,
+    OUTPUT_FOLDER_KEY,
+    output_folder,
+    remember_methods,
+    remembered_methods,
+    set_output_folder,
+)
+from tests.plugin.conftest import run_to_end
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {
@@ -20,7 +31,11 @@ ALGORITHM_PARAMETERS = {
     "natural_explain:explain": ["INPUT", "AOI", "METHODS", "MODEL", "DEVICE", "OUTPUT_FOLDER"],
     "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "AOI",
                                  "MODEL", "DEVICE", "OUTPUT_FOLDER"],
+    "natural_explain:confidence_map": ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT"],
+    "natural_explain:ood_report": ["INPUT", "AOI", "MODEL", "DEVICE", "OUTPUT_FOLDER"],
+    "natural_explain:inpaint": ["INPUT", "MASK", "MASK_POLYGONS", "MODEL", "DEVICE", "STEPS", "SEED", "OUTPUT"],
 }
+JEM_ALGORITHMS = ("natural_explain:confidence_map", "natural_explain:ood_report", "natural_explain:inpaint")
 
 
 def test_loading_registers_the_algorithms_and_unloading_removes_them(qgis_iface, project) -> None:
@@ -34,7 +49,10 @@ def test_loading_registers_the_algorithms_and_unloading_removes_them(qgis_iface,
         assert registry.algorithmById(ALGORITHM_ID).displayName() == "Naturalness map"
         for algorithm_id in ALGORITHM_PARAMETERS:
             aoi = registry.algorithmById(algorithm_id).parameterDefinition("AOI")
-            assert aoi.flags() & aoi.FlagOptional
+            assert aoi is None or aoi.flags() & aoi.FlagOptional
+        for algorithm_id in JEM_ALGORITHMS:
+            model = registry.algorithmById(algorithm_id).parameterDefinition("MODEL")
+            assert model.description() == "JEM model file (bundled default JEM when empty)"
     finally:
         plugin.unload()
     assert registry.providerById("natural_explain") is None
@@ -80,11 +98,22 @@ def test_plugin_load_does_not_import_torch_or_the_pipeline() -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
 
 
-def test_without_a_raster_layer_selected_the_user_is_told_and_nothing_runs(plugin, qgis_iface) -> None:
+def test_without_a_raster_layer_the_action_opens_the_dock_and_run_says_to_choose_one(plugin, qgis_iface,
+                                                                                     project) -> None:
     qgis_iface.setActiveLayer(MagicMock(id=lambda: "no-such-layer"))
-    assert plugin.explain_active_layer() is None
+    plugin.action.trigger()
+    assert plugin.dock is not None and not plugin.dock.isHidden()
+    assert plugin.dock.run() is None
     assert not plugin.tasks
-    assert any("select a raster layer" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+    assert any("choose the raster layer" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+
+
+def test_a_remembered_method_the_registry_no_longer_knows_is_dropped() -> None:
+    assert remembered_methods() == ["gradcam"]  # a fresh profile's choice
+    QgsSettings().setValue(METHODS_KEY, "gradcam,retired_method")
+    assert remembered_methods() == ["gradcam"]
+    remember_methods([])
+    assert remembered_methods() == []  # naturalness alone is a choice too
 
 
 def test_output_folder_defaults_to_home_and_persists(project) -> None:
@@ -126,7 +155,7 @@ def test_output_folder_chosen_in_the_menu_is_used_by_later_runs(plugin, qgis_ifa
     assert any(str(chosen) in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
 
 
-def test_missing_torch_in_qgis_python_is_a_user_error_that_says_what_to_install(tmp_path) -> None:
+def test_missing_torch_in_qgis_python_points_to_the_install_button_not_a_terminal(tmp_path) -> None:
     code = ("import sys; sys.modules['torch'] = None; from pathlib import Path; "
             "from core.errors import NaturalExplainError; "
             "from natural_explain_plugin.explain_request import ExplainRequest, run_explain\n"
@@ -134,4 +163,25 @@ def test_missing_torch_in_qgis_python_is_a_user_error_that_says_what_to_install(
             "except NaturalExplainError as exc: print(exc)")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert "'torch' is missing from QGIS's Python" in done.stdout, done.stderr
+    (message,) = done.stdout.splitlines()
+    assert message.startswith("the Python package 'torch' is missing from QGIS's Python: click Install on the "
+                              "Natural Explain message"), done.stderr
+    assert "pip" not in message and "terminal" not in message
+
+
+def test_a_run_without_torch_shows_the_install_message_again(plugin, qgis_iface, project, stack_layer,
+                                                             output_base, monkeypatch) -> None:
+    """The failure's sentence points to the Install button, so the button must be on the bar."""
+    def run_without_torch(*args) -> None:  # noqa: ANN002
+        with engine_packages():
+            raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr("natural_explain_plugin.task.run_explain", run_without_torch)
+    monkeypatch.setattr("natural_explain_plugin.dependency_message.missing_requirements",
+                        lambda requirements=None: [r for r in engine_requirements() if r.name == "torch"])
+    task = plugin.start_explain(stack_layer, [])
+    assert run_to_end(task) == "terminated"
+    assert any("click Install" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+    item = plugin.dependency_message.item
+    assert item is not None and "lacks torch" in item.text()
+    assert not qgis_iface.messageBar().get_messages(Qgis.Critical)
