@@ -4,6 +4,9 @@ The one place that strings the engine together: open and match the input, lay ti
 the AOI at the model's resolution, run the network and the chosen explanation methods
 batch by batch, blend the tiles and write every output exactly on the input's pixel grid,
 then record the run in run.json.
+
+With a JEM the same forward pass also gives a confidence map (per-pixel log p(x)) and each
+training-size patch's log p(x), which say whether the input looks like the training imagery.
 """
 import contextlib
 import dataclasses
@@ -12,7 +15,7 @@ import os
 import platform
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import rasterio
@@ -26,7 +29,10 @@ from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.base import Explainer
 from core.explain.registry import build_explainer, parse_methods
-from core.models.model_file import LoadedModel, load_model
+from core.jem.energy import log_px_of_logits
+from core.jem.familiarity import Familiarity, PatchLogPx, assess
+from core.jem.histogram import training_histogram
+from core.models.model_file import LoadedModel, ModelCard, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
@@ -38,6 +44,9 @@ from core.tiling import Tile, blend_weights, tile_grid
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
+
+# Pixels neighbouring tiles share and blend, so edge pixels see context.
+DEFAULT_OVERLAP = 32
 
 
 @dataclasses.dataclass
@@ -70,8 +79,20 @@ class RunGrids:
 
 
 @dataclasses.dataclass
+class TileBatch:
+    """Tiles that hold data, read as model input: their tiles, (B, C, H, W) input and (B, H, W) valid masks."""
+
+    tiles: list[Tile]
+    x: torch.Tensor
+    valid: np.ndarray
+
+
+@dataclasses.dataclass
 class _Run:
-    """One run's fixed parts, so the tile loop needs no long argument lists."""
+    """One run's fixed parts, so the tile loop needs no long argument lists.
+
+    `patches` gathers the patches' log p(x) when the model is a JEM, and is None otherwise.
+    """
 
     loaded: LoadedModel
     explainers: list[Explainer]
@@ -81,16 +102,19 @@ class _Run:
     progress: Progress | None
     is_canceled: IsCanceled | None
     timings: dict[str, float]
+    patches: PatchLogPx | None
 
     def output_bands(self) -> dict[str, list[str]]:
-        """Every output file's band descriptions, naturalness first, in channel order."""
+        """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
         bands = {"naturalness": ["naturalness"]}
+        if self.patches is not None:
+            bands["confidence"] = ["log_px"]
         for explainer in self.explainers:
             bands.update(explainer.output_bands())
         return bands
 
 
-def _plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overlap: int) -> RunGrids:
+def plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overlap: int) -> RunGrids:
     ref = raster.grid
     out_window = aoi.window_on(ref) if aoi else ref.full_window()
     margin = math.ceil(overlap * resolution_m / pixel_size_m(ref))
@@ -102,7 +126,12 @@ def _plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overl
     return RunGrids(ref.window(out_window), out_window, context, context_window, model_grid(context, resolution_m))
 
 
-def _writable_dir(out_dir: Path) -> None:
+def writable_dir(out_dir: Path) -> None:
+    """Create `out_dir` if needed and check it can be written.
+
+    Raises:
+        NaturalExplainError: when it cannot.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -111,20 +140,36 @@ def _writable_dir(out_dir: Path) -> None:
         raise NaturalExplainError(f"cannot write to the output folder {out_dir}: choose a folder you may write to")
 
 
-def _naturalness(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
-    """(B, 1, H, W) summed probability of the natural classes."""
+def dense_logits(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
+    """(B, K, H, W) float32 per-pixel logits; bfloat16 arithmetic on CUDA, where it is twice as fast."""
     with torch.inference_mode(), torch.autocast(batch.device.type, dtype=torch.bfloat16,
                                                 enabled=batch.device.type == "cuda"):
         logits = loaded.network.dense_logits(batch)
-    probs = torch.softmax(logits.float(), dim=1)
-    return probs[:, loaded.card.natural_indices].sum(dim=1, keepdim=True)
+    return logits.float()
 
 
-def _compute(run: _Run, x: torch.Tensor) -> np.ndarray:
-    """(B, channels, H, W): naturalness, then every explainer's maps in output_bands order."""
+def _naturalness(card: ModelCard, logits: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) summed probability of the natural classes."""
+    return torch.softmax(logits, dim=1)[:, card.natural_indices].sum(dim=1, keepdim=True)
+
+
+def _compute(run: _Run, batch: TileBatch) -> np.ndarray:
+    """(B, channels, H, W): naturalness, the confidence map of a JEM, then every explainer's maps.
+
+    The JEM's confidence map and patch log p(x) reuse the logits naturalness needs: no second pass.
+    """
+    x = batch.x
     t = time.perf_counter()
-    parts = [_naturalness(run.loaded, x)]
+    logits = dense_logits(run.loaded, x)
+    parts = [_naturalness(run.loaded.card, logits)]
     run.timings["naturalness_s"] += time.perf_counter() - t
+    if run.patches is not None:
+        t = time.perf_counter()
+        parts.append(log_px_of_logits(logits))
+        run.timings["confidence_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        run.patches.add([tile.window for tile in batch.tiles], logits, batch.valid)
+        run.timings["ood_s"] += time.perf_counter() - t
     for explainer in run.explainers:
         t = time.perf_counter()
         parts.extend(m.detach() for m in explainer.maps(x.clone()).values())
@@ -157,27 +202,55 @@ class _OutputSink:
             channel += dst.count
 
 
+def tile_batches(reader: BandReader, grid: Grid, tiles: list[Tile], card: ModelCard, device: torch.device,
+                 batch_size: int, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
+                 timings: dict[str, float] | None = None) -> Iterator[TileBatch]:
+    """Read the tiles of `grid` batch by batch as model input, leaving out tiles with no data.
+
+    Cancel is polled before each batch and progress reported once the caller has used it.
+
+    Args:
+        reader: the input's bands.
+        grid: the model grid the tile windows address.
+        tiles: from core.tiling.tile_grid.
+        card: how to turn raw values into model input.
+        device: where the input goes.
+        batch_size: tiles per batch.
+        progress: called with percent done after each batch.
+        is_canceled: polled before each batch.
+        timings: reading time is added to its "read_s" when given.
+
+    Raises:
+        RunCanceled: when is_canceled says so.
+    """
+    for start in range(0, len(tiles), batch_size):
+        if is_canceled and is_canceled():
+            raise RunCanceled("canceled")
+        t = time.perf_counter()
+        batch = tiles[start:start + batch_size]
+        reads = [reader.read(grid.window(tile.window)) for tile in batch]
+        kept = [(tile, raw, valid) for tile, (raw, valid) in zip(batch, reads) if valid.any()]
+        if timings is not None:
+            timings["read_s"] += time.perf_counter() - t
+        if kept:
+            x = np.stack([to_model_input(raw, valid, card) for _, raw, valid in kept])
+            yield TileBatch([tile for tile, _, _ in kept], torch.from_numpy(x).to(device),
+                            np.stack([valid for _, _, valid in kept]))
+        if progress:
+            progress(100.0 * min(start + batch_size, len(tiles)) / len(tiles))
+
+
 def _run_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile], blender: RowBlender) -> int:
     """Feed tiles to the model in batches and blend the results; returns how many tiles held data."""
     weights = blend_weights(tiles[0].window.height, tiles[0].window.width, run.overlap)
     used = 0
-    for start in range(0, len(tiles), run.batch_size):
-        if run.is_canceled and run.is_canceled():
-            raise RunCanceled("canceled")
-        batch = tiles[start:start + run.batch_size]
-        t = time.perf_counter()
-        reads = [reader.read(grid.window(tile.window)) for tile in batch]
-        kept = [(tile, raw, valid) for tile, (raw, valid) in zip(batch, reads) if valid.any()]
-        run.timings["read_s"] += time.perf_counter() - t
-        if kept:
-            x = np.stack([to_model_input(raw, valid, run.loaded.card) for _, raw, valid in kept])
-            values = _compute(run, torch.from_numpy(x).to(run.device))
-        for i, (tile, _, valid) in enumerate(kept):
+    for batch in tile_batches(reader, grid, tiles, run.loaded.card, run.device, run.batch_size, run.progress,
+                              run.is_canceled, run.timings):
+        values = _compute(run, batch)
+        for i, tile in enumerate(batch.tiles):
             blender.release_until(int(tile.window.row_off))
-            blender.add(tile.window, values[i], weights * valid)
-        used += len(kept)
-        if run.progress:
-            run.progress(100.0 * min(start + run.batch_size, len(tiles)) / len(tiles))
+            blender.add(tile.window, values[i], weights * batch.valid[i])
+        used += len(batch.tiles)
     blender.close()
     return used
 
@@ -211,10 +284,14 @@ def _write_outputs(run: _Run, reader: BandReader, grids: RunGrids, tiles: list[T
 
 def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[str] = (), model: str | Path | None = None,
             aoi: AOI | None = None, device: str = "auto", bands: dict[str, int] | None = None,
-            batch_size: int | None = None, tile_size: int | None = None, overlap: int = 32,
+            batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
             method_options: dict[str, Any] | None = None) -> ExplainResult:
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
+
+    A JEM also writes confidence.tif (per-pixel log p(x)) and puts its patches' log p(x) against
+    the training histogram under "ood" in run.json, with a warning when the input looks unlike
+    the training imagery.
 
     Args:
         input_path: a raster file or a folder of band files.
@@ -224,8 +301,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         aoi: area of interest in any CRS; the whole raster when None.
         device: "auto", "cpu" or "cuda".
         bands: optional model band name -> 1-based input band number, overriding name matching.
-        batch_size: tiles per forward pass; None = 8 on CUDA and 1 on the CPU, where bigger
-            batches run slower per pixel (bench/bench_naturalness.py measures it).
+        batch_size: tiles per forward pass; None = default_batch_size(device).
         tile_size: tile edge in model pixels; the model card's when None.
         overlap: pixels shared by neighbouring tiles and blended.
         progress: called with percent done after each batch.
@@ -246,24 +322,33 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
     explainers = [build_explainer(name, loaded, **(method_options or {})) for name in method_names]
     band_refs = match_bands(raster, loaded.card.bands, bands)
-    grids = _plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
-    _writable_dir(out_dir)
+    grids = plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
+    writable_dir(out_dir)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
-    timings = {"read_s": 0.0, "naturalness_s": 0.0, **{f"{name}_s": 0.0 for name in method_names}}
-    run = _Run(loaded, explainers, torch_device, batch_size or (8 if torch_device.type == "cuda" else 1),
-               overlap, progress, is_canceled, timings)
+    jem = bool(loaded.card.jem)
+    timings = {"read_s": 0.0, "naturalness_s": 0.0, **({"confidence_s": 0.0, "ood_s": 0.0} if jem else {}),
+               **{f"{name}_s": 0.0 for name in method_names}}
+    run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
+               overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None)
     paths = {name: out_dir / f"{name}.tif" for name in run.output_bands()}
     with BandReader(band_refs) as reader:
         used = _write_outputs(run, reader, grids, tiles, aoi, paths)
-    warnings = _warnings(raster, grids, loaded, used, len(tiles))
+    familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
+    warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity)
     timings["total_s"] = time.perf_counter() - started
     run_json = out_dir / "run.json"
-    write_json(run_json, _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths))
+    write_json(run_json, _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity))
     return ExplainResult(paths, run_json, warnings)
 
 
-def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int) -> list[str]:
+def default_batch_size(device: torch.device) -> int:
+    """8 tiles on CUDA, 1 on the CPU, where bigger batches run slower per pixel (bench/bench_naturalness.py)."""
+    return 8 if device.type == "cuda" else 1
+
+
+def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int,
+              familiarity: Familiarity | None) -> list[str]:
     warnings = []
     if grids.resampled:
         warnings.append(f"the input's {pixel_size_m(raster.grid):.3g} m pixels were resampled to the model's "
@@ -272,11 +357,14 @@ def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: i
         warnings.append("the AOI holds only nodata pixels: the maps are empty")
     elif used < total:
         warnings.append(f"{total - used} of {total} tiles held only nodata and were skipped")
+    unfamiliar = familiarity.warning() if familiarity else None
+    if unfamiliar:
+        warnings.append(unfamiliar)
     return warnings
 
 
 def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None, tile_size: int, tiles: list[Tile],
-                used: int, warnings: list[str], outputs: dict[str, Path]) -> dict:
+                used: int, warnings: list[str], outputs: dict[str, Path], familiarity: Familiarity | None) -> dict:
     megapixels = grids.out.width * grids.out.height / 1e6
     card = run.loaded.card
     per_mpx = {k.removesuffix("_s"): round(v / max(megapixels, 1e-9), 3) for k, v in run.timings.items()}
@@ -297,6 +385,7 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
         "timings": {**{k: round(v, 3) for k, v in run.timings.items()}, "megapixels": round(megapixels, 4),
                     "s_per_megapixel": per_mpx},
         "outputs": {k: str(v.resolve()) for k, v in outputs.items()},
+        "ood": familiarity.to_json() if familiarity else None,
         "warnings": warnings,
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__},

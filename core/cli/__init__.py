@@ -5,7 +5,7 @@ run, so `python -m core --help` stays fast.
 """
 from types import ModuleType
 
-from core.cli import evaluate, explain, quicklook, vectorize
+from core.cli import evaluate, explain, ood, quicklook, vectorize
 from core.cli import inpaint, sample
 
 COMMANDS: dict[str, ModuleType] = {
@@ -13,6 +13,7 @@ COMMANDS: dict[str, ModuleType] = {
     "evaluate": evaluate,
     "vectorize": vectorize,
     "quicklook": quicklook,
+    "ood": ood,
     "inpaint": inpaint,
     "sample": sample,
 }

