@@ -1,10 +1,11 @@
 """The training CLI's sub-commands, one module per model kind; __main__ lists them from here."""
 from types import ModuleType
 
-from train.commands import classifier, cyclegan
+from train.commands import classifier, cyclegan, jem
 
 # Each module offers HELP, add_arguments(parser) and run(args, parser).
 COMMANDS: dict[str, ModuleType] = {
     "classifier": classifier,
     "cyclegan": cyclegan,
+    "jem": jem,
 }

@@ -47,11 +47,14 @@ def _clip(text: str) -> tuple[float, float]:
     return low, high
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the classifier command's options.
+def add_arguments(parser: argparse.ArgumentParser, epochs: int = 10, batch_size: int = 32, lr: float = 1e-3) -> None:
+    """Declare the classifier command's options (the JEM command takes them too, with its own fit defaults).
 
     Args:
         parser: the sub-command's parser.
+        epochs: the default number of epochs.
+        batch_size: the default batch size.
+        lr: the default Adam learning rate.
     """
     source = parser.add_argument_group("data (choose one layout)").add_mutually_exclusive_group(required=True)
     source.add_argument("--raster", type=Path, help="a GeoTIFF or a folder of band files (with --polygons)")
@@ -80,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--scale", type=positive_float, help="multiplies raw values (default: 1e-4, or 1/255 for 8-bit images)")
     model.add_argument("--clip", type=_clip, default=(0.0, 1.0), help="range after scaling (default: 0,1)")
     model.add_argument("--width", type=positive_int, default=32, help="network width (default: 32)")
-    add_fit_arguments(parser, epochs=10, batch_size=32, lr=1e-3)
+    add_fit_arguments(parser, epochs, batch_size, lr)
 
 
 def _require(args: argparse.Namespace, needed: list[str], layout: str) -> None:

@@ -47,17 +47,23 @@ class ClassifierTrainer:
         self.history: list[dict[str, Any]] = []
         self.epoch = 0
 
-    def _restore(self) -> None:
-        state = resume_state(self.options.workdir, self.fingerprint)
+    def state(self) -> dict[str, Any]:
+        """Everything a checkpoint holds (plain data and tensors); subclasses add their own parts."""
+        return {"epoch": self.epoch, "model": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "rng": self.generator.get_state(), "history": self.history, "fingerprint": self.fingerprint}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Put back what `state()` saved."""
         self.network.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["rng"])
         self.history, self.epoch = state["history"], state["epoch"]
 
+    def _restore(self) -> None:
+        self.load_state(resume_state(self.options.workdir, self.fingerprint))
+
     def _checkpoint(self) -> None:
-        save_checkpoint(self.options.workdir, self.epoch, {
-            "epoch": self.epoch, "model": self.network.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "rng": self.generator.get_state(), "history": self.history, "fingerprint": self.fingerprint})
+        save_checkpoint(self.options.workdir, self.epoch, self.state())
 
     def _train_epoch(self, data: Dataset, loss_fn: nn.Module) -> float:
         self.network.train()

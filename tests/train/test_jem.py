@@ -1,0 +1,112 @@
+"""JEM training on real tiles: the card carries the training log p(x) histogram, --resume continues with the
+replay buffer exactly, divergence and bad input end in one line, and the bundled JEM classifies like the classifier."""
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from core.jem.histogram import training_histogram
+from core.models.model_file import load_model
+from core.resources import DEFAULT_JEM, DEFAULT_MODEL
+from train.__main__ import build_parsers, main
+from train.checkpoint import checkpoint_path, load_checkpoint
+from train.replay_buffer import ReplayBuffer
+from train.reproduce import jem_arguments
+
+from tests.train.conftest import REPO, run_train, sidecar
+
+SGLD = {"steps": 3, "step_size": 1.0, "noise": 0.01}
+
+
+def _train(layout: dict[str, Path], out: Path, epochs: int, *extra: str) -> int:
+    return main(["jem", "--raster", str(layout["raster"]), "--polygons", str(layout["polygons"]), "--label-field",
+                 "landscape", "--bands", "B02,B03,B04,B08", "--patch-size", "32", "--stride", "32", "--width", "4",
+                 "--batch-size", "32", "--buffer-size", "40", "--sgld-steps", str(SGLD["steps"]),
+                 "--warmup-steps", "5", "--epochs", str(epochs), "--out", str(out), *extra])
+
+
+def test_replay_buffer_restarts_a_share_of_distinct_chains_and_takes_them_back() -> None:
+    generator = torch.Generator().manual_seed(0)
+    buffer = ReplayBuffer(200, (2, 4, 4), 0.25, generator)
+    starts, slots = buffer.draw(100, generator)
+    assert len(set(slots.tolist())) == 100 and starts.dtype == torch.float32
+    restarted = (starts != buffer.samples[slots].float()).flatten(1).any(dim=1).float().mean()
+    assert 0.1 < restarted < 0.4
+    buffer.store(slots, torch.full_like(starts, 0.5))
+    assert (buffer.samples[slots] == 0.5).all() and (buffer.samples != 0.5).sum() > 0
+
+
+def test_short_run_writes_a_card_with_the_training_histogram(raster_layout: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "jem"
+    assert _train(raster_layout, out, 1) == 0
+    card = load_model(out.with_suffix(".json")).card
+    metrics = card.training["metrics"]
+    histogram = training_histogram(card)
+    assert sum(histogram.counts) == metrics["n_train"] and len(histogram.edges) == len(histogram.counts) + 1
+    p = histogram.percentiles
+    assert histogram.edges[0] < p["p1"] <= p["p5"] <= p["p50"] <= p["p95"] <= p["p99"] < histogram.edges[-1]
+    assert {k: v for k, v in card.jem.items() if k != "logpx"} == {
+        "patch_size": 32, "sgld": SGLD, "buffer_size": 40, "reinit_freq": 0.05, "data_noise": 0.03, "energy_reg": 1.0}
+    assert card.training["command"].startswith("python -m train jem --raster")
+    assert "--buffer-size 40" in card.training["command"] and metrics["split"] == "spatial-blocks"
+    assert 0 <= metrics["val_accuracy"] <= 1 and set(metrics["val_f1"]) == {"anthropogenic", "natural"}
+    log = json.loads((tmp_path / "jem.ckpt" / "log.json").read_text())
+    assert [h["epoch"] for h in log] == [1] and {"val_accuracy", "val_f1", "val_logpx_p50"} <= log[0].keys()
+
+
+def test_resume_carries_the_buffer_and_matches_an_uninterrupted_run(raster_layout: dict[str, Path], tmp_path: Path) -> None:
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert _train(raster_layout, straight, 2) == 0
+    assert _train(raster_layout, resumed, 1) == 0
+    first = load_checkpoint(checkpoint_path(tmp_path / "resumed.ckpt", 1))["buffer"]
+    assert first.shape == (40, 4, 32, 32) and first.dtype == torch.float16
+    assert _train(raster_layout, resumed, 2, "--resume") == 0
+    a, b = load_file(straight.with_suffix(".safetensors")), load_file(resumed.with_suffix(".safetensors"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert sidecar(straight)["jem"] == sidecar(resumed)["jem"]
+    assert "buffer" not in load_checkpoint(checkpoint_path(tmp_path / "resumed.ckpt", 1))
+    assert not torch.equal(load_checkpoint(checkpoint_path(tmp_path / "resumed.ckpt", 2))["buffer"], first)
+
+
+def test_divergence_stops_with_one_line_and_exit_2(raster_layout: dict[str, Path], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    code = _train(raster_layout, tmp_path / "jem", 1, "--lr", "1e6")
+    err = capsys.readouterr().err.rsplit("\r", 1)[-1]  # after the progress bar's last redraw
+    assert code == 2 and err.startswith("error: training diverged: |loss| > 1e8 at epoch 1 step ")
+    assert err.count("\n") == 1 and "lower --lr" in err
+    assert not (tmp_path / "jem.json").exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--buffer-size", "2000000"], "error: a replay buffer of 2000000 patches of 4x32x32 takes"),
+    (["--buffer-size", "8"], "error: --buffer-size 8 is smaller than --batch-size 32"),
+    (["--sgld-steps", "0"], "error: argument --sgld-steps: '0' is not a positive whole number"),
+])
+def test_bad_input_is_one_line_and_exit_2(raster_layout: dict[str, Path], tmp_path: Path, extra: list[str],
+                                          message: str) -> None:
+    done = run_train("jem", "--raster", raster_layout["raster"], "--polygons", raster_layout["polygons"],
+                     "--label-field", "landscape", "--bands", "B02,B03,B04,B08", "--out", tmp_path / "jem", *extra)
+    assert done.returncode == 2 and done.stderr.startswith(message) and done.stderr.count("\n") == 1
+
+
+def test_bundled_jem_classifies_like_the_bundled_classifier() -> None:
+    jem, plain = load_model(DEFAULT_JEM).card, load_model(DEFAULT_MODEL).card
+    ours, theirs = jem.training["metrics"], plain.training["metrics"]
+    assert abs(ours["val_accuracy"] - theirs["val_accuracy"]) <= 0.05
+    assert (ours["n_train"], ours["n_val"], ours["split"]) == (theirs["n_train"], theirs["n_val"], theirs["split"])
+    assert (jem.bands, jem.mean, jem.std, jem.classes) == (plain.bands, plain.mean, plain.std, plain.classes)
+    assert sum(training_histogram(jem).counts) == ours["n_train"]
+    assert DEFAULT_JEM.with_suffix(".safetensors").stat().st_size < 3 * 2 ** 20
+
+
+def test_bundled_jem_records_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    recorded = shlex.split(load_model(DEFAULT_JEM).card.training["command"])
+    assert recorded[:4] == ["python", "-m", "train", "jem"]
+    parser, _ = build_parsers()
+    made = vars(parser.parse_args(jem_arguments(DEFAULT_JEM.parent.relative_to(REPO))))
+    was = vars(parser.parse_args(recorded[3:]))
+    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}

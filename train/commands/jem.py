@@ -1,0 +1,137 @@
+"""`python -m train jem`: train a naturalness classifier as a joint energy-based model (JEM).
+
+It takes the classifier command's data layouts, split and model options, adds JEM's sampler
+settings, and writes a model the engine loads like any classifier. The sidecar's `jem` block
+carries the histogram of the training patches' log p(x), which confidence maps and
+out-of-distribution reports compare new imagery against.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from core.device import resolve_device
+from core.errors import NaturalExplainError
+from core.jem.histogram import LogPxHistogram
+from core.jem.sgld import SGLDSettings
+from core.models.classifier import NaturalnessFCN
+from core.models.model_file import save_model
+from core.models.preprocess import UnitSpace
+from train.checkpoint import run_fingerprint
+from train.commands import classifier
+from train.commands.arguments import check_writable, model_base, positive_float, positive_int
+from train.normalization import ModelInputs
+from train.provenance import command_line, data_hash
+from train.replay_buffer import STORAGE
+from train.split import split_samples
+from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
+from train.trainers.options import TrainerOptions
+
+HELP = "train a naturalness classifier as a JEM, which also scores how familiar an input is (log p(x))"
+PROG = "python -m train jem"
+# The replay buffer lives in memory and in the latest checkpoint; beyond this it would not fit a laptop.
+MAX_BUFFER_BYTES = 4 * 2 ** 30
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of 0 or more")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the JEM command's options: the classifier's, with Adam 1e-4, and the sampler's.
+
+    Args:
+        parser: the sub-command's parser.
+    """
+    classifier.add_arguments(parser, epochs=10, batch_size=32, lr=1e-4)
+    defaults = JEMSettings()
+    jem = parser.add_argument_group("JEM (Grathwohl et al.'s defaults)")
+    jem.add_argument("--sgld-steps", type=positive_int, default=defaults.sgld.steps,
+                     help=f"SGLD steps per training step (default: {defaults.sgld.steps})")
+    jem.add_argument("--sgld-step-size", type=positive_float, default=defaults.sgld.step_size,
+                     help=f"SGLD step size in unit space (default: {defaults.sgld.step_size:g})")
+    jem.add_argument("--sgld-noise", type=positive_float, default=defaults.sgld.noise,
+                     help=f"SGLD noise std in unit space (default: {defaults.sgld.noise:g})")
+    jem.add_argument("--buffer-size", type=positive_int, default=defaults.buffer_size,
+                     help=f"SGLD chains kept in the replay buffer (default: {defaults.buffer_size})")
+    jem.add_argument("--reinit-freq", type=positive_float, default=defaults.reinit_freq,
+                     help=f"share of the chains restarted from uniform noise (default: {defaults.reinit_freq:g})")
+    jem.add_argument("--data-noise", type=positive_float, default=defaults.data_noise,
+                     help=f"std of the noise added to data patches in unit space (default: {defaults.data_noise:g})")
+    jem.add_argument("--warmup-steps", type=positive_int, default=defaults.warmup_steps,
+                     help=f"steps over which the learning rate rises linearly to --lr (default: {defaults.warmup_steps})")
+    jem.add_argument("--energy-reg", type=_non_negative, default=defaults.energy_reg,
+                     help="weight of Du & Mordatch's penalty on log p(x)^2 that keeps the energies from running "
+                          f"away; 0 for Grathwohl et al.'s plain loss (default: {defaults.energy_reg:g})")
+
+
+def jem_settings(args: argparse.Namespace) -> JEMSettings:
+    """The sampler and regularisation settings the options give."""
+    return JEMSettings(sgld=SGLDSettings(args.sgld_steps, args.sgld_step_size, args.sgld_noise),
+                       buffer_size=args.buffer_size, reinit_freq=args.reinit_freq, data_noise=args.data_noise,
+                       warmup_steps=args.warmup_steps, energy_reg=args.energy_reg)
+
+
+def check_buffer(settings: JEMSettings, shape: tuple[int, ...], batch_size: int) -> None:
+    """Fail before training when the replay buffer of `shape` patches cannot feed a batch or fit in memory.
+
+    Raises:
+        NaturalExplainError: when it holds fewer chains than a batch, or would take more than MAX_BUFFER_BYTES.
+    """
+    if settings.buffer_size < batch_size:
+        raise NaturalExplainError(f"--buffer-size {settings.buffer_size} is smaller than --batch-size {batch_size}: "
+                                  "each step draws a batch of distinct chains, so raise --buffer-size")
+    size = settings.buffer_size * torch.Size(shape).numel() * torch.finfo(STORAGE).bits // 8
+    if size > MAX_BUFFER_BYTES:
+        raise NaturalExplainError(f"a replay buffer of {settings.buffer_size} patches of {'x'.join(map(str, shape))} "
+                                  f"takes {size / 2 ** 30:.1f} GiB: lower --buffer-size or --patch-size")
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
+    """Train the JEM and write the model file, with the training log p(x) histogram in its sidecar.
+
+    Args:
+        args: the parsed options.
+        parser: this command's parser, from which the reproducible command is rebuilt.
+
+    Returns:
+        The model's JSON sidecar path.
+
+    Raises:
+        NaturalExplainError: for bad input, before training wherever it can be detected, and when training diverges.
+    """
+    device = resolve_device(args.device)
+    check_writable(model_base(args.out))
+    dataset = classifier.build_dataset(args)
+    classifier.resolve_defaults(args, dataset)
+    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits,
+                          args.val_fraction, args.seed)
+    card = classifier.make_card(args, dataset, split)
+    train, val = ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card)
+    shape = tuple(train[0][0].shape)
+    settings = jem_settings(args)
+    check_buffer(settings, shape, args.batch_size)
+    digest = data_hash(dataset.files)
+    torch.manual_seed(args.seed)
+    network = NaturalnessFCN(**card.arch_args)
+    options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                             device=device, workdir=args.workdir, resume=args.resume)
+    trainer = JEMTrainer(network, dataset.classes, UnitSpace(card, device), shape, options, settings,
+                         run_fingerprint(args, digest))
+    history = trainer.fit(train, val, train.labels)
+    logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
+    card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry()}
+    card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,
+                     "metrics": classifier.summarize(history, dataset, split, args)}
+    sidecar = save_model(network.cpu(), card, model_base(args.out))
+    print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
+          f"samples ({split.mode}), F1 {history[-1]['val_f1']}; training log p(x) median {logpx.percentiles['p50']:.2f}, "
+          f"1st percentile {logpx.percentiles['p1']:.2f}", file=sys.stderr)
+    return sidecar
