@@ -30,8 +30,6 @@ from tests.plugin.conftest import (RDYLBU_ENDS, assert_ramp, centre_aoi, feedbac
 from tests.plugin.test_plugin_explain_algorithm import AOI_HALF_WIDTH_M, assert_on_input_grid
 from train.fetch import landsat8_cloudy_dir
 
-pytestmark = pytest.mark.skipif(not DEFAULT_JEM.exists(), reason="the bundled JEM is not trained yet")
-
 CONFIDENCE_ID = "natural_explain:confidence_map"
 OOD_ID = "natural_explain:ood_report"
 INPAINT_ID = "natural_explain:inpaint"
