@@ -17,12 +17,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from qgis.core import Qgis, QgsMessageLog, QgsTask
+from qgis.core import Qgis, QgsMessageLog
 
 from core.errors import NaturalExplainError, RunCanceled
 
 from .dependencies import Requirement, installed_version, normalized
 from .reporting import TITLE
+from .task import EngineTask
 from .torch_build import driver_cuda_version, torch_index_url
 
 POLL_S = 0.2
@@ -213,8 +214,8 @@ def install(requirements: list[Requirement], target: Path, index_args: list[str]
     return pruned
 
 
-class InstallTask(QgsTask):
-    """Runs pip in `run()` (worker thread) and reports in `finished()` (GUI thread).
+class InstallTask(EngineTask):
+    """Runs pip in the worker thread and reports in the GUI thread, like every engine task.
 
     Cancel stops pip within POLL_S. pip downloads and unpacks into a scratch folder and only
     moves the packages into `target` at the end, so a cancel before that leaves `target` as it was.
@@ -224,32 +225,13 @@ class InstallTask(QgsTask):
     def __init__(self, requirements: list[Requirement], target: Path,
                  on_success: Callable[[list[Requirement]], None], on_failure: Callable[[Exception], None],
                  on_canceled: Callable[[], None], index_args: list[str] | None = None) -> None:
-        super().__init__(f"Natural Explain: installing {', '.join(r.name for r in requirements)}", QgsTask.CanCancel)
+        super().__init__(f"Natural Explain: installing {', '.join(r.name for r in requirements)}", self._install,
+                         on_success=lambda _: on_success(requirements), on_failure=on_failure, on_canceled=on_canceled)
         self.requirements = requirements
         self.target = target
         self.index_args = index_args
-        self._on_success = on_success
-        self._on_failure = on_failure
-        self._on_canceled = on_canceled
-        self.error: Exception | None = None
 
-    def run(self) -> bool:
+    def _install(self, progress: Callable[[float], None], is_canceled: Callable[[], bool]) -> list[str]:
         """Worker thread: choose the torch build, run pip, prune."""
-        try:
-            index_args = index_options(self.requirements) if self.index_args is None else self.index_args
-            install(self.requirements, self.target, index_args, self.setProgress, self.isCanceled)
-        except RunCanceled:
-            return False
-        except Exception as exc:  # handed to the GUI thread, which logs bugs with their traceback
-            self.error = exc
-            return False
-        return True
-
-    def finished(self, succeeded: bool) -> None:  # noqa: FBT001 (QgsTask's signature)
-        """GUI thread: hand the outcome to exactly one callback."""
-        if succeeded:
-            self._on_success(self.requirements)
-        elif self.error is not None:
-            self._on_failure(self.error)
-        else:
-            self._on_canceled()
+        index_args = index_options(self.requirements) if self.index_args is None else self.index_args
+        return install(self.requirements, self.target, index_args, progress, is_canceled)

@@ -5,10 +5,10 @@ from qgis.core import QgsTask
 
 from core.errors import RunCanceled
 
-from .explain_request import ExplainRequest, run_explain
-
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
+
+    from .explain_request import ExplainRequest
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
@@ -56,10 +56,13 @@ class EngineTask(QgsTask):
 class ExplainTask(EngineTask):
     """One naturalness map (and the chosen explanations) for `request`."""
 
-    def __init__(self, description: str, request: ExplainRequest,
+    def __init__(self, description: str, request: "ExplainRequest",
                  on_success: Callable[["ExplainResult"], None],
                  on_failure: Callable[[Exception], None],
                  on_canceled: Callable[[], None]) -> None:
+        # Imported here: the installer's task shares EngineTask, and the request imports the dependency message.
+        from .explain_request import run_explain
+
         super().__init__(description, lambda progress, is_canceled: run_explain(request, progress, is_canceled),
                          on_success, on_failure, on_canceled)
         self.request = request

@@ -176,7 +176,7 @@ def test_a_run_without_torch_shows_the_install_message_again(plugin, qgis_iface,
         with engine_packages():
             raise ModuleNotFoundError("No module named 'torch'", name="torch")
 
-    monkeypatch.setattr("natural_explain_plugin.task.run_explain", run_without_torch)
+    monkeypatch.setattr("natural_explain_plugin.explain_request.run_explain", run_without_torch)
     monkeypatch.setattr("natural_explain_plugin.dependency_message.missing_requirements",
                         lambda requirements=None: [r for r in engine_requirements() if r.name == "torch"])
     task = plugin.start_explain(stack_layer, [])
