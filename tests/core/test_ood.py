@@ -101,4 +101,4 @@ def test_patch_log_px_from_the_tiles_is_close_to_each_patch_alone(sample_patches
     with torch.inference_mode():
         alone = log_px(jem.network, torch.stack([x[:, r * p:(r + 1) * p, c * p:(c + 1) * p] for r, c in keys])).numpy()
     pooled = np.array([sample_patches.by_patch[k] for k in keys])
-    assert np.abs(pooled - alone).mean() < 0.05 * alone.std()
+    assert np.corrcoef(pooled, alone)[0, 1] > 0.98 and np.abs(pooled - alone).mean() < 0.1 * alone.std()
