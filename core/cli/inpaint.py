@@ -14,8 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "or a polygon file in any CRS; the input's nodata pixels are always filled too")
     p.add_argument("--out", required=True, type=Path, help="the GeoTIFF to write (the input's grid and dtype)")
     p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
-    p.add_argument("--steps", type=int, help="SGLD steps (default: the number bench/measure_inpaint.py chose); "
-                   "step size and noise are the JEM's own")
+    p.add_argument("--steps", type=int, help="SGLD steps (default: measured, see bench/measure_inpaint.py)")
+    p.add_argument("--step-size", type=float, help="SGLD step size in unit space (default: measured)")
+    p.add_argument("--noise", type=float, help="SGLD noise std in unit space (default: measured)")
     p.add_argument("--seed", type=int, default=0, help="fixes the noise, so a run can be repeated exactly")
     add_model_arguments(p)
 
@@ -29,9 +30,11 @@ def run(args: argparse.Namespace) -> None:
     from core.raster.bands import parse_band_mapping
 
     with progress_bar("inpaint", args.quiet) as progress:
+        sgld = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise))
+                if v is not None}
         result = inpaint(args.input, args.out, mask=args.mask, model=args.model,
-                         bands=parse_band_mapping(args.bands) if args.bands else None, steps=args.steps,
-                         device=args.device, seed=args.seed, progress=progress)
+                         bands=parse_band_mapping(args.bands) if args.bands else None, device=args.device,
+                         seed=args.seed, progress=progress, **sgld)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps in {result.seconds:.1f} s: "
