@@ -86,10 +86,11 @@ class InpaintAlgorithm(EngineAlgorithm):
             request = self.explain_request(parameters, context, self._output.parent)
             self._input = self.input_layer(parameters, context)
             mask = self._mask(parameters, context, feedback)
-            steps = self.parameterAsInt(parameters, self.STEPS, context) or None  # 0: left empty
+            steps = self.parameterAsInt(parameters, self.STEPS, context)  # 0: left empty, the engine's default
             with engine_packages():
                 from core.inpaint import inpaint
-            result = inpaint(request.input_path, self._output, mask=mask, model=request.model, steps=steps,
+            chain = {"steps": steps} if steps else {}
+            result = inpaint(request.input_path, self._output, mask=mask, model=request.model, **chain,
                              device=request.device, seed=self.parameterAsInt(parameters, self.SEED, context),
                              progress=feedback.setProgress, is_canceled=feedback.isCanceled)
         feedback.pushInfo(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps "
