@@ -37,9 +37,10 @@ IsCanceled = Callable[[], bool]
 
 # Chosen by KID against held-out patches (bench/measure_inpaint.py), step size and noise being
 # the JEM's own. From "data" starts, 20 steps (the JEM's training chain length) give both classes
-# a KID below that of real patches of the other class; from uniform noise, 20 steps leave the
-# samples as far from real patches as the noise itself. Long chains (400 steps) drift away from
-# the data for both starts: the JEM was only ever trained on 20-step chains.
+# a KID well below that of real patches of the other class; from uniform noise, 20 steps leave
+# the samples about as far from real patches as the noise itself (natural) or half as far
+# (anthropogenic). Longer chains drift away from the data (from "data" starts already at 100
+# steps): the JEM was only ever trained on 20-step chains.
 DEFAULT_STEPS = 20
 # "uniform": JEM's restart distribution, noise over the whole unit cube. "data": per-band
 # Gaussians with the training mean and std (JEM++'s informative start, without covariances).
@@ -176,9 +177,6 @@ def write_grid(path: Path, physical: torch.Tensor, bands: list[str]) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    missing = [b for b in TRUE_COLOUR if b not in bands]
-    if missing:
-        raise NaturalExplainError(f"the model has no {', '.join(missing)}, so its samples cannot be shown in true colour")
     rgb = (physical[:, [bands.index(b) for b in TRUE_COLOUR]] / DISPLAY_MAX_REFLECTANCE).clamp(0, 1).numpy()
     rgb = rgb.repeat(DISPLAY_ZOOM, axis=2).repeat(DISPLAY_ZOOM, axis=3).transpose(0, 2, 3, 1)
     n, size = len(rgb), rgb.shape[1]
@@ -222,9 +220,44 @@ def _check_extractor(extractor: LoadedModel, classes: list[str]) -> None:
                                   f"({', '.join(extractor.card.classes)}) differ from the model's ({', '.join(classes)})")
 
 
-def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None, steps: int | None = None,
-           reference: str | Path = SAMPLE, init: str = DEFAULT_INIT, seed: int = 0, device: str = "auto",
-           progress: Progress | None = None,
+def _check_request(out: Path, n: int, steps: int, init: str) -> None:
+    """Raises NaturalExplainError for an output or option the user must change."""
+    if out.suffix.lower() != ".png":
+        raise NaturalExplainError(f"--out {out} must end in .png")
+    if not out.parent.is_dir():
+        raise NaturalExplainError(f"folder {out.parent} does not exist: create it or choose another --out")
+    if n < 2:
+        raise NaturalExplainError(f"--n {n} must be at least 2 (KID compares pairs of samples)")
+    if steps < 1:
+        raise NaturalExplainError(f"--steps {steps} must be at least 1")
+    if init not in INITS:
+        raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
+
+
+def _load_jem(model: str | Path, device: torch.device, class_name: str) -> LoadedModel:
+    """The JEM, frozen, after checking it is one, knows the class and has true-colour bands.
+
+    Raises:
+        NaturalExplainError: naming what the user should change.
+    """
+    loaded = load_model(model, device)
+    card = loaded.card
+    if not card.jem:
+        raise NaturalExplainError(f"model {model} is not a JEM, so it cannot sample: leave out --model for the "
+                                  "bundled JEM, or train one with `python -m train jem`")
+    if class_name not in card.classes:
+        raise NaturalExplainError(f"unknown class '{class_name}': the model's classes are {', '.join(card.classes)}")
+    missing = [b for b in TRUE_COLOUR if b not in card.bands]
+    if missing:
+        raise NaturalExplainError(f"the model has no {', '.join(missing)}, so its samples cannot be shown in true colour")
+    for parameter in loaded.network.parameters():
+        parameter.requires_grad_(False)
+    return loaded
+
+
+def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None,
+           steps: int = DEFAULT_STEPS, reference: str | Path = SAMPLE, init: str = DEFAULT_INIT, seed: int = 0,
+           device: str = "auto", progress: Progress | None = None,
            is_canceled: IsCanceled | None = None) -> SampleResult:
     """Draw `n` patches of `class_name` from a JEM and write them as a PNG grid plus a JSON record.
 
@@ -233,7 +266,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
         class_name: one of the model's classes.
         n: number of samples (at least 2, for KID).
         model: a JEM model file; the bundled DEFAULT_JEM when None.
-        steps: SGLD steps; DEFAULT_STEPS when None. Step size and noise are the JEM's own.
+        steps: SGLD steps. Step size and noise are the JEM's own.
         reference: the raster whose real patches KID compares with (the bundled sample).
         init: where the chains start, one of INITS.
         seed: fixes the starts, the SGLD noise and the yardstick draws.
@@ -249,37 +282,19 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     """
     started = time.perf_counter()
     out = Path(out)
-    if out.suffix.lower() != ".png":
-        raise NaturalExplainError(f"--out {out} must end in .png")
-    if not out.parent.is_dir():
-        raise NaturalExplainError(f"folder {out.parent} does not exist: create it or choose another --out")
-    if n < 2:
-        raise NaturalExplainError(f"--n {n} must be at least 2 (KID compares pairs of samples)")
-    if steps is not None and steps < 1:
-        raise NaturalExplainError(f"--steps {steps} must be at least 1")
-    if init not in INITS:
-        raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
+    _check_request(out, n, steps, init)
     torch_device = resolve_device(device)
-    model = model or DEFAULT_JEM
-    loaded = load_model(model, torch_device)
+    loaded = _load_jem(model or DEFAULT_JEM, torch_device, class_name)
     card = loaded.card
-    if not card.jem:
-        raise NaturalExplainError(f"model {model} is not a JEM, so it cannot sample: leave out --model for the "
-                                  "bundled JEM, or train one with `python -m train jem`")
-    if class_name not in card.classes:
-        raise NaturalExplainError(f"unknown class '{class_name}': the model's classes are {', '.join(card.classes)}")
-    for parameter in loaded.network.parameters():
-        parameter.requires_grad_(False)
-    class_index = card.classes.index(class_name)
     patch = int(card.jem.get("patch_size") or card.tile_size)
     sgld_card = card.jem.get("sgld", {})
-    settings = SGLDSettings(steps=steps or DEFAULT_STEPS, step_size=float(sgld_card.get("step_size", 1.0)),
+    settings = SGLDSettings(steps=steps, step_size=float(sgld_card.get("step_size", 1.0)),
                             noise=float(sgld_card.get("noise", 0.01)))
     generator = torch.Generator().manual_seed(seed)
-    start = start_batch(n, loaded, patch, init, generator)
     unit = UnitSpace(card)
-    samples = unit.to_physical(_draw(loaded, class_index, start, settings, torch_device, generator, progress,
-                                     is_canceled))
+    start = start_batch(n, loaded, patch, init, generator)
+    samples = unit.to_physical(_draw(loaded, card.classes.index(class_name), start, settings, torch_device,
+                                     generator, progress, is_canceled))
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)
     real = reference_patches(reference, loaded, extractor, patch, generator)
@@ -287,17 +302,17 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     other_name = next(name for name in card.classes if name != class_name)
     kids = _kids(extractor, samples, noise, real, class_name, other_name, card.bands, generator)
     loaded.network.cpu()
-    jem_probability = float(_probabilities(loaded, samples, card.bands)[:, class_index].mean())
-    reference_probability = float(_probabilities(extractor, samples, card.bands)[
-        :, extractor.card.classes.index(class_name)].mean())
+    probability = {"jem": float(_probabilities(loaded, samples, card.bands)[:, card.classes.index(class_name)].mean()),
+                   "independent_classifier": float(_probabilities(extractor, samples, card.bands)[
+                       :, extractor.card.classes.index(class_name)].mean())}
     write_grid(out, samples, card.bands)
-    json_path = out.with_suffix(".json")
     seconds = time.perf_counter() - started
+    json_path = out.with_suffix(".json")
     write_json(json_path, {
         "class": class_name, "n": n, "patch_size": patch, "seed": seed, "init": init,
         "sgld": dataclasses.asdict(settings), "device": str(torch_device),
         "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
-        "mean_probability": {"jem": round(jem_probability, 4), "independent_classifier": round(reference_probability, 4)},
+        "mean_probability": {k: round(v, 4) for k, v in probability.items()},
         "kid": {**kids, "feature_network": f"{DEFAULT_MODEL.name}: pooled `features` (not Inception)",
                 "reference": f"patches of {Path(reference).resolve()} outside the training labels that the "
                              f"independent classifier gives '{class_name}' with p >= {REFERENCE_CONFIDENCE}",
@@ -307,4 +322,5 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     })
     if progress:
         progress(100.0)
-    return SampleResult(out, json_path, class_name, n, jem_probability, reference_probability, kids, seconds)
+    return SampleResult(out, json_path, class_name, n, probability["jem"], probability["independent_classifier"],
+                        kids, seconds)

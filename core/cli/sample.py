@@ -12,7 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--class", dest="class_name", required=True, help="the class to draw, e.g. natural")
     p.add_argument("--n", type=int, default=16, help="how many patches")
     p.add_argument("--out", required=True, type=Path, help="the PNG to write; the JSON record goes beside it")
-    p.add_argument("--steps", type=int, help="SGLD steps (default: the number bench/measure_inpaint.py chose); "
+    p.add_argument("--steps", type=int, help="SGLD steps (default: measured, see bench/measure_inpaint.py); "
                    "step size and noise are the JEM's own")
     p.add_argument("--reference", type=Path, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
@@ -26,9 +26,9 @@ def run(args: argparse.Namespace) -> None:
     from core.sample import sample
 
     with progress_bar("sample", args.quiet) as progress:
-        result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, steps=args.steps,
-                        seed=args.seed, device=args.device, progress=progress,
-                        **({"reference": args.reference} if args.reference else {}))
+        given = {k: v for k, v in (("steps", args.steps), ("reference", args.reference)) if v is not None}
+        result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, seed=args.seed,
+                        device=args.device, progress=progress, **given)
     print(f"{result.n} samples of '{result.class_name}': mean probability {result.jem_probability:.3f} (JEM), "
           f"{result.reference_probability:.3f} (independent classifier); KID {result.kid['samples']:.4g} "
           f"(uniform noise {result.kid['uniform_noise']:.4g}, real other class {result.kid['real_other_class']:.4g}, "
