@@ -5,6 +5,7 @@ split holds out validation, the training statistics make the model card, the tra
 the network, and the model file records the exact command, a data hash and the metrics.
 """
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -167,15 +168,22 @@ def summarize(history: list[dict[str, Any]], dataset: LabelledPatches, split: Sp
     }
 
 
-def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
-    """Train and write the model file.
+@dataclasses.dataclass
+class PreparedRun:
+    """What every classifier-like command builds before training: data, split, card, fresh network, options."""
 
-    Args:
-        args: the parsed options.
-        parser: this command's parser, from which the reproducible command is rebuilt.
+    dataset: LabelledPatches
+    split: Split
+    card: ModelCard
+    train: ModelInputs
+    val: ModelInputs
+    digest: str
+    network: NaturalnessFCN
+    options: TrainerOptions
 
-    Returns:
-        The model's JSON sidecar path.
+
+def prepare(args: argparse.Namespace) -> PreparedRun:
+    """Check the output, read and split the data, and build the card, a seeded network and the trainer options.
 
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
@@ -192,12 +200,30 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     network = NaturalnessFCN(**card.arch_args)
     options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              device=device, workdir=args.workdir, resume=args.resume)
-    trainer = ClassifierTrainer(network, dataset.classes, options, run_fingerprint(args, digest))
-    train_labels = [dataset.labels[i] for i in split.train]
-    history = trainer.fit(ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card), train_labels)
-    card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,
+    return PreparedRun(dataset, split, card, ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card),
+                       digest, network, options)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
+    """Train and write the model file.
+
+    Args:
+        args: the parsed options.
+        parser: this command's parser, from which the reproducible command is rebuilt.
+
+    Returns:
+        The model's JSON sidecar path.
+
+    Raises:
+        NaturalExplainError: for any bad input, before training wherever it can be detected.
+    """
+    run_ = prepare(args)
+    dataset, split, card = run_.dataset, run_.split, run_.card
+    trainer = ClassifierTrainer(run_.network, dataset.classes, run_.options, run_fingerprint(args, run_.digest))
+    history = trainer.fit(run_.train, run_.val, run_.train.labels)
+    card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
                      "metrics": summarize(history, dataset, split, args)}
-    sidecar = save_model(network.cpu(), card, model_base(args.out))
+    sidecar = save_model(run_.network.cpu(), card, model_base(args.out))
     print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
           f"samples ({split.mode}), F1 {history[-1]['val_f1']}", file=sys.stderr)
     return sidecar

@@ -11,22 +11,17 @@ from pathlib import Path
 
 import torch
 
-from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.jem.histogram import LogPxHistogram
 from core.jem.sgld import SGLDSettings
-from core.models.classifier import NaturalnessFCN
 from core.models.model_file import save_model
 from core.models.preprocess import UnitSpace
 from train.checkpoint import run_fingerprint
 from train.commands import classifier
-from train.commands.arguments import check_writable, model_base, positive_float, positive_int
-from train.normalization import ModelInputs
-from train.provenance import command_line, data_hash
+from train.commands.arguments import model_base, positive_float, positive_int
+from train.provenance import command_line
 from train.replay_buffer import STORAGE
-from train.split import split_samples
 from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
-from train.trainers.options import TrainerOptions
 
 HELP = "train a naturalness classifier as a JEM, which also scores how familiar an input is (log p(x))"
 PROG = "python -m train jem"
@@ -107,28 +102,18 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for bad input, before training wherever it can be detected, and when training diverges.
     """
-    device = resolve_device(args.device)
-    check_writable(model_base(args.out))
-    dataset = classifier.build_dataset(args)
-    classifier.resolve_defaults(args, dataset)
-    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits,
-                          args.val_fraction, args.seed)
-    card = classifier.make_card(args, dataset, split)
-    train, val = ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card)
+    run_ = classifier.prepare(args)
+    dataset, split, card, train, network = run_.dataset, run_.split, run_.card, run_.train, run_.network
     shape = tuple(train[0][0].shape)
     settings = jem_settings(args)
     check_buffer(settings, shape, args.batch_size)
-    digest = data_hash(dataset.files)
-    torch.manual_seed(args.seed)
-    network = NaturalnessFCN(**card.arch_args)
-    options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                             device=device, workdir=args.workdir, resume=args.resume)
-    trainer = JEMTrainer(network, dataset.classes, UnitSpace(card, device), shape, options, settings,
-                         run_fingerprint(args, digest))
-    history = trainer.fit(train, val, train.labels)
+    device = run_.options.device
+    trainer = JEMTrainer(network, dataset.classes, UnitSpace(card, device), shape, run_.options, settings,
+                         run_fingerprint(args, run_.digest))
+    history = trainer.fit(train, run_.val, train.labels)
     logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
     card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry()}
-    card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,
+    card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
                      "metrics": classifier.summarize(history, dataset, split, args)}
     sidecar = save_model(network.cpu(), card, model_base(args.out))
     print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "

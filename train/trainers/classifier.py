@@ -65,22 +65,39 @@ class ClassifierTrainer:
     def _checkpoint(self) -> None:
         save_checkpoint(self.options.workdir, self.epoch, self.state())
 
+    def learning_rate(self, step: int) -> float:
+        """The learning rate for the 1-based step of the whole run; constant here, warmed up by subclasses."""
+        return self.options.lr
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, loss_fn: nn.Module, where: str) -> tuple[float, dict[str, float]]:
+        """One update on an augmented batch; returns the loss and extra values for the progress bar.
+
+        Args:
+            x: (B, C, H, W) standardised patches.
+            y: (B,) labels.
+            loss_fn: the classification loss.
+            where: "epoch E step S", for messages about this step.
+        """
+        x = augment(x, self.generator).to(self.options.device)
+        loss = loss_fn(self.network(x), y.to(self.options.device))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss.item(), {}
+
     def _train_epoch(self, data: Dataset, loss_fn: nn.Module) -> float:
         self.network.train()
         sampler = RandomSampler(data, generator=self.generator)
         loader = DataLoader(data, batch_size=self.options.batch_size, sampler=sampler)
         total, seen = 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="batch", leave=False, mininterval=1.0)
-        for x, y in bar:
-            x = augment(x, self.generator).to(self.options.device)
-            y = y.to(self.options.device)
-            loss = loss_fn(self.network(x), y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            total += loss.item() * len(y)
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0)
+        for step, (x, y) in enumerate(bar, start=1):
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.learning_rate(self.epoch * len(loader) + step)
+            loss, shown = self.train_step(x, y, loss_fn, f"epoch {self.epoch + 1} step {step}")
+            total += loss * len(y)
             seen += len(y)
-            bar.set_postfix(loss=f"{total / seen:.4f}")
+            bar.set_postfix(loss=f"{total / seen:.4f}", **{k: f"{v:.2f}" for k, v in shown.items()})
         return total / max(seen, 1)
 
     @torch.no_grad()

@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, RandomSampler
-from tqdm import tqdm
+from torch.utils.data import DataLoader, Dataset
 
 from core.atomic import write_json
 from core.errors import NaturalExplainError
@@ -196,18 +195,6 @@ class JEMTrainer(ClassifierTrainer):
         self.optimizer.step()
         return loss.item(), logpx
 
-    def _train_epoch(self, data: Dataset, loss_fn: nn.Module) -> float:
-        self.network.train()
-        sampler = RandomSampler(data, generator=self.generator)
-        loader = DataLoader(data, batch_size=self.options.batch_size, sampler=sampler)
-        total, seen = 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0)
-        for step, (x, y) in enumerate(bar, start=1):
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.options.lr * warmup_factor(self.epoch * len(loader) + step, self.settings.warmup_steps)
-            loss, logpx = self.train_step(x, y, loss_fn, f"epoch {self.epoch + 1} step {step}")
-            total += loss * len(y)
-            seen += len(y)
-            bar.set_postfix(loss=f"{total / seen:.4f}", data=f"{logpx['logpx_data']:.2f}",
-                            sampled=f"{logpx['logpx_sampled']:.2f}")
-        return total / max(seen, 1)
+    def learning_rate(self, step: int) -> float:
+        """Adam's rate, warmed up linearly over the first `warmup_steps` steps, as JEM does."""
+        return self.options.lr * warmup_factor(step, self.settings.warmup_steps)
