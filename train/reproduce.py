@@ -59,44 +59,26 @@ def _scene() -> Path:
     return sentinel2_band_files(["B02"])["B02"].parent
 
 
+def _arguments(command: str, out: Path, workdir: Path, options: list[str], *first: str) -> list[str]:
+    """`python -m train COMMAND` on the scene and the north-half labels, writing `out`, after any `first` items."""
+    return [command, *first, "--raster", _portable(_scene()), "--polygons", _portable(LABELS),
+            "--out", _portable(out), "--workdir", _portable(workdir), *options]
+
+
 def reproduce_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled classifier, written into `out_dir`.
-
-    Args:
-        out_dir: the folder that receives naturalness_s2.safetensors and .json.
-
-    Returns:
-        Arguments for `python -m train`.
-    """
-    return ["classifier", "--raster", _portable(_scene()), "--polygons", _portable(LABELS),
-            "--out", _portable(out_dir / MODEL_NAME), "--workdir", _portable(CHECKPOINTS), *TRAINING_OPTIONS]
+    """The training CLI's arguments for the bundled classifier, written into `out_dir`."""
+    return _arguments("classifier", out_dir / MODEL_NAME, CHECKPOINTS, TRAINING_OPTIONS)
 
 
 def generator_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled generators, trained against the classifier in `out_dir`.
-
-    Args:
-        out_dir: the folder that holds naturalness_s2 and receives cyclegan_s2.
-
-    Returns:
-        Arguments for `python -m train`.
-    """
-    return ["cyclegan", "--classifier", _portable(out_dir / f"{MODEL_NAME}.json"), "--raster", _portable(_scene()),
-            "--polygons", _portable(LABELS), "--out", _portable(out_dir / GENERATORS_NAME),
-            "--workdir", _portable(GENERATOR_CHECKPOINTS), *GENERATOR_OPTIONS]
+    """The training CLI's arguments for the bundled generators, trained against the classifier in `out_dir`."""
+    return _arguments("cyclegan", out_dir / GENERATORS_NAME, GENERATOR_CHECKPOINTS, GENERATOR_OPTIONS,
+                      "--classifier", _portable(out_dir / f"{MODEL_NAME}.json"))
 
 
 def jem_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled JEM: the classifier's data and split, written into `out_dir`.
-
-    Args:
-        out_dir: the folder that receives naturalness_jem_s2.safetensors and .json.
-
-    Returns:
-        Arguments for `python -m train`.
-    """
-    return ["jem", "--raster", _portable(_scene()), "--polygons", _portable(LABELS),
-            "--out", _portable(out_dir / JEM_NAME), "--workdir", _portable(JEM_CHECKPOINTS), *JEM_OPTIONS]
+    """The training CLI's arguments for the bundled JEM: the classifier's data and split, written into `out_dir`."""
+    return _arguments("jem", out_dir / JEM_NAME, JEM_CHECKPOINTS, JEM_OPTIONS)
 
 
 def main(argv: list[str] | None = None) -> int:
