@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step-size", type=float, help="SGLD step size in unit space (default: measured)")
     p.add_argument("--noise", type=float, help="SGLD noise std in unit space (default: measured)")
     p.add_argument("--seed", type=int, default=0, help="fixes the noise, so a run can be repeated exactly")
-    add_model_arguments(p)
+    add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
     p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
     add_aoi_arguments(p)
-    add_model_arguments(p)
+    add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -17,9 +17,9 @@ def add_aoi_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """--model, --device and --quiet."""
-    parser.add_argument("--model", help="model .json/.safetensors (default: the bundled Sentinel-2 model)")
+def add_model_arguments(parser: argparse.ArgumentParser, default: str = "the bundled Sentinel-2 model") -> None:
+    """--model (whose default `default` names), --device and --quiet."""
+    parser.add_argument("--model", help=f"model .json/.safetensors (default: {default})")
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reference", type=Path, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
     p.add_argument("--seed", type=int, default=0, help="fixes the starts and the noise")
-    add_model_arguments(p)
+    add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
 
 def run(args: argparse.Namespace) -> None:
