@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core import inpaint as inpainting  # noqa: E402
 from core import sample as sampling  # noqa: E402
 from core.aoi import AOI  # noqa: E402
-from core.models.model_file import read_card  # noqa: E402
+from core.models.card import read_card  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
 from core.raster.sources import open_input  # noqa: E402

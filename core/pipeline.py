@@ -32,7 +32,8 @@ from core.explain.registry import build_explainer, parse_methods
 from core.jem.energy import log_px_of_logits
 from core.jem.familiarity import Familiarity, PatchLogPx, assess
 from core.jem.histogram import training_histogram
-from core.models.model_file import LoadedModel, ModelCard, load_model
+from core.models.card import ModelCard
+from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m

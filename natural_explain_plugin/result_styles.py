@@ -14,9 +14,10 @@ from pathlib import Path
 
 from qgis.core import QgsColorRampShader, QgsRasterLayer, QgsSingleBandPseudoColorRenderer
 
+from core.jem.histogram import training_histogram
+from core.models.card import read_card
 from core.resources import STYLES
 
-from .engine_import import engine_packages
 from .input_stretch import RgbStretch, apply_rgb_stretch, band_numbers, input_rgb_stretch
 from .layer_statistics import cumulative_cut
 
@@ -39,9 +40,6 @@ def training_log_px_range(model: str | Path) -> tuple[float, float]:
     Raises:
         NaturalExplainError: when `model` is no JEM (or its sidecar is broken).
     """
-    with engine_packages():
-        from core.jem.histogram import training_histogram
-        from core.models.model_file import read_card
     percentiles = training_histogram(read_card(model)[0]).percentiles
     return percentiles["p1"], percentiles["p99"]
 

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import Dataset
 
 from core.errors import NaturalExplainError
-from core.models.model_file import ModelCard
+from core.models.card import ModelCard
 from core.models.preprocess import scale_and_clip, to_model_input
 from train.datasets.labelled_patches import LabelledPatches
 

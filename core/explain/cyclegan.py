@@ -13,7 +13,8 @@ import torch
 
 from core.errors import NaturalExplainError
 from core.explain.base import Explainer
-from core.models.model_file import LoadedModel, load_model, sidecar_path
+from core.models.card import sidecar_path
+from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace
 from core.resources import DEFAULT_GENERATORS
 

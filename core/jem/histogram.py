@@ -12,7 +12,7 @@ import numpy as np
 from core.errors import NaturalExplainError
 
 if TYPE_CHECKING:
-    from core.models.model_file import ModelCard
+    from core.models.card import ModelCard
 
 BINS = 50
 # Added to every bin before normalising, so an empty bin does not make KL infinite.

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from core.models.model_file import ModelCard
+from core.models.card import ModelCard
 
 
 def scale_and_clip(raw: np.ndarray, scale: float, clip: tuple[float, float]) -> np.ndarray:

@@ -1,12 +1,21 @@
-"""Architectures a model file may name; loading builds only what is listed here."""
-from typing import Callable
+"""Architectures a model file may name; loading builds only what is listed here.
 
-from torch import nn
+Names map to "module:class" strings, imported only when a network is built, so reading a
+model card (core.models.card) checks the name without loading torch.
+"""
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from core.models.classifier import NaturalnessFCN
-from core.models.generator import PatternGenerators
+if TYPE_CHECKING:
+    from torch import nn
 
-ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "naturalness_fcn": NaturalnessFCN,
-    "pattern_generators": PatternGenerators,
+ARCHITECTURES: dict[str, str] = {
+    "naturalness_fcn": "core.models.classifier:NaturalnessFCN",
+    "pattern_generators": "core.models.generator:PatternGenerators",
 }
+
+
+def build_architecture(name: str, arch_args: dict[str, Any]) -> "nn.Module":
+    """A fresh network of the registered architecture `name`, built with `arch_args`."""
+    module, _, cls = ARCHITECTURES[name].partition(":")
+    return getattr(importlib.import_module(module), cls)(**arch_args)

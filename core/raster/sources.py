@@ -7,6 +7,7 @@ reference grid (the finest band's) that outputs are written on.
 import dataclasses
 import hashlib
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import rasterio
@@ -68,6 +69,27 @@ def _grid_of(ds: rasterio.DatasetReader) -> Grid:
     return Grid(ds.crs, ds.transform, ds.width, ds.height)
 
 
+def vrt_source_names(path: Path) -> dict[int, str]:
+    """1-based band number -> the stem of its one source file, for a VRT that stacks band files.
+
+    QGIS's Build Virtual Raster (separate bands) stacks Sentinel-2's B02.tif, B03.tif, ... into
+    one layer but leaves the band descriptions empty; the source file names still say which
+    band is which. Bands mixed from several files get no name.
+    """
+    if path.suffix.lower() != ".vrt":
+        return {}
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError):
+        return {}
+    names = {}
+    for band in root.iter("VRTRasterBand"):
+        sources = {Path(s.text.strip()).stem for s in band.iter("SourceFilename") if s.text and s.text.strip()}
+        if band.get("band", "").isdigit() and len(sources) == 1:
+            names[int(band.get("band"))] = sources.pop()
+    return names
+
+
 def _open_file(path: Path, name_from_file: bool) -> list[BandRef]:
     try:
         ds = rasterio.open(path)
@@ -79,9 +101,11 @@ def _open_file(path: Path, name_from_file: bool) -> list[BandRef]:
         if ds.transform.b or ds.transform.d:
             raise NaturalExplainError(f"{path} is rotated: warp it north-up first (gdalwarp {path.name} north_up.tif)")
         grid = _grid_of(ds)
+        sources = vrt_source_names(path)
         refs = []
         for i in range(1, ds.count + 1):
-            label = ds.descriptions[i - 1] or (path.stem if name_from_file and ds.count == 1 else None)
+            label = (ds.descriptions[i - 1] or (path.stem if name_from_file and ds.count == 1 else None)
+                     or sources.get(i))
             refs.append(BandRef(normalize_band_name(label), path, i, grid, ds.nodatavals[i - 1]))
         return refs
 

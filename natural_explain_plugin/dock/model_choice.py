@@ -1,22 +1,21 @@
 """Pick the model: a bundled one or a model file, with what its sidecar says shown at once.
 
-The sidecar is read in a background task, because reading it loads the engine's model
-module and with it torch; the dock stays responsive while that happens the first time.
+The sidecar is plain JSON and reading it loads no torch (core.models.card), so the summary
+is there the moment the user picks a model, even before the engine's packages are installed.
 """
 import dataclasses
 from pathlib import Path
 
-from qgis.core import QgsApplication
 from qgis.gui import QgsFileWidget, QgsMessageBar
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
+from core.errors import NaturalExplainError
+from core.models.card import read_card
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 
-from ..engine_import import engine_packages
 from ..reporting import report_failure
 from ..settings import remember_model, remembered_model
-from ..task import EngineTask
 
 MODEL_FILE_ENTRY = "Model file…"
 MODEL_FILTER = "Natural Explain model (*.json *.safetensors)"
@@ -44,10 +43,8 @@ def read_summary(path: str) -> ModelSummary:
     """The summary of the model at `path` (.json or .safetensors).
 
     Raises:
-        NaturalExplainError: for a missing or broken sidecar, or a package missing from QGIS's Python.
+        NaturalExplainError: for a missing or broken sidecar.
     """
-    with engine_packages():
-        from core.models.model_file import read_card
     card, _ = read_card(path)
     return ModelSummary(path, list(card.bands), card.resolution_m, list(card.classes), list(card.natural_classes),
                         bool(card.jem))
@@ -64,7 +61,7 @@ def bundled_models() -> dict[str, Path]:
 class ModelChoice(QWidget):
     """A combo of the bundled models plus 'Model file…', a file picker for the latter, and the summary.
 
-    `summary` is None while the sidecar is read or when it is broken; `summaryChanged` says when it changes.
+    `summary` is None while no model file is chosen or when it is broken; `summaryChanged` says when it changes.
     """
 
     summaryChanged = pyqtSignal(object)  # ModelSummary | None
@@ -85,7 +82,6 @@ class ModelChoice(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.combo, self.file, self.label):
             layout.addWidget(widget)
-        self._task: EngineTask | None = None
         self._restore(remembered_model())
         self.combo.currentIndexChanged.connect(self._chosen)
         self.file.fileChanged.connect(self._chosen)
@@ -109,27 +105,20 @@ class ModelChoice(QWidget):
             self.file.setFilePath(path)
 
     def _chosen(self) -> None:
-        """Read the newly chosen model's sidecar in the background and remember the choice."""
+        """Read the newly chosen model's sidecar, show what it says or why it cannot be used, and remember the choice."""
         self.file.setVisible(not self.combo.currentData())
         path = self.model_path()
-        self._set_summary(None, "choose a model file" if not path else "reading the model…")
         if not path:
+            self._set_summary(None, "choose a model file")
             return
         remember_model("" if path == str(DEFAULT_MODEL) else path)
-        self._task = EngineTask(f"Natural Explain: read {Path(path).name}", lambda *_: read_summary(path),
-                                on_success=lambda summary: self._read(path, summary, None),
-                                on_failure=lambda exc: self._read(path, None, exc),
-                                on_canceled=lambda: self._read(path, None, None))
-        QgsApplication.taskManager().addTask(self._task)
-
-    def _read(self, path: str, summary: ModelSummary | None, exc: Exception | None) -> None:
-        """Show the summary, or why the model cannot be used; a choice changed since is left alone."""
-        if path != self.model_path():
-            return
-        if exc is not None:
+        try:
+            summary = read_summary(path)
+        except NaturalExplainError as exc:
             report_failure(self.message_bar, exc)
-        reason = exc or "reading it was canceled"
-        self._set_summary(summary, summary.text() if summary else f"this model cannot be used: {reason}")
+            self._set_summary(None, f"this model cannot be used: {exc}")
+            return
+        self._set_summary(summary, summary.text())
 
     def _set_summary(self, summary: ModelSummary | None, text: str) -> None:
         self.summary = summary

@@ -34,3 +34,16 @@ def test_explicit_mapping_wins_over_names(sample_dir):
 def test_bad_mapping_text_is_rejected():
     with pytest.raises(NaturalExplainError, match="B02=1"):
         parse_band_mapping("B02:1")
+
+
+def test_stacked_vrt_without_descriptions_matches_by_source_file_name(sample_dir, tmp_path):
+    """QGIS's Build Virtual Raster (separate) leaves descriptions empty; the band files' names still match."""
+    from osgeo import gdal
+
+    shuffled = list(reversed(MODEL_BANDS))
+    vrt = gdal.BuildVRT(str(tmp_path / "stack.vrt"), [str(sample_dir / f"{name}.tif") for name in shuffled],
+                        separate=True, resolution="highest")
+    vrt.GetRasterBand(1).SetDescription("B04")  # a description, where there is one, wins
+    vrt = None
+    raster = open_input(tmp_path / "stack.vrt")
+    assert [b.name for b in raster.bands] == ["B04", *shuffled[1:]]

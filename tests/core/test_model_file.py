@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from core.errors import NaturalExplainError
-from core.models.model_file import load_model, read_card, save_model
+from core.models.card import read_card
+from core.models.model_file import load_model, save_model
 
 
 @pytest.fixture

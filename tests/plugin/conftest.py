@@ -25,7 +25,7 @@ from qgis.core import (
     QgsTask,
 )
 
-from core.models.model_file import read_card
+from core.models.card import read_card
 from core.resources import DEFAULT_MODEL, SAMPLE
 from natural_explain_plugin import classFactory
 from natural_explain_plugin.package import lay_out

@@ -21,7 +21,7 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from core.models.model_file import read_card
+from core.models.card import read_card
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from natural_explain_plugin.reporting import TITLE
 from natural_explain_plugin.settings import MODEL_KEY

@@ -14,8 +14,9 @@ import torch
 
 from core.device import resolve_device
 from core.errors import NaturalExplainError
+from core.models.card import ModelCard
 from core.models.classifier import NaturalnessFCN
-from core.models.model_file import ModelCard, save_model
+from core.models.model_file import save_model
 from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
                                       model_base, names, positive_float, positive_int)
 from train.checkpoint import run_fingerprint

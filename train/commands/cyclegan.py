@@ -14,8 +14,9 @@ from torch import nn
 
 from core.device import resolve_device
 from core.errors import NaturalExplainError
+from core.models.card import ModelCard
 from core.models.generator import PatternGenerators
-from core.models.model_file import LoadedModel, ModelCard, classifier_reference, load_model, save_model
+from core.models.model_file import LoadedModel, classifier_reference, load_model, save_model
 from core.models.patchgan import PatchGANDiscriminator
 from core.models.preprocess import UnitSpace
 from train.checkpoint import run_fingerprint
