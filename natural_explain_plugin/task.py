@@ -18,7 +18,12 @@ class EngineTask(QgsTask):
     """Runs `work(progress, is_canceled)` in `run()` (worker thread) and reports in `finished()` (GUI thread).
 
     The callbacks run on the GUI thread, where adding layers and touching widgets is safe.
+    Every task keeps itself referenced until it has reported: the task manager owns only the
+    C++ side, so a task nobody else holds (the dock's Export button drops the one it starts)
+    would lose its Python run() and finished() to garbage collection and never report.
     """
+
+    _unfinished: set["EngineTask"] = set()
 
     def __init__(self, description: str, work: Callable[[Progress, IsCanceled], Any],
                  on_success: Callable[[Any], None],
@@ -31,6 +36,7 @@ class EngineTask(QgsTask):
         self._on_canceled = on_canceled
         self.result: Any = None
         self.error: Exception | None = None
+        EngineTask._unfinished.add(self)
 
     def run(self) -> bool:
         """Worker thread: the engine polls `isCanceled` per batch, so Cancel stops it within a batch."""
@@ -45,6 +51,7 @@ class EngineTask(QgsTask):
 
     def finished(self, succeeded: bool) -> None:  # noqa: FBT001 (QgsTask's signature)
         """GUI thread: hand the outcome to exactly one callback."""
+        EngineTask._unfinished.discard(self)
         if succeeded:
             self._on_success(self.result)
         elif self.error is not None:

@@ -1,4 +1,5 @@
 """Export a real result map to polygons: inside the raster, in its CRS, with score statistics and area."""
+import gc
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -122,3 +123,15 @@ def test_an_export_with_no_file_is_one_sentence_and_writes_nothing(result_group,
     assert ask_export(project, qgis_iface.messageBar()) is None
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
     assert "choose the file to save the polygons in" in warning
+
+
+def test_an_export_nobody_holds_on_to_still_ends_with_its_layer(result_group, project, qgis_iface, tmp_path,
+                                                                monkeypatch) -> None:
+    """The dock's button drops the task ask_export returns; the export must still run and report."""
+    target = tmp_path / "dropped.shp"
+    answer_dialog(monkeypatch, lambda dialog: dialog.file.setFilePath(str(target)))
+    ask_export(project, qgis_iface.messageBar())
+    gc.collect()
+    assert wait_until(lambda: bool(qgis_iface.messageBar().get_messages(Qgis.Success)),
+                      timeout_milliseconds=EXPORT_TIMEOUT_MS)
+    assert target.is_file() and project.layerTreeRoot().children()[0].layer().source().startswith(str(target))
