@@ -8,7 +8,7 @@ export QT_QPA_PLATFORM := offscreen
 # Cheap enough for a laptop CPU; add occlusion,deeplift,ig for the full comparison (slower).
 DEMO_METHODS ?= cyclegan,gradcam
 
-.PHONY: setup demo test models plugin sample bench clean
+.PHONY: setup demo test models plugin sample bench walkthrough clean
 
 setup: .venv/.installed
 
@@ -52,6 +52,12 @@ sample: setup
 bench: setup
 	$(PY) bench/bench_naturalness.py --out out/bench/naturalness.json
 	$(PY) bench/measure_ood.py --out out/bench/ood.json
+
+# The plugin's done-when, for real: QGIS on a new profile, Install from ZIP, Install, the panel, Run,
+# Export polygons; each step timed, with checks and a screenshot, in out/walkthrough/ (about 5 minutes,
+# most of it pip installing torch into the profile).
+walkthrough: setup
+	$(PY) bench/walkthrough.py --out out/walkthrough
 
 clean:
 	rm -rf out dist build .pytest_cache

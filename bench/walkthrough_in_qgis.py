@@ -1,0 +1,314 @@
+"""Inside QGIS, in a fresh profile: an analyst's clicks from "Install from ZIP" to a shapefile, timed.
+
+bench/walkthrough.py starts QGIS with `--code` pointing here. Every step goes through what an
+analyst touches, not through the engine: QGIS's own plugin installer, the plugin's Install
+button, Processing's Build Virtual Raster, the toolbar action, the dock's widgets, real mouse
+events on the map canvas, Run, and the export dialog. Nothing of the repository is on
+sys.path: the engine, its models and torch must all come from the profile.
+
+Writes walkthrough.json (each step's seconds and what it found, every message-bar message)
+and walkthrough.png (the main window at the end) into $NE_WALK_OUT, then ends QGIS.
+"""
+import contextlib
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from osgeo import gdal, ogr, osr
+from qgis.core import Qgis, QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
+from qgis.gui import QgsMessageBarItem
+from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from qgis.PyQt.QtGui import QMouseEvent
+from qgis.PyQt.QtTest import QTest
+from qgis.PyQt import sip
+from qgis.PyQt.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QTextBrowser, QWidget
+
+import qgis.utils
+
+ZIP = Path(os.environ["NE_WALK_ZIP"])
+OUT = Path(os.environ["NE_WALK_OUT"])
+SAMPLE = Path(os.environ["NE_WALK_SAMPLE"])
+PLUGIN = "natural_explain_plugin"
+METHODS = ("gradcam", "cyclegan")
+EXPORTED_MAP = "attribution_cyclegan"
+TOP_PERCENT = 10.0
+INSTALL_TIMEOUT_S = 1200
+RUN_TIMEOUT_S = 900
+record: dict[str, Any] = {"steps": [], "messages": [], "checks": {}, "ok": False}
+started = time.perf_counter()
+seen_items: set[int] = set()
+
+
+def wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Let QGIS run (tasks, signals, painting) until `predicate()` holds."""
+    deadline = time.perf_counter() + timeout_s
+    while not predicate():
+        if record.get("dialogs"):
+            raise RuntimeError(f"a dialog interrupted {what}: {record['dialogs'][-1]['text'][:2000]}")
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout_s:g} s")
+        QApplication.processEvents()
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[dict[str, Any]]:
+    """Time one step of the walk-through; what it finds goes into the yielded dict."""
+    found: dict[str, Any] = {}
+    begin = time.perf_counter()
+    print(f"walk-through: {name}", file=sys.stderr, flush=True)
+    try:
+        yield found
+    finally:
+        record["steps"].append({"step": name, "seconds": round(time.perf_counter() - begin, 2), **found})
+        save()
+
+
+def save() -> None:
+    """Write the record as it stands, so a walk-through that hangs still shows how far it got."""
+    record["total_s"] = round(time.perf_counter() - started, 1)
+    (OUT / "walkthrough.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+
+
+def note_dialogs() -> None:
+    """Log any modal dialog that is open: one nobody answers would stop the walk-through."""
+    modal = QApplication.activeModalWidget()
+    if modal is not None:
+        text = " | ".join(w.toPlainText() for w in modal.findChildren(QTextBrowser))
+        print(f"walk-through: a dialog is open: {modal.windowTitle()!r}: {text}", file=sys.stderr, flush=True)
+        record.setdefault("dialogs", []).append({"title": modal.windowTitle(), "text": text})
+        modal.reject()  # wait() then stops the walk-through with this as the reason
+
+
+def note_message(widget: QWidget) -> None:
+    """Keep every message-bar message, with when it came: short-lived ones vanish from the bar."""
+    item = sip.cast(widget, QgsMessageBarItem)
+    if sip.unwrapinstance(item) in seen_items:  # the bar shows a waiting item again when the one above it goes
+        return
+    seen_items.add(sip.unwrapinstance(item))
+    record["messages"].append({"at_s": round(time.perf_counter() - started, 1), "level": int(item.level()),
+                               "title": item.title(), "text": item.text()})
+
+
+def messages_with(text: str) -> list[dict[str, Any]]:
+    return [m for m in record["messages"] if text in m["text"]]
+
+
+def install_from_zip() -> Any:  # noqa: ANN401 (the plugin instance)
+    """What Plugins › Manage and Install Plugins › Install from ZIP › Install Plugin does."""
+    import pyplugin_installer
+
+    with step("install the plugin from the zip") as found:
+        pyplugin_installer.instance().installFromZipFile(str(ZIP))
+        plugin = qgis.utils.plugins[PLUGIN]
+        found["active"] = PLUGIN in qgis.utils.active_plugins
+        found["loaded_from"] = sys.modules[PLUGIN].__file__
+    return plugin
+
+
+def install_packages() -> None:
+    """Click Install on the plugin's missing-packages message and wait for pip to finish."""
+    bar = qgis.utils.iface.messageBar()
+    with step("click Install on the missing-packages message") as found:
+        (item,) = [i for i in bar.items() if "lacks" in i.text()]
+        found["message"] = item.text()
+        (button,) = [b for b in item.findChildren(QPushButton) if b.text() == "Install"]
+        button.click()
+    with step("pip installs the packages (task bar)") as found:
+        wait(lambda: bool(messages_with("ready to run") or messages_with("canceled")
+                          or any(m["level"] == Qgis.Critical for m in record["messages"])),
+             INSTALL_TIMEOUT_S, "the install")
+        found["outcome"] = record["messages"][-1]["text"]
+        import torch  # what the plugin's runs will import, from the profile's dependency folder
+
+        found["torch"] = f"{torch.__version__} from {torch.__file__}"
+    if not messages_with("ready to run"):
+        raise RuntimeError(f"the install failed: {record['messages'][-1]['text']}")
+
+
+def add_sample_layer() -> QgsRasterLayer:
+    """Raster › Miscellaneous › Build Virtual Raster (each file a separate band) on the sample's band files."""
+    import processing
+
+    with step("Build Virtual Raster of the sample's band files and add it") as found:
+        files = sorted(str(p) for p in SAMPLE.glob("*.tif"))
+        vrt = processing.run("gdal:buildvirtualraster", {"INPUT": files, "RESOLUTION": 1, "SEPARATE": True,
+                                                         "OUTPUT": str(OUT / "virginia_s2.vrt")})["OUTPUT"]
+        layer = qgis.utils.iface.addRasterLayer(vrt, "virginia_s2")
+        found["bands"] = layer.bandCount()
+        found["size_px"] = [layer.width(), layer.height()]
+        qgis.utils.iface.setActiveLayer(layer)
+        qgis.utils.iface.zoomToActiveLayer()
+    return layer
+
+
+def open_dock(plugin: Any) -> Any:  # noqa: ANN401 (the plugin and its dock)
+    """Click the toolbar's Explain naturalness with the layer selected; the dock opens on it."""
+    with step("click Explain naturalness: the dock opens") as found:
+        plugin.action.trigger()
+        dock = plugin.dock
+        wait(lambda: dock.model.summary is not None, 30, "the model summary")
+        found["model"] = dock.model.label.text()
+        found["band_mapping"] = dock.bands.mapping()
+        found["band_note"] = dock.band_note.text()
+    record["checks"]["every_band_matched_by_name"] = None not in dock.bands.mapping().values()
+    return dock
+
+
+def choose_methods(dock: Any) -> None:  # noqa: ANN401
+    with step("tick the methods") as found:
+        for name, box in dock.methods.boxes.items():
+            if box.isEnabled():
+                box.setChecked(name in METHODS)
+        found["methods"] = dock.methods.methods()
+
+
+def mouse(widget: Any, kind: QEvent.Type, at: QPoint) -> None:  # noqa: ANN401 (the canvas viewport)
+    """One left-button mouse event on `widget`, as the window system sends it."""
+    if kind == QEvent.MouseButtonPress:
+        QTest.mousePress(widget, Qt.LeftButton, Qt.NoModifier, at)
+    elif kind == QEvent.MouseButtonRelease:
+        QTest.mouseRelease(widget, Qt.LeftButton, Qt.NoModifier, at)
+    else:  # QTest's mouseMove sends no held button, which a drag needs
+        QApplication.sendEvent(widget, QMouseEvent(QEvent.MouseMove, QPointF(at), Qt.NoButton, Qt.LeftButton,
+                                                   Qt.NoModifier))
+
+
+def draw_rectangle(dock: Any) -> None:  # noqa: ANN401
+    """Area of interest › Drawn rectangle, then a drag across the middle of the map."""
+    canvas = qgis.utils.iface.mapCanvas()
+    with step("draw the AOI rectangle on the map") as found:
+        QApplication.processEvents()  # the dock has taken its share of the window: the map is narrower now
+        qgis.utils.iface.zoomToActiveLayer()
+        dock.aoi.source_combo.setCurrentText("Drawn rectangle")
+        viewport = canvas.viewport()
+        centre = QPoint(viewport.width() // 2, viewport.height() // 2)
+        corner = QPoint(viewport.width() // 5, viewport.height() // 5)
+        mouse(viewport, QEvent.MouseButtonPress, centre - corner)
+        mouse(viewport, QEvent.MouseMove, centre)
+        mouse(viewport, QEvent.MouseButtonRelease, centre + corner)
+        shape = dock.aoi.shape()
+        box = shape.geometry.boundingBox()
+        found["aoi"] = [round(v, 6) for v in (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())]
+        found["aoi_crs"] = shape.crs.authid()
+        found["costs"] = {name: label.text() for name, label in dock.methods.costs.items()}
+    record["checks"]["aoi_drawn"] = shape is not None and not box.isEmpty()
+
+
+def result_group() -> Any:  # noqa: ANN401 (QgsLayerTreeGroup or None)
+    groups = [g for g in QgsProject.instance().layerTreeRoot().findGroups() if g.name().startswith("Natural Explain")]
+    return groups[0] if groups else None
+
+
+def run(dock: Any, input_layer: QgsRasterLayer) -> dict[str, QgsRasterLayer]:  # noqa: ANN401
+    """Choose the output folder, click Run, wait for the styled result group."""
+    with step("click Run and wait for the result layers") as found:
+        dock.folder.setFilePath(str(OUT / "results"))
+        dock.run_button.click()
+        wait(lambda: result_group() is not None, RUN_TIMEOUT_S, "the result group")
+        group = result_group()
+        layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+        found["group"] = group.name()
+        found["layers"] = {name: {"renderer": layer.renderer().type(), "file": layer.source()}
+                           for name, layer in layers.items()}
+    record["checks"]["outputs_on_the_input_grid"] = all(on_input_grid(Path(layer.source()), input_layer)
+                                                       for layer in layers.values())
+    record["checks"]["maps_use_a_colour_ramp"] = all(layer.renderer().type() == "singlebandpseudocolor"
+                                                     for name, layer in layers.items() if not name.startswith("enhanced"))
+    record["checks"]["enhanced_images_in_true_colour"] = all(layer.renderer().type() == "multibandcolor"
+                                                             for name, layer in layers.items() if name.startswith("enhanced"))
+    return layers
+
+
+def on_input_grid(path: Path, input_layer: QgsRasterLayer) -> bool:
+    """Same CRS, same pixel size, and a pixel origin on the input's pixel lattice."""
+    out, ref = gdal.Open(str(path)), gdal.Open(input_layer.source())
+    (ox, odx, _, oy, _, ody), (rx, rdx, _, ry, _, rdy) = out.GetGeoTransform(), ref.GetGeoTransform()
+    same_crs = osr.SpatialReference(out.GetProjection()).IsSame(osr.SpatialReference(ref.GetProjection()))
+    on_lattice = abs((ox - rx) / rdx - round((ox - rx) / rdx)) < 1e-6 and abs((oy - ry) / rdy - round((oy - ry) / rdy)) < 1e-6
+    return bool(same_crs) and (odx, ody) == (rdx, rdy) and on_lattice
+
+
+def export(dock: Any, layers: dict[str, QgsRasterLayer], input_layer: QgsRasterLayer) -> None:  # noqa: ANN401
+    """Export polygons…: the top 10 % of the cyclegan attribution, as a shapefile, added to the project."""
+    target = OUT / "results" / "cyclegan_top10.shp"
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        dialog.map.setLayer(layers[EXPORTED_MAP])
+        dialog.by_top.setChecked(True)
+        dialog.top_percent.setValue(TOP_PERCENT)
+        dialog.format.setCurrentText("ESRI Shapefile")
+        dialog.file.setFilePath(str(target))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Ok).click()
+
+    before = set(QgsProject.instance().mapLayers())
+    with step("Export polygons…: top 10 % of the cyclegan attribution to a shapefile") as found:
+        QTimer.singleShot(500, answer)
+        dock.export_button.click()  # the dialog is modal: answer() fills it in and presses OK
+        wait(lambda: any(isinstance(QgsProject.instance().mapLayer(i), QgsVectorLayer)
+                         for i in set(QgsProject.instance().mapLayers()) - before), 300, "the polygon layer")
+        found.update(shapefile_facts(target, input_layer))
+    record["checks"]["shapefile_inside_the_raster_in_its_crs"] = found["inside_raster"] and found["same_crs"]
+
+
+def shapefile_facts(path: Path, input_layer: QgsRasterLayer) -> dict[str, Any]:
+    source = ogr.Open(str(path))
+    layer = source.GetLayer(0)
+    x0, x1, y0, y1 = layer.GetExtent()
+    raster = input_layer.extent()
+    fields = [layer.GetLayerDefn().GetFieldDefn(i).GetName() for i in range(layer.GetLayerDefn().GetFieldCount())]
+    crs = osr.SpatialReference(gdal.Open(input_layer.source()).GetProjection())
+    return {"file": str(path), "features": layer.GetFeatureCount(), "fields": fields,
+            "same_crs": bool(layer.GetSpatialRef().IsSame(crs)),
+            "inside_raster": raster.xMinimum() <= x0 and x1 <= raster.xMaximum() and raster.yMinimum() <= y0
+            and y1 <= raster.yMaximum()}
+
+
+def screenshot(input_layer: QgsRasterLayer, layers: dict[str, QgsRasterLayer]) -> None:
+    """The main window with the polygons over the CycleGAN attribution (the naturalness map hidden), over the input."""
+    QgsProject.instance().layerTreeRoot().findLayer(layers["naturalness"]).setItemVisibilityChecked(False)
+    canvas = qgis.utils.iface.mapCanvas()
+    canvas.setExtent(input_layer.extent())
+    canvas.refresh()
+    QApplication.processEvents()
+    canvas.waitWhileRendering()
+    QApplication.processEvents()
+    qgis.utils.iface.mainWindow().grab().save(str(OUT / "walkthrough.png"))
+
+
+def walk() -> None:
+    qgis.utils.iface.messageBar().widgetAdded.connect(note_message)
+    watchdog = QTimer(qgis.utils.iface.mainWindow())
+    watchdog.timeout.connect(note_dialogs)
+    watchdog.start(10_000)
+    record["qgis"] = Qgis.QGIS_VERSION
+    record["profile"] = QgsApplication.qgisSettingsDirPath()
+    plugin = install_from_zip()
+    install_packages()
+    layer = add_sample_layer()
+    dock = open_dock(plugin)
+    choose_methods(dock)
+    draw_rectangle(dock)
+    layers = run(dock, layer)
+    export(dock, layers, layer)
+    screenshot(layer, layers)
+    record["engine_from"] = sys.modules["core"].__file__
+    record["ok"] = all(record["checks"].values())
+
+
+def main() -> None:
+    try:
+        walk()
+    except Exception:  # noqa: BLE001 (whatever stops the walk-through goes into the record)
+        record["error"] = traceback.format_exc()
+    save()
+    QgsProject.instance().clear()  # nothing to save: QGIS quits without asking
+    os._exit(0)  # --code runs before QGIS's event loop starts, where quit() would be ignored
+
+
+main()
