@@ -233,7 +233,7 @@ def _check_options(out_dir: Path, q: float, tiles: int, tile_size: int, fill: st
 
 def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path, label_field: str,
              reference_class: str | None = None, methods: Sequence[str] = (), model: str | Path | None = None,
-             aoi: AOI | None = None, q: float = 10.0, tiles: int = 16, tile_size: int = 128, device: str = "auto",
+             aoi: AOI | None = None, bands: dict[str, int] | None = None, q: float = 10.0, tiles: int = 16, tile_size: int = 128, device: str = "auto",
              seed: int = 0, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
              method_options: dict[str, Any] | None = None, fill: str = "blur") -> EvaluationResult:
     """Score every method's attributions on sampled tiles; write evaluation.json, .md and comparison.png.
@@ -248,6 +248,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
         methods: names from core.explain.registry.METHODS; "random" is always added.
         model: a model file; the bundled default when None.
         aoi: where tiles may be cut; the whole raster when None.
+        bands: optional model band name -> 1-based input band number, overriding name matching.
         q: the percentage of top-attributed pixels compared with the reference class.
         tiles: how many tiles to sample.
         tile_size: tile edge in model pixels.
@@ -271,7 +272,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
     reference, reference_class = _reference(labels, label_field, reference_class, loaded)
     explainers = [build_explainer(name, loaded, **(method_options or {})) for name in names]
-    band_refs = match_bands(raster, loaded.card.bands)
+    band_refs = match_bands(raster, loaded.card.bands, bands)
     grid = _evaluation_grid(raster.grid, aoi, loaded.card.resolution_m)
     _check_options(out_dir, q, tiles, tile_size, fill)
     sample = _sample_tiles(loaded, band_refs, grid, aoi, reference, tiles, tile_size, seed, torch_device)

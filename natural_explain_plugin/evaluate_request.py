@@ -44,5 +44,5 @@ def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
     sampling = {} if request.tiles is None else {"tiles": request.tiles}
     return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
                     reference_class=request.reference_class, methods=list(run.methods), model=run.model,
-                    aoi=run.aoi(), q=request.q, device=run.device, progress=progress, is_canceled=is_canceled,
+                    aoi=run.aoi(), bands=run.bands, q=request.q, device=run.device, progress=progress, is_canceled=is_canceled,
                     **sampling)

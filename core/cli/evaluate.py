@@ -2,7 +2,7 @@
 import argparse
 from pathlib import Path
 
-from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
 from core.explain.registry import METHODS
 
 HELP = ("score the methods' attributions: deletion/insertion AUC, IoU with a reference class, cost; "
@@ -26,6 +26,7 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
                    help="what deleted pixels become: the model's band means, or a Gaussian blur of the tile")
     add_aoi_arguments(e)
     add_model_arguments(e)
+    add_bands_argument(e)
     e.add_argument("--seed", type=int, default=0, help="fixes the tiles and the random baseline")
 
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> None:
     with progress_bar("evaluate", args.quiet) as progress:
         result = evaluate(args.input, args.out, labels=args.labels, label_field=args.label_field,
                           reference_class=args.reference_class, methods=parse_methods(args.methods), model=args.model,
-                          aoi=aoi(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
+                          aoi=aoi(args), bands=band_mapping(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
                           seed=args.seed, fill=args.fill, progress=progress)
     print(result.markdown_path.read_text())
     for path in (result.json_path, result.markdown_path, result.figure_path):

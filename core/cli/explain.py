@@ -2,7 +2,7 @@
 import argparse
 from pathlib import Path
 
-from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
 from core.explain.registry import METHODS
 
 HELP = "write naturalness.tif and run.json for a raster"
@@ -16,7 +16,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(naturalness is always written)")
     add_aoi_arguments(p)
     add_model_arguments(p)
-    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    add_bands_argument(p)
     p.add_argument("--batch-size", type=int, help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
     p.add_argument("--tile-size", type=int, help="tile edge in model pixels (default: the model's)")
     p.add_argument("--overlap", type=int, default=32, help="pixels shared and blended by neighbouring tiles")
@@ -28,12 +28,11 @@ def run(args: argparse.Namespace) -> None:
 
     from core.explain.registry import parse_methods
     from core.pipeline import explain
-    from core.raster.bands import parse_band_mapping
 
     area = aoi(args)
     with progress_bar("naturalness", args.quiet) as progress:
         result = explain(args.input, args.out, methods=parse_methods(args.methods), model=args.model, aoi=area,
-                         device=args.device, bands=parse_band_mapping(args.bands) if args.bands else None,
+                         device=args.device, bands=band_mapping(args),
                          batch_size=args.batch_size, tile_size=args.tile_size, overlap=args.overlap, progress=progress)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

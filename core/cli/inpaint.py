@@ -2,7 +2,7 @@
 import argparse
 from pathlib import Path
 
-from core.cli.options import add_model_arguments
+from core.cli.options import add_bands_argument, add_model_arguments, band_mapping
 
 HELP = "fill the masked (and nodata) pixels of a raster by SGLD on a JEM; writes a GeoTIFF on the input's grid"
 
@@ -13,7 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mask", required=True, help="pixels to fill: a raster on the input's grid (nonzero = fill) "
                    "or a polygon file in any CRS; the input's nodata pixels are always filled too")
     p.add_argument("--out", required=True, type=Path, help="the GeoTIFF to write (the input's grid and dtype)")
-    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    add_bands_argument(p)
     p.add_argument("--steps", type=int, help="SGLD steps (default: measured, see bench/measure_inpaint.py)")
     p.add_argument("--step-size", type=float, help="SGLD step size in unit space (default: measured)")
     p.add_argument("--noise", type=float, help="SGLD noise std in unit space (default: measured)")
@@ -27,13 +27,12 @@ def run(args: argparse.Namespace) -> None:
 
     from core.cli.options import progress_bar
     from core.inpaint import inpaint
-    from core.raster.bands import parse_band_mapping
 
     with progress_bar("inpaint", args.quiet) as progress:
         sgld = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise))
                 if v is not None}
         result = inpaint(args.input, args.out, mask=args.mask, model=args.model,
-                         bands=parse_band_mapping(args.bands) if args.bands else None, device=args.device,
+                         bands=band_mapping(args), device=args.device,
                          seed=args.seed, progress=progress, **sgld)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -2,7 +2,7 @@
 import argparse
 from pathlib import Path
 
-from core.cli.options import add_aoi_arguments, add_model_arguments, aoi, progress_bar
+from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
 
 HELP = ("compare a raster's patch log p(x) with a JEM's training histogram (KL divergence, share below the "
         "training 1st percentile); writes ood.json and the histogram plot ood.png")
@@ -12,7 +12,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the ood command's options."""
     p.add_argument("input", help="a raster file, or a folder of single-band files")
     p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
-    p.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    add_bands_argument(p)
     add_aoi_arguments(p)
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
@@ -22,11 +22,10 @@ def run(args: argparse.Namespace) -> None:
     import sys
 
     from core.ood import ood_report
-    from core.raster.bands import parse_band_mapping
 
     with progress_bar("log p(x)", args.quiet) as progress:
         report = ood_report(args.input, args.out, model=args.model, aoi=aoi(args), device=args.device,
-                            bands=parse_band_mapping(args.bands) if args.bands else None, progress=progress)
+                            bands=band_mapping(args), progress=progress)
     print(f"{report.patches} patches: KL divergence {report.kl_divergence:.3f}, "
           f"{report.share_below_p1:.1%} below the training 1st percentile of log p(x)")
     if report.warning:

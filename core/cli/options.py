@@ -17,6 +17,18 @@ def add_aoi_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")
 
 
+def add_bands_argument(parser: argparse.ArgumentParser) -> None:
+    """--bands, for when the input's band names do not say which band is which."""
+    parser.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+
+
+def band_mapping(args: argparse.Namespace) -> dict[str, int] | None:
+    """The --bands mapping, or None to match bands by name."""
+    from core.raster.bands import parse_band_mapping
+
+    return parse_band_mapping(args.bands) if args.bands else None
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, default: str = "the bundled Sentinel-2 model") -> None:
     """--model (whose default `default` names), --device and --quiet."""
     parser.add_argument("--model", help=f"model .json/.safetensors (default: {default})")

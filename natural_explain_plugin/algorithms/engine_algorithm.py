@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterString,
     QgsRasterLayer,
 )
 
@@ -49,6 +50,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     METHODS = "METHODS"
     MODEL = "MODEL"
     DEVICE = "DEVICE"
+    BANDS = "BANDS"
 
     def add_input_parameter(self) -> None:
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster (all the model's bands)"))
@@ -64,13 +66,16 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             allowMultiple=True, defaultValue=list(DEFAULT_METHODS), optional=True, usesStaticStrings=True))
 
     def add_model_parameters(self, *, jem: bool = False) -> None:
-        """MODEL and DEVICE, which every run takes; `jem`: the algorithm needs a JEM, the bundled one by default."""
+        """MODEL, DEVICE and BANDS, which every run takes; `jem`: the algorithm needs a JEM, the bundled one by default."""
         self.addParameter(QgsProcessingParameterFile(
             self.MODEL, "JEM model file (bundled default JEM when empty)" if jem
             else "Model file (bundled default model when empty)", optional=True,
             fileFilter="Natural Explain models (*.json *.safetensors)"))
         self.addParameter(QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICE_CHOICES),
                                                      defaultValue=0))
+        self.addParameter(QgsProcessingParameterString(
+            self.BANDS, "Band mapping, model band = input band number, e.g. B02=1,B03=2 (by band names when empty)",
+            optional=True))
 
     def input_layer(self, parameters: dict[str, Any], context: QgsProcessingContext) -> QgsRasterLayer:
         """The INPUT layer.
@@ -95,6 +100,9 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             methods = tuple(self.parameterAsEnumStrings(parameters, self.METHODS, context))
         model = self.parameterAsFile(parameters, self.MODEL, context) or None
         device = DEVICE_CHOICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
+        from core.raster.bands import parse_band_mapping  # loads rasterio: not while QGIS starts
+
+        bands = parse_band_mapping(self.parameterAsString(parameters, self.BANDS, context)) or None
         extent = self.parameterAsExtent(parameters, self.AOI, context)
         aoi_bounds, aoi_crs = None, None
         if not extent.isNull():
@@ -102,4 +110,4 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             aoi_bounds = rectangle_bounds(extent)
             aoi_crs = crs_text(extent_crs if extent_crs.isValid() else layer.crs())
         return ExplainRequest(raster_path(layer), out_dir, methods=methods, model=model, aoi_bounds=aoi_bounds,
-                              aoi_crs=aoi_crs, device=device)
+                              aoi_crs=aoi_crs, device=device, bands=bands)

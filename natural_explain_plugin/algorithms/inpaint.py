@@ -90,7 +90,7 @@ class InpaintAlgorithm(EngineAlgorithm):
             with engine_packages():
                 from core.inpaint import inpaint
             chain = {"steps": steps} if steps else {}
-            result = inpaint(request.input_path, self._output, mask=mask, model=request.model, **chain,
+            result = inpaint(request.input_path, self._output, mask=mask, model=request.model, bands=request.bands, **chain,
                              device=request.device, seed=self.parameterAsInt(parameters, self.SEED, context),
                              progress=feedback.setProgress, is_canceled=feedback.isCanceled)
         feedback.pushInfo(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps "

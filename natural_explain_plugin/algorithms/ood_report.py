@@ -68,7 +68,7 @@ class OodReportAlgorithm(EngineAlgorithm):
             with engine_packages():
                 from core.ood import ood_report
             report = ood_report(request.input_path, out_dir, model=request.model, aoi=request.aoi(),
-                                device=request.device, progress=feedback.setProgress,
+                                bands=request.bands, device=request.device, progress=feedback.setProgress,
                                 is_canceled=feedback.isCanceled)
         if report.warning:
             feedback.pushWarning(report.warning)

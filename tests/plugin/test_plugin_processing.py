@@ -93,3 +93,24 @@ def test_qgis_process_writes_output_on_the_input_grid(qgis_process, sample_stack
     assert run.returncode == 0, run.stdout + run.stderr
     assert grid(output) == grid(sample_stack)
     assert_delivered_whole(output)
+
+
+def test_band_mapping_parameter_feeds_bands_whose_names_say_nothing(plugin, qgis_processing, small_stack, model_bands,
+                                                                     tmp_path) -> None:
+    """BANDS does in Processing what the dock's band table does: the same map as from well-named bands."""
+    import processing
+    from osgeo import gdal
+
+    unnamed = tmp_path / "unnamed.vrt"
+    copy = gdal.Translate(str(unnamed), str(small_stack), format="VRT")
+    for number in range(1, copy.RasterCount + 1):
+        copy.GetRasterBand(number).SetDescription(f"layer {number}")
+    copy = None
+    mapping = ",".join(f"{name}={number}" for number, name in enumerate(model_bands, start=1))
+    named, mapped = tmp_path / "named.tif", tmp_path / "mapped.tif"
+    processing.run(ALGORITHM_ID, {"INPUT": str(small_stack), "OUTPUT": str(named)})
+    processing.run(ALGORITHM_ID, {"INPUT": str(unnamed), "BANDS": mapping, "OUTPUT": str(mapped)})
+    with rasterio.open(named) as a, rasterio.open(mapped) as b:
+        assert (a.read() == b.read()).all() and a.transform == b.transform
+    with pytest.raises(QgsProcessingException, match="B02=1"):
+        processing.run(ALGORITHM_ID, {"INPUT": str(unnamed), "OUTPUT": str(tmp_path / "refused.tif")})
