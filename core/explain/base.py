@@ -53,6 +53,13 @@ class Explainer(abc.ABC):
                 explains each tile's predicted class, so an anthropogenic verdict is explained too.
         """
 
+    def explained_class(self, x: torch.Tensor, target: torch.Tensor | None) -> torch.Tensor:
+        """(B,) the class each tile's map explains: `target`, or the tile's predicted class."""
+        if target is not None:
+            return target
+        with torch.no_grad():
+            return self.model.network(x).argmax(dim=1)
+
     def output_bands(self) -> dict[str, list[str]]:
         """Band descriptions of every output `maps` returns, by output name, in the same order."""
         return {f"attribution_{self.name}": [f"attribution_{self.name}"]}

@@ -16,10 +16,7 @@ class CaptumExplainer(Explainer):
 
     def _forward(self, x: torch.Tensor, target: torch.Tensor | None) -> tuple[nn.Module, torch.Tensor]:
         """The class logits and the class to explain: `target`, or each tile's predicted class."""
-        if target is None:
-            with torch.no_grad():
-                target = self.model.network(x).argmax(dim=1)
-        return self.model.network, target
+        return self.model.network, self.explained_class(x, target)
 
     @staticmethod
     def _per_band(attribution: torch.Tensor) -> torch.Tensor:

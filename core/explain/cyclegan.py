@@ -1,11 +1,19 @@
-"""SpacEX's attribution: where the pattern maximizer and minimizer change the image.
+"""Explanations from the pattern maximizer and minimizer (SpacEX's generators).
 
 Two generators were trained against the frozen classifier, one to raise its natural score
-and one to lower it, each kept close to the input by cycle and identity losses. Where the
-two enhanced images differ is where the classifier's evidence lies: the attribution is the
-per-band mean of |G_max(x) - G_min(x)| in physical units (reflectance). It is class-agnostic
-by design, so `target` is ignored. The enhanced images themselves come back in the input's
-raw units, so QGIS can style them with the input's stretch.
+and one to lower it, each kept close to the input by cycle and identity losses.
+
+- `cyclegan` is SpacEX's attribution: where the two enhanced images differ, the per-band
+  mean of |G_max(x) - G_min(x)| in physical units (reflectance), plus both enhanced images
+  in the input's raw units, so QGIS can style them with the input's stretch. It is
+  class-agnostic by design, so `target` is ignored.
+- `counterfactual` explains one verdict. |max - min| marks the evidence for both classes at
+  once: in a tile judged natural that holds a farm, the farm (which the maximizer rewrites)
+  outweighs the wetland the verdict rests on. Here the explained class picks the generator
+  that argues against it (the minimizer for a natural verdict, the maximizer for an
+  anthropogenic one), and the map is where that generator changes the image, as the
+  classifier sees it: the per-band mean of |G(x) - x| in standardised units, so a change in
+  a dark band counts as much as the classifier lets it.
 """
 from pathlib import Path
 
@@ -45,8 +53,8 @@ def load_generators(path: str | Path, classifier: LoadedModel, device: torch.dev
     return loaded
 
 
-class CycleGANExplainer(Explainer):
-    """Attribution and enhanced images from the pattern maximizer and minimizer.
+class GeneratorExplainer(Explainer):
+    """What both generator methods share: the generators checked against the classifier, and running them.
 
     Args:
         model: the loaded classifier.
@@ -55,9 +63,6 @@ class CycleGANExplainer(Explainer):
     Raises:
         NaturalExplainError: when the generators are missing or were trained for another classifier.
     """
-
-    name = "cyclegan"
-    description = "CycleGAN pattern maximizer/minimizer (SpacEX): mean |max - min| over bands"
 
     def __init__(self, model: LoadedModel, generators: str | Path | None = None) -> None:
         super().__init__(model)
@@ -70,6 +75,13 @@ class CycleGANExplainer(Explainer):
         """The maximized and minimized images in unit space."""
         u = self.space.from_input(x)
         return self.generators.maximizer(u), self.generators.minimizer(u)
+
+
+class CycleGANExplainer(GeneratorExplainer):
+    """SpacEX's attribution, mean |G_max(x) - G_min(x)| over bands, and the two enhanced images."""
+
+    name = "cyclegan"
+    description = "CycleGAN pattern maximizer/minimizer (SpacEX): mean |max - min| over bands"
 
     def _attribution(self, u_max: torch.Tensor, u_min: torch.Tensor) -> torch.Tensor:
         return (self.space.to_physical(u_max) - self.space.to_physical(u_min)).abs().mean(dim=1, keepdim=True)
@@ -103,3 +115,27 @@ class CycleGANExplainer(Explainer):
         u_max, u_min = self._enhanced(x)
         return {f"attribution_{self.name}": self._attribution(u_max, u_min),
                 "enhanced_max": self.space.to_raw(u_max), "enhanced_min": self.space.to_raw(u_min)}
+
+
+class CounterfactualExplainer(GeneratorExplainer):
+    """Where the generator that argues against the explained class changes the image (see the module)."""
+
+    name = "counterfactual"
+    description = "CycleGAN counterfactual: mean |G(x) - x| over bands, G the generator against the verdict"
+
+    def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 1, H, W) mean |G(x) - x| over bands in standardised units, G against each tile's explained class.
+
+        Args:
+            x: (B, C, H, W) standardised model input.
+            target: (B,) the class to explain per tile; None explains each tile's predicted class.
+
+        Returns:
+            The non-negative attribution.
+        """
+        natural = torch.tensor(self.model.card.natural_indices, device=x.device)
+        against_natural = torch.isin(self.explained_class(x, target), natural)[:, None, None, None]
+        u_max, u_min = self._enhanced(x)
+        u = self.space.from_input(x)
+        changed = torch.where(against_natural, u_min, u_max)
+        return (self.space.to_input(changed) - self.space.to_input(u)).abs().mean(dim=1, keepdim=True)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 METHODS: dict[str, str] = {
     "cyclegan": "core.explain.cyclegan:CycleGANExplainer",
+    "counterfactual": "core.explain.cyclegan:CounterfactualExplainer",
     "gradcam": "core.explain.captum_methods:GradCAMExplainer",
     "occlusion": "core.explain.captum_methods:OcclusionExplainer",
     "deeplift": "core.explain.captum_methods:DeepLiftExplainer",

@@ -1,4 +1,5 @@
-"""The CycleGAN explainer: its maps, their units, and its refusal of generators made for another classifier."""
+"""The generator explainers: their maps, their units, the counterfactual's choice of generator, and the refusal of
+generators made for another classifier."""
 from pathlib import Path
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 from rasterio.windows import Window
 
 from core.errors import NaturalExplainError
-from core.explain.cyclegan import CycleGANExplainer
+from core.explain.cyclegan import CounterfactualExplainer, CycleGANExplainer
 from core.models.model_file import LoadedModel, load_model, save_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
@@ -59,3 +60,22 @@ def test_generators_of_another_classifier_are_refused(classifier: LoadedModel, t
     with pytest.raises(NaturalExplainError, match="train generators for this classifier") as info:
         CycleGANExplainer(retrained)
     assert "python -m train cyclegan --classifier" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_counterfactual_shows_what_the_generator_against_the_verdict_changes(classifier: LoadedModel,
+                                                                             sample_tile) -> None:
+    """A natural verdict is explained by the minimizer's changes, an anthropogenic one by the maximizer's."""
+    _, x = sample_tile
+    explainer = CounterfactualExplainer(classifier)
+    space, (natural,) = explainer.space, classifier.card.natural_indices
+    u = space.from_input(x)
+    with torch.no_grad():
+        u_max, u_min = explainer.generators.maximizer(u), explainer.generators.minimizer(u)
+        predicted = classifier.network(x).argmax(dim=1)
+    changes = {cls: (space.to_input(g) - space.to_input(u)).abs().mean(dim=1, keepdim=True)
+               for cls, g in ((natural, u_min), (1 - natural, u_max))}
+    for cls, expected in changes.items():
+        torch.testing.assert_close(explainer.attribute(x, target=torch.tensor([cls])), expected)
+    torch.testing.assert_close(explainer.attribute(x), changes[int(predicted)])
+    assert not torch.allclose(changes[natural], changes[1 - natural])
+    assert explainer.maps(x).keys() == {"attribution_counterfactual"}

@@ -14,7 +14,8 @@ from tests.core.test_cli_errors import assert_one_line_error
 
 CAPTUM_METHODS = ["gradcam", "occlusion", "deeplift", "ig"]
 HAS_GENERATORS = DEFAULT_GENERATORS.exists()
-METHODS = CAPTUM_METHODS + (["cyclegan"] if HAS_GENERATORS else [])
+GENERATOR_METHODS = ["cyclegan", "counterfactual"]
+METHODS = CAPTUM_METHODS + (GENERATOR_METHODS if HAS_GENERATORS else [])
 REFERENCE = RESOURCES / "labels" / "virginia_s2_water_wetland.geojson"
 LABELS = dict(labels=REFERENCE, label_field="class", reference_class="wetland")
 
@@ -30,16 +31,17 @@ def _deletion_rank(result, method: str) -> list[str]:
     return [row.method for row in result.rows if row.method in (method, RANDOM)]
 
 
-@pytest.mark.parametrize("method", CAPTUM_METHODS)
-def test_random_baseline_deletes_slower_than_each_captum_method(sample_evaluation, method):
+@pytest.mark.parametrize("method", CAPTUM_METHODS + (["counterfactual"] if HAS_GENERATORS else []))
+def test_random_baseline_deletes_slower_than_each_verdict_explaining_method(sample_evaluation, method):
     assert _deletion_rank(sample_evaluation, method) == [method, RANDOM]
 
 
 @pytest.mark.skipif(not HAS_GENERATORS, reason="the bundled cyclegan generators are not there yet")
-@pytest.mark.xfail(reason="the bundled generators' |max - min| is no more faithful than random under deletion "
-                   "(0.474 vs 0.462 when measured)", strict=False)
-def test_random_baseline_deletes_slower_than_cyclegan(sample_evaluation):
-    assert _deletion_rank(sample_evaluation, "cyclegan") == ["cyclegan", RANDOM]
+def test_random_baseline_comes_last_with_every_method(sample_evaluation):
+    """The issue's check, here: on these tiles even the class-agnostic |max - min| beats random (0.981 vs 0.990
+    when measured). It does not on every draw (8 tiles of 128 px, seed 0: 0.973 vs 0.965), which is why
+    `counterfactual` exists; that one is checked method by method above."""
+    assert sample_evaluation.rows[-1].method == RANDOM
 
 
 def test_table_has_one_row_per_method_plus_random_ranked_by_deletion(sample_evaluation):
