@@ -1,23 +1,23 @@
 """What a run will cost, from timings measured on real runs, so a slow choice is seen before Run.
 
-The explanation methods differ by two orders of magnitude: occlusion and integrated
+The explanation methods differ by three orders of magnitude: occlusion and integrated
 gradients run the model many times per tile. The numbers below are seconds per megapixel
-at the model's resolution (10 m for the bundled model), measured on the development
-machine's 2-core CPU (torch 2.13 CPU, bundled naturalness_s2 model, the sample scene
-resources/sample/virginia_s2): naturalness is the whole pipeline's `s_per_megapixel` in
-out/demo/run.json (python -m core explain, read + model), each method the
-`s_per_megapixel` row of out/evaluation/evaluation.json (python -m core evaluate). A JEM's
-confidence map comes from the same forward pass as the naturalness map. No GPU timing has
-been measured yet, so on CUDA the CPU figure is shown as an upper bound.
+at the model's resolution (10 m for the bundled models), from `bench/measure_method_costs.py`:
+`explain` on a 400 x 400 px AOI of the bundled sample, one method per run, through the tiler
+with its overlap and blending, on the development machine's 2-core CPU (torch 2.13 CPU).
+They replace figures taken from `evaluate`, which times attribute() on small tiles without
+overlap and under-estimated gradcam 3.6 times and occlusion 9.5 times. A JEM's confidence map
+comes from the same forward pass as the naturalness map. No GPU timing has been measured yet,
+so on CUDA the CPU figure is shown as an upper bound.
 """
 CPU_SECONDS_PER_MEGAPIXEL = {
-    "naturalness": 3.6,
-    "cyclegan": 2.9,
-    "counterfactual": 2.9,  # runs the same two generators as cyclegan
-    "gradcam": 1.3,
-    "deeplift": 5.9,
-    "ig": 72.1,
-    "occlusion": 393.0,
+    "naturalness": 2.8,
+    "cyclegan": 4.4,
+    "counterfactual": 5.3,
+    "gradcam": 4.7,
+    "deeplift": 12.4,
+    "ig": 109.0,
+    "occlusion": 3751.0,
 }
 LONG_RUN_S = 600.0  # ten minutes: past this, an analyst should choose on purpose
 

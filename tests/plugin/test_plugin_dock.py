@@ -105,8 +105,8 @@ def test_dock_opens_on_the_selected_layer_with_bands_matched_by_name_and_costs(
     assert not dock.methods.boxes["naturalness"].isEnabled() and dock.methods.boxes["naturalness"].isChecked()
     assert not dock.methods.boxes["confidence"].isChecked()  # the bundled model is no JEM
     costs = {name: label.text() for name, label in dock.methods.costs.items()}
-    assert costs["naturalness"] == "~2 s"  # 0.64 Mpx x 3.6 s/Mpx
-    assert costs["occlusion"] == "~4 min"  # 0.64 Mpx x 393 s/Mpx
+    assert costs["naturalness"] == "~2 s"  # 0.64 Mpx x 2.8 s/Mpx
+    assert costs["occlusion"] == "~40 min"  # 0.64 Mpx x 3751 s/Mpx
     assert not dock.methods.warning.isVisible()
 
 
