@@ -185,3 +185,14 @@ def test_a_run_without_torch_shows_the_install_message_again(plugin, qgis_iface,
     item = plugin.dependency_message.item
     assert item is not None and "lacks torch" in item.text()
     assert not qgis_iface.messageBar().get_messages(Qgis.Critical)
+
+
+def test_model_summary_needs_no_torch(tmp_path) -> None:
+    """The dock shows a model's bands and kind before Install has brought torch."""
+    code = ("import sys; sys.modules['torch'] = None; "
+            "from core.resources import DEFAULT_JEM; "
+            "from natural_explain_plugin.dock.model_choice import read_summary; "
+            "print(read_summary(str(DEFAULT_JEM)).is_jem)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
