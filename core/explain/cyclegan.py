@@ -134,8 +134,12 @@ class CounterfactualExplainer(GeneratorExplainer):
             The non-negative attribution.
         """
         natural = torch.tensor(self.model.card.natural_indices, device=x.device)
-        against_natural = torch.isin(self.explained_class(x, target), natural)[:, None, None, None]
-        u_max, u_min = self._enhanced(x)
+        against_natural = torch.isin(self.explained_class(x, target), natural)
         u = self.space.from_input(x)
-        changed = torch.where(against_natural, u_min, u_max)
+        changed = torch.empty_like(u)
+        with torch.no_grad():  # each tile through its one generator (InstanceNorm keeps tiles independent)
+            for generator, chosen in ((self.generators.minimizer, against_natural),
+                                      (self.generators.maximizer, ~against_natural)):
+                if chosen.any():
+                    changed[chosen] = generator(u[chosen])
         return (self.space.to_input(changed) - self.space.to_input(u)).abs().mean(dim=1, keepdim=True)
