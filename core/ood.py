@@ -4,7 +4,8 @@ The input is read the way explain reads it (band matching, resampling to the mod
 resolution, tiles and overlap), so its patches' log p(x), KL divergence and share below the
 training 1st percentile are the ones explain records in run.json for the same input and AOI.
 The plot is the JEM paper's Fig. 2: the training and the input log p(x) densities, one over
-the other.
+the other. The report also counts the pixels outside the training value range
+(core.value_range), which catches wrongly scaled input that log p(x) can take for familiar.
 """
 import dataclasses
 from pathlib import Path
@@ -30,6 +31,7 @@ from core.raster.read import BandReader  # noqa: E402
 from core.raster.sources import BandRef, open_input  # noqa: E402
 from core.resources import DEFAULT_JEM  # noqa: E402
 from core.tiling import tile_grid  # noqa: E402
+from core.value_range import ValueRangeCheck  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,14 +76,16 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grid = plan_grids(raster, aoi, loaded.card.resolution_m, DEFAULT_OVERLAP).model
     writable_dir(out_dir)
-    values = patch_log_px(loaded, band_refs, grid, progress, is_canceled).values()
+    in_range = ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None
+    values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range).values()
     familiarity = assess(values, training)
     if familiarity.histogram is None:
         size = loaded.card.jem["patch_size"]
         raise NaturalExplainError(f"the input holds {len(values)} complete {size} x {size} px patches, too few to "
                                   f"compare with the training imagery (at least {MIN_PATCHES}): give a larger area")
+    found = [w for w in (in_range.warning() if in_range else None, familiarity.warning()) if w]
     report = OODReport(familiarity.kl_divergence, familiarity.share_below_p1, familiarity.patches,
-                       familiarity.warning(), out_dir / "ood.json", out_dir / "ood.png")
+                       "; ".join(found) or None, out_dir / "ood.json", out_dir / "ood.png")
     histogram_figure(values, training, familiarity, report.figure_path)
     write_json(report.json_path, {
         "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum()},
@@ -89,6 +93,7 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
         "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(torch_device),
                        "patch_size": loaded.card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
         "ood": familiarity.to_json(),
+        "value_range": in_range.to_json() if in_range else None,
         "warning": report.warning,
         "input_histogram": familiarity.histogram.to_json(),
         "training_percentiles": training.percentiles,
@@ -100,7 +105,7 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
 
 
 def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, progress: Progress | None = None,
-                 is_canceled: IsCanceled | None = None) -> PatchLogPx:
+                 is_canceled: IsCanceled | None = None, in_range: ValueRangeCheck | None = None) -> PatchLogPx:
     """Tile log p(x) of every complete JEM-training-size patch of `grid`, from explain's tiles.
 
     Args:
@@ -109,6 +114,7 @@ def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, prog
         grid: the model grid over the area (pipeline.plan_grids(...).model).
         progress: called with percent done after each batch of tiles.
         is_canceled: polled before each batch.
+        in_range: when given, counts the tiles' pixels outside the training value range.
     """
     card = loaded.card
     size = card.tile_size
@@ -118,6 +124,8 @@ def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, prog
     with BandReader(band_refs) as reader:
         for batch in tile_batches(reader, grid, tiles, card, device, default_batch_size(device), progress, is_canceled):
             patches.add([tile.window for tile in batch.tiles], dense_logits(loaded, batch.x), batch.valid)
+            if in_range is not None:
+                in_range.add(batch.x, batch.valid)
     return patches
 
 

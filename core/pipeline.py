@@ -42,6 +42,7 @@ from core.raster.sources import RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
 from core.tiling import Tile, blend_weights, tile_grid
+from core.value_range import ValueRangeCheck
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
@@ -92,7 +93,8 @@ class TileBatch:
 class _Run:
     """One run's fixed parts, so the tile loop needs no long argument lists.
 
-    `patches` gathers the patches' log p(x) when the model is a JEM, and is None otherwise.
+    `patches` gathers the patches' log p(x) when the model is a JEM, and is None otherwise;
+    `in_range` counts pixels outside the training value range when the card has one.
     """
 
     loaded: LoadedModel
@@ -104,6 +106,7 @@ class _Run:
     is_canceled: IsCanceled | None
     timings: dict[str, float]
     patches: PatchLogPx | None
+    in_range: ValueRangeCheck | None
 
     def output_bands(self) -> dict[str, list[str]]:
         """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
@@ -163,6 +166,8 @@ def _compute(run: _Run, batch: TileBatch) -> np.ndarray:
     t = time.perf_counter()
     logits = dense_logits(run.loaded, x)
     parts = [_naturalness(run.loaded.card, logits)]
+    if run.in_range is not None:
+        run.in_range.add(x, batch.valid)
     run.timings["naturalness_s"] += time.perf_counter() - t
     if run.patches is not None:
         t = time.perf_counter()
@@ -331,12 +336,13 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     timings = {"read_s": 0.0, "naturalness_s": 0.0, **({"confidence_s": 0.0, "ood_s": 0.0} if jem else {}),
                **{f"{name}_s": 0.0 for name in method_names}}
     run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
-               overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None)
+               overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
+               ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None)
     paths = {name: out_dir / f"{name}.tif" for name in run.output_bands()}
     with BandReader(band_refs) as reader:
         used = _write_outputs(run, reader, grids, tiles, aoi, paths)
     familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
-    warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity)
+    warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range)
     timings["total_s"] = time.perf_counter() - started
     run_json = out_dir / "run.json"
     write_json(run_json, _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity))
@@ -349,7 +355,7 @@ def default_batch_size(device: torch.device) -> int:
 
 
 def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int,
-              familiarity: Familiarity | None) -> list[str]:
+              familiarity: Familiarity | None, in_range: ValueRangeCheck | None) -> list[str]:
     warnings = []
     if grids.resampled:
         warnings.append(f"the input's {pixel_size_m(raster.grid):.3g} m pixels were resampled to the model's "
@@ -358,9 +364,10 @@ def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: i
         warnings.append("the AOI holds only nodata pixels: the maps are empty")
     elif used < total:
         warnings.append(f"{total - used} of {total} tiles held only nodata and were skipped")
-    unfamiliar = familiarity.warning() if familiarity else None
-    if unfamiliar:
-        warnings.append(unfamiliar)
+    for check in (in_range, familiarity):
+        found = check.warning() if check else None
+        if found:
+            warnings.append(found)
     return warnings
 
 
@@ -387,6 +394,7 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
                     "s_per_megapixel": per_mpx},
         "outputs": {k: str(v.resolve()) for k, v in outputs.items()},
         "ood": familiarity.to_json() if familiarity else None,
+        "value_range": run.in_range.to_json() if run.in_range else None,
         "warnings": warnings,
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__},

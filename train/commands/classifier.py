@@ -144,14 +144,14 @@ def resolve_defaults(args: argparse.Namespace, dataset: LabelledPatches) -> None
 
 
 def make_card(args: argparse.Namespace, dataset: LabelledPatches, split: Split) -> ModelCard:
-    """The model card, with mean/std from the training split only."""
-    mean, std = band_statistics(dataset, split.train, args.scale, args.clip)
+    """The model card, with mean, std and value range from the training split only."""
+    stats = band_statistics(dataset, split.train, args.scale, args.clip)
     return ModelCard(
         architecture=ARCHITECTURE,
         arch_args={"in_channels": len(dataset.bands), "num_classes": len(dataset.classes), "width": args.width},
-        bands=list(dataset.bands), scale=args.scale, clip=tuple(args.clip), mean=mean, std=std,
+        bands=list(dataset.bands), scale=args.scale, clip=tuple(args.clip), mean=stats.mean, std=stats.std,
         resolution_m=dataset.resolution_m, tile_size=INFERENCE_TILE, classes=list(dataset.classes),
-        natural_classes=list(args.natural_classes))
+        natural_classes=list(args.natural_classes), value_range=stats.value_range)
 
 
 def summarize(history: list[dict[str, Any]], dataset: LabelledPatches, split: Split, args: argparse.Namespace) -> dict[str, Any]:
