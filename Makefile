@@ -48,11 +48,13 @@ sample: setup
 	PYTHONPATH=. $(PY) resources/sample/make_sample.py
 
 # Speed against the bare network and a naive sliding window, memory as the raster grows; the JEM's
-# out-of-distribution AUROC on real Landsat 8 scenes and the confidence map's cost, and each map's
-# cost in a real run, which the dock's estimates use (JSON).
+# out-of-distribution AUROC on real Landsat scenes and mis-given Sentinel-2, and the confidence map's
+# cost; the pattern generators' scores and how far their images leave the training range; and each
+# map's cost in a real run, which the dock's estimates use (JSON).
 bench: setup
 	$(PY) bench/bench_naturalness.py --out out/bench/naturalness.json
 	$(PY) bench/measure_ood.py --out out/bench/ood.json
+	$(PY) bench/measure_enhancement.py --out out/bench/enhancement.json
 	$(PY) bench/measure_method_costs.py --out out/bench/method_costs.json
 
 # The plugin's done-when, for real: QGIS on a new profile, Install from ZIP, Install, the panel, Run,
