@@ -24,8 +24,7 @@ class ValueRangeCheck:
 
     Pixels are counted in the model's standardised input, where the range is mapped the same
     way, so the check needs no second copy of the data. Pixels that overlapping tiles share are
-    counted once per tile: they weigh a little more than the rest, which cannot move a share
-    across the 50 % limit unless the overlap itself is off.
+    counted once per tile, so they weigh a little more than the rest in the shares.
 
     Args:
         card: a model card with a `value_range`.
