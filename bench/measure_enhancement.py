@@ -22,11 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json  # noqa: E402
 from core.explain.base import NaturalLogit  # noqa: E402
+from core.models.card import ModelCard  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import UnitSpace, to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
 from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL  # noqa: E402
+from core.value_range import ValueRangeCheck  # noqa: E402
 from measure_ood import south_grid  # noqa: E402
 
 TILE = 64
@@ -44,13 +46,15 @@ def south_tiles(tile: int) -> tuple[torch.Tensor, int]:
     return torch.from_numpy(np.stack([x[:, r:r + tile, c:c + tile] for r, c in kept])), len(corners)
 
 
-def describe(images: torch.Tensor, score: NaturalLogit, space: UnitSpace, low: torch.Tensor, high: torch.Tensor) -> dict:
+def describe(images: torch.Tensor, score: NaturalLogit, space: UnitSpace, card: ModelCard) -> dict:
     """Mean natural probability, and the share of pixels outside the training range (mean and worst band)."""
-    probability = torch.sigmoid(score(space.to_input(images))).mean().item()
-    physical = space.to_physical(images)
-    outside = ((physical < low) | (physical > high)).double().mean(dim=(0, 2, 3))
-    return {"mean_natural_probability": round(probability, 4), "outside_training_range_mean": round(outside.mean().item(), 4),
-            "outside_training_range_worst_band": round(outside.max().item(), 4)}
+    seen = space.to_input(images)
+    check = ValueRangeCheck(card, seen.device)
+    check.add(seen, np.ones((len(seen), *seen.shape[-2:]), dtype=bool))
+    outside = check.shares()
+    return {"mean_natural_probability": round(torch.sigmoid(score(seen)).mean().item(), 4),
+            "outside_training_range_mean": round(float(outside.mean()), 4),
+            "outside_training_range_worst_band": round(float(outside.max()), 4)}
 
 
 def main() -> None:
@@ -62,8 +66,6 @@ def main() -> None:
     card = classifier.card
     score = NaturalLogit(classifier.network, card.natural_indices, len(card.classes)).eval()
     space = UnitSpace(card)
-    bounds = torch.tensor(card.value_range, dtype=torch.float32)
-    low, high = bounds[None, :, 0, None, None], bounds[None, :, 1, None, None]
     x, corners = south_tiles(TILE)
     images = {"input": [], "maximized": [], "minimized": []}
     with torch.inference_mode():
@@ -74,7 +76,7 @@ def main() -> None:
             images["minimized"].append(generators.network.minimizer(u))
         result = {"generators": str(args.generators), "classifier": str(DEFAULT_MODEL),
                   "tiles": {"size_px": TILE, "used": len(x), "of": corners},
-                  **{name: describe(torch.cat(parts), score, space, low, high) for name, parts in images.items()}}
+                  **{name: describe(torch.cat(parts), score, space, card) for name, parts in images.items()}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_json(args.out, result)
     print(json.dumps(result, indent=2))

@@ -49,7 +49,7 @@ def _trainer(classifier: LoadedModel, tmp_path: Path) -> CycleGANTrainer:
     options = TrainerOptions(epochs=1, batch_size=4, lr=2e-4, seed=0, device=torch.device("cpu"), workdir=tmp_path, resume=False)
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
     return CycleGANTrainer(PatternGenerators(bands, ngf=8, n_blocks=2), _discriminators(bands, 8), score,
-                           UnitSpace(classifier.card), classifier.card.bands, options, CycleGANSettings(), {})
+                           UnitSpace(classifier.card), classifier.card, options, CycleGANSettings(), {})
 
 
 def test_am_loss_trains_the_generator_and_never_the_classifier(classifier: LoadedModel, real_tiles: torch.Tensor,
@@ -117,6 +117,9 @@ def test_resume_continues_and_logs_every_epoch(ten_band_layout: dict[str, Path],
     assert card["training"]["command"].startswith("python -m train cyclegan --classifier")
     log = json.loads((workdir / "log.json").read_text())
     assert [h["epoch"] for h in log] == [1, 2] and {"score_real", "score_max", "score_min", "loss_am"} <= log[0].keys()
+    outside = {kind: log[-1][f"outside_range_{kind}"] for kind in ("real", "max", "min")}
+    assert all(0 <= share <= 1 for share in outside.values()) and outside["real"] < 0.05
+    assert card["training"]["metrics"]["outside_range_max"] == outside["max"]
     assert sorted(p.name for p in (workdir / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
 
 

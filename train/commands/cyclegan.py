@@ -145,13 +145,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
                              device=device, workdir=args.workdir, resume=args.resume)
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
     trainer = CycleGANTrainer(generators, _discriminators(len(card.bands), args.ndf), score,
-                              UnitSpace(classifier.card, device), card.bands, options, settings,
+                              UnitSpace(classifier.card, device), classifier.card, options, settings,
                               run_fingerprint(args, digest))
     history = trainer.fit(ModelInputs(dataset, split.train, classifier.card), ModelInputs(dataset, split.val, classifier.card))
     last = history[-1]
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest, "metrics": {
         "score_real": last["score_real"], "score_max": last["score_max"], "score_min": last["score_min"],
-        "mean_attribution": last["mean_attribution"], "n_train": len(split.train), "n_val": len(split.val),
+        "mean_attribution": last["mean_attribution"], **{k: v for k, v in last.items() if k.startswith("outside_range_")},
+        "n_train": len(split.train), "n_val": len(split.val),
         "split": split.mode, "block_size_m": args.block_size_m, "val_fraction": args.val_fraction,
         "epochs": last["epoch"], "training_seconds": round(sum(h["seconds"] for h in history), 1),
         "warnings": split.warnings, "history": history}}

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -30,8 +31,10 @@ from tqdm import tqdm
 
 from core.atomic import write_json
 from core.explain.base import NaturalLogit
+from core.models.card import ModelCard
 from core.models.generator import PatternGenerators
 from core.models.preprocess import UnitSpace
+from core.value_range import ValueRangeCheck
 from train.augment import augment
 from train.checkpoint import clear_checkpoints, resume_state, save_checkpoint
 from train.image_pool import ImagePool
@@ -111,18 +114,19 @@ class CycleGANTrainer:
         discriminators: {"max": D_max, "min": D_min}.
         score: the frozen classifier as natural log-odds (see frozen_score).
         space: the classifier card's unit space.
-        bands: band names, for the sample grids' true colour.
+        card: the classifier's card: band names for the sample grids' true colour, and the training
+            value range the enhanced images are held against.
         options: epochs, batch size, learning rate, seed, device, checkpoint folder, resume.
         settings: loss weights, buffer, schedule, grid size.
         fingerprint: plain data that must match for a checkpoint to be resumed.
     """
 
     def __init__(self, generators: PatternGenerators, discriminators: nn.ModuleDict, score: NaturalLogit,
-                 space: UnitSpace, bands: list[str], options: TrainerOptions, settings: CycleGANSettings,
+                 space: UnitSpace, card: ModelCard, options: TrainerOptions, settings: CycleGANSettings,
                  fingerprint: dict[str, Any]) -> None:
         device = options.device
         self.generators, self.discriminators = generators.to(device), discriminators.to(device)
-        self.score, self.space, self.bands = score.to(device), space, bands
+        self.score, self.space, self.card = score.to(device), space, card
         self.options, self.settings, self.fingerprint = options, settings, fingerprint
         self.g_optimizer = torch.optim.Adam(self.generators.parameters(), lr=options.lr, betas=BETAS)
         self.d_optimizer = torch.optim.Adam(self.discriminators.parameters(), lr=options.lr, betas=BETAS)
@@ -224,22 +228,32 @@ class CycleGANTrainer:
     def evaluate(self, data: Dataset) -> dict[str, float]:
         """The classifier's mean natural probability on real, maximized and minimized patches of `data`.
 
+        A generator can reach any score by leaving real imagery behind, so when the classifier's
+        card has a training value range, the mean share of pixels outside it is reported too.
+
         Args:
             data: prepared validation samples (standardised tensor, label).
 
         Returns:
-            score_real, score_max, score_min and the mean attribution (physical units).
+            score_real, score_max, score_min, the mean attribution (physical units) and, with a
+            value range, outside_range_real, outside_range_max and outside_range_min.
         """
         self.generators.eval()
-        sums = {"score_real": 0.0, "score_max": 0.0, "score_min": 0.0, "mean_attribution": 0.0}
+        kinds = ("real", "max", "min")
+        sums = {**{f"score_{kind}": 0.0 for kind in kinds}, "mean_attribution": 0.0}
+        checks = {kind: ValueRangeCheck(self.card, self.options.device) for kind in kinds} if self.card.value_range else {}
         for x, _ in DataLoader(data, batch_size=self.options.batch_size):
             u = self.space.from_input(x.to(self.options.device))
             high, low = self.generators.maximizer(u), self.generators.minimizer(u)
-            for key, image in (("score_real", u), ("score_max", high), ("score_min", low)):
-                sums[key] += torch.sigmoid(self.score(self.space.to_input(image))).sum().item()
+            for kind, image in zip(kinds, (u, high, low)):
+                seen = self.space.to_input(image)
+                sums[f"score_{kind}"] += torch.sigmoid(self.score(seen)).sum().item()
+                if checks:
+                    checks[kind].add(seen, np.ones((len(seen), *seen.shape[-2:]), dtype=bool))
             difference = self.space.to_physical(high) - self.space.to_physical(low)
             sums["mean_attribution"] += difference.abs().mean(dim=(1, 2, 3)).sum().item()
-        return {key: round(total / max(len(data), 1), 5) for key, total in sums.items()}
+        return {key: round(total / max(len(data), 1), 5) for key, total in sums.items()} | {
+            f"outside_range_{kind}": round(float(check.shares().mean()), 5) for kind, check in checks.items()}
 
     @torch.no_grad()
     def _sample_grid(self, data: Dataset) -> Path:
@@ -249,7 +263,7 @@ class CycleGANTrainer:
         u = self.space.from_input(x.to(self.options.device))
         high, low = self.generators.maximizer(u), self.generators.minimizer(u)
         path = self.options.workdir / "samples" / f"epoch_{self.epoch:04d}.png"
-        return write_sample_grid(path, *(t.cpu().numpy() for t in (u, high, low)), self.bands)
+        return write_sample_grid(path, *(t.cpu().numpy() for t in (u, high, low)), self.card.bands)
 
     def fit(self, train: ModelInputs, val: Dataset) -> list[dict[str, Any]]:
         """Train until `options.epochs` epochs are done; after each, validate, log, draw a grid and checkpoint.
@@ -277,7 +291,10 @@ class CycleGANTrainer:
             self.history.append({"epoch": self.epoch, **losses, **scores, "seconds": round(time.perf_counter() - started, 2)})
             write_json(self.options.workdir / LOG_NAME, self.history)
             self._checkpoint()
+            outside = (f"; pixels outside the training range: real {scores['outside_range_real']:.1%}, maximized "
+                       f"{scores['outside_range_max']:.1%}, minimized {scores['outside_range_min']:.1%}"
+                       if "outside_range_real" in scores else "")
             tqdm.write(f"epoch {self.epoch}/{self.options.epochs}: natural score on held-out patches "
                        f"real {scores['score_real']:.3f}, maximized {scores['score_max']:.3f}, "
-                       f"minimized {scores['score_min']:.3f}")
+                       f"minimized {scores['score_min']:.3f}{outside}")
         return self.history
