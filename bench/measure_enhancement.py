@@ -50,7 +50,7 @@ def describe(images: torch.Tensor, score: NaturalLogit, space: UnitSpace, card: 
     """Mean natural probability, and the share of pixels outside the training range (mean and worst band)."""
     seen = space.to_input(images)
     check = ValueRangeCheck(card, seen.device)
-    check.add(seen, np.ones((len(seen), *seen.shape[-2:]), dtype=bool))
+    check.add(seen)
     outside = check.shares()
     return {"mean_natural_probability": round(torch.sigmoid(score(seen)).mean().item(), 4),
             "outside_training_range_mean": round(float(outside.mean()), 4),

@@ -42,13 +42,15 @@ class ValueRangeCheck:
         self.above = np.zeros(len(card.bands), dtype=np.int64)
         self.pixels = 0
 
-    def add(self, x: torch.Tensor, valid: np.ndarray) -> None:
+    def add(self, x: torch.Tensor, valid: np.ndarray | None = None) -> None:
         """Count the valid pixels of a batch of tiles.
 
         Args:
             x: (B, C, H, W) standardised model input.
-            valid: (B, H, W) True where a pixel holds data.
+            valid: (B, H, W) True where a pixel holds data; None when every pixel does.
         """
+        if valid is None:
+            valid = np.ones((len(x), *x.shape[-2:]), dtype=bool)
         mask = torch.from_numpy(valid).to(x.device).flatten(1)[:, None, :]
         flat = x.flatten(2)
         self.below += ((flat < self.low) & mask).sum(dim=(0, 2)).cpu().numpy()

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -249,7 +248,7 @@ class CycleGANTrainer:
                 seen = self.space.to_input(image)
                 sums[f"score_{kind}"] += torch.sigmoid(self.score(seen)).sum().item()
                 if checks:
-                    checks[kind].add(seen, np.ones((len(seen), *seen.shape[-2:]), dtype=bool))
+                    checks[kind].add(seen)
             difference = self.space.to_physical(high) - self.space.to_physical(low)
             sums["mean_attribution"] += difference.abs().mean(dim=(1, 2, 3)).sum().item()
         return {key: round(total / max(len(data), 1), 5) for key, total in sums.items()} | {
