@@ -1,14 +1,15 @@
-"""The plugin object QGIS holds: the Natural Explain dock, its actions and the Processing provider."""
+"""The plugin object QGIS holds: the Natural Explain dock, its actions, the Processing provider and the compare map."""
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProject, QgsRasterLayer
+from qgis.core import Qgis, QgsApplication, QgsMapLayer, QgsMapLayerType, QgsProject, QgsRasterLayer
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from core.errors import NaturalExplainError
 
+from .compare_view import CompareDock, has_enhanced_image
 from .dependency_message import DependencyMessage
 from .engine_import import MissingPackage
 from .explain_request import ExplainRequest
@@ -48,6 +49,8 @@ class NaturalExplainPlugin:
         self.folder_action: QAction | None = None
         self.dock_action: QAction | None = None
         self.dock: "NaturalExplainDock | None" = None
+        self.compare: CompareDock | None = None
+        self.result_ids: list[str] = []  # the newest run's result layers, which the compare map offers
         self.tasks = RunQueue()
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
@@ -78,6 +81,7 @@ class NaturalExplainPlugin:
         self.dependency_message.unload()
         for task in self.tasks:
             task.cancel()
+        self.close_compare()
         if self.dock is not None:
             self.dock.release_canvas()
             self.iface.removeDockWidget(self.dock)
@@ -121,7 +125,9 @@ class NaturalExplainPlugin:
             self.dock = NaturalExplainDock(self.iface.mapCanvas(), self.iface.messageBar(), self.start_explain,
                                            self.iface.mainWindow())
             self.dock.visibilityChanged.connect(self.dock_action.setChecked)
+            self.dock.compare_button.clicked.connect(self.open_compare)
             self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+            self._offer_compare()
         self.dock.setVisible(visible)
         self.dock_action.setChecked(visible)
 
@@ -156,10 +162,49 @@ class NaturalExplainPlugin:
         """
         project = QgsProject.instance()
         input_layer = project.mapLayer(layer_id) or QgsRasterLayer(request.input_path, layer_name, "gdal")
-        add_result_group(project, group_name(layer_name, started), result.outputs, input_layer, result.run_json)
+        group = add_result_group(project, group_name(layer_name, started), result.outputs, input_layer,
+                                 result.run_json)
+        self.result_ids = [node.layerId() for node in group.findLayers()]
+        self._offer_compare()
         folder = result.run_json.parent
         self.iface.messageBar().pushMessage(TITLE, f"maps of '{layer_name}' saved in {folder}", level=Qgis.Success)
         report_warnings(self.iface.messageBar(), result.warnings, result.run_json)
+
+    def open_compare(self) -> CompareDock | None:
+        """Show the newest run's results in a second map that moves with the main one, replacing an open one.
+
+        None when the run's layers have all left the project (the user is told).
+        """
+        layers = self._result_layers()
+        if not layers:
+            self.iface.messageBar().pushMessage(TITLE, "the last run's maps were removed from the project; run "
+                                                "again to compare its results with the input", level=Qgis.Warning)
+            return None
+        self.close_compare()
+        self.compare = CompareDock(self.iface.mapCanvas(), layers, self.iface.mainWindow())
+        self.compare.closed.connect(self.close_compare)
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.compare)
+        self.compare.show()
+        return self.compare
+
+    def close_compare(self) -> None:
+        """Close the compare map (its close button does too), undoing what it did to the project."""
+        if self.compare is None:
+            return
+        compare, self.compare = self.compare, None
+        compare.release()
+        self.iface.removeDockWidget(compare)
+        compare.deleteLater()
+
+    def _result_layers(self) -> list[QgsMapLayer]:
+        """The newest run's result layers that are still in the project."""
+        project = QgsProject.instance()
+        return [layer for layer in map(project.mapLayer, self.result_ids) if layer is not None]
+
+    def _offer_compare(self) -> None:
+        """Enable Compare with input once the newest run has left an enhanced image to compare."""
+        if self.dock is not None:
+            self.dock.compare_button.setEnabled(has_enhanced_image(self._result_layers()))
 
     def _discard_run(self, out_dir: Path, exc: Exception | None) -> None:
         """Remove the run's folder if the engine left it empty, and report why the run ended."""

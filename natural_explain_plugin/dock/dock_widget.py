@@ -2,8 +2,9 @@
 
 Input layer, model (with its sidecar summary), band mapping, methods with their cost for
 the chosen AOI, the AOI itself, device and output folder; then Run, Cancel and the run's
-progress, and the export of a result map to polygons. Problems the user can fix are shown
-as they arise, and a Run that cannot succeed is refused with one sentence on the message bar.
+progress, the export of a result map to polygons and the comparison of a result with the
+input. Problems the user can fix are shown as they arise, and a Run that cannot succeed is
+refused with one sentence on the message bar.
 """
 from typing import Any, Callable
 
@@ -87,6 +88,11 @@ class NaturalExplainDock(QgsDockWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.export_button = QPushButton("Export polygons…")
+        self.compare_button = QPushButton("Compare with input")
+        self.compare_button.setToolTip("show a result of the last run (by default the input pushed towards more "
+                                       "natural) in a second map that moves with the main map; available once a run "
+                                       "has written enhanced images (cyclegan)")
+        self.compare_button.setEnabled(False)  # the plugin enables it once a run leaves enhanced images
         self.setWidget(self._layout())
         self._connect()
         self._layer_changed()
@@ -103,7 +109,10 @@ class NaturalExplainDock(QgsDockWidget):
         form.addRow(run_row)
         form.addRow(self.progress)
         form.addRow(self.status)
-        form.addRow(self.export_button)
+        results_row = QHBoxLayout()
+        results_row.addWidget(self.export_button)
+        results_row.addWidget(self.compare_button)
+        form.addRow(results_row)
         content = QWidget()
         layout = QVBoxLayout(content)
         for section in (_section("Input layer", self.layer_combo), _section("Model", self.model),
