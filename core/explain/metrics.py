@@ -8,7 +8,7 @@ colours and stays near the data the classifier knows: only the detail is taken a
 of the top-q% pixels with a reference class is SpacEX's Table I measure.
 """
 import math
-from typing import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -57,6 +57,21 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(F.pad(out, (0, 0, radius, radius), mode="reflect"), kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
+def removal_masks(order: torch.Tensor, shape: Sequence[int], fractions: Sequence[float]) -> torch.Tensor:
+    """(K, H, W) bool masks of the first round(fraction * H * W) pixels of `order`, one per fraction.
+
+    Args:
+        order: flat pixel indices, most important first.
+        shape: the map's (H, W).
+        fractions: shares of the pixels to mark, each in [0, 1].
+    """
+    n = order.numel()
+    rank = torch.empty(n, dtype=torch.long, device=order.device)
+    rank[order] = torch.arange(n, device=order.device)
+    counts = torch.tensor([round(n * f) for f in fractions], device=order.device)
+    return (rank[None, :] < counts[:, None]).view(len(fractions), *shape)
+
+
 def reveal_curve(score: Score, start: torch.Tensor, fill: torch.Tensor, order: torch.Tensor, steps: int) -> np.ndarray:
     """Scores as the pixels of `start` are replaced by `fill` in `order`, `steps` equal steps.
 
@@ -72,12 +87,8 @@ def reveal_curve(score: Score, start: torch.Tensor, fill: torch.Tensor, order: t
     Returns:
         (steps + 1,) scores at fractions 0, 1/steps, ..., 1 of the pixels replaced.
     """
-    n = order.numel()
-    rank = torch.empty(n, dtype=torch.long, device=order.device)
-    rank[order] = torch.arange(n, device=order.device)
-    counts = torch.tensor([round(n * k / steps) for k in range(steps + 1)], device=order.device)
-    replaced = (rank[None, :] < counts[:, None]).view(steps + 1, 1, *start.shape[-2:])
-    batch = torch.where(replaced, fill[None], start[None])
+    replaced = removal_masks(order, start.shape[-2:], [k / steps for k in range(steps + 1)])
+    batch = torch.where(replaced[:, None], fill[None], start[None])
     with torch.no_grad():
         return score(batch).float().cpu().numpy()
 
