@@ -1,12 +1,12 @@
-"""`python -m core evaluate`: how faithful each method's attribution is, against a random baseline."""
+"""`python -m core evaluate`: how faithful each method's attribution is to the model, against two controls."""
 import argparse
 from pathlib import Path
 
 from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
 from core.explain.registry import METHODS
 
-HELP = ("score the methods' attributions: deletion/insertion AUC, IoU with a reference class, cost; "
-        "writes evaluation.json, evaluation.md and comparison.png")
+HELP = ("score the methods' attributions: deletion/insertion and ROAD AUC, IoU with a reference class, cost, and "
+        "whether the maps change when the model is randomised; writes evaluation.json, evaluation.md and comparison.png")
 
 
 def add_arguments(e: argparse.ArgumentParser) -> None:
@@ -18,16 +18,21 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
                    "(default: the model's natural class, when the labels hold it)")
     e.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
     e.add_argument("--methods", default=",".join(METHODS), help=f"methods to score, comma separated, from: "
-                   f"{', '.join(METHODS)} (a random baseline is always added)")
+                   f"{', '.join(METHODS)} (the controls random and brightness are always added)")
     e.add_argument("--q", type=float, default=10.0, help="percent of top-attributed pixels compared with the class")
-    e.add_argument("--tiles", type=int, default=16, help="how many tiles to sample")
+    e.add_argument("--tiles", type=int, default=16, help="how many tiles to sample per draw")
+    e.add_argument("--draws", type=int, default=1, help="how many draws of tiles (seed, seed+1, ...); the table "
+                   "gives the mean ± standard deviation over them and how often each method beats the controls")
     e.add_argument("--tile-size", type=int, default=128, help="tile edge in model pixels")
     e.add_argument("--fill", default="blur", choices=["mean", "blur"],
                    help="what deleted pixels become: the model's band means, or a Gaussian blur of the tile")
     add_aoi_arguments(e)
     add_model_arguments(e)
     add_bands_argument(e)
-    e.add_argument("--seed", type=int, default=0, help="fixes the tiles and the random baseline")
+    e.add_argument("--randomization", action=argparse.BooleanOptionalAction, default=True,
+                   help="check that each method's maps change when the classifier's layers are randomised "
+                   "(recomputes every map once per layer)")
+    e.add_argument("--seed", type=int, default=0, help="fixes the tiles, the random control and the randomised weights")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -39,7 +44,8 @@ def run(args: argparse.Namespace) -> None:
         result = evaluate(args.input, args.out, labels=args.labels, label_field=args.label_field,
                           reference_class=args.reference_class, methods=parse_methods(args.methods), model=args.model,
                           aoi=aoi(args), bands=band_mapping(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
-                          seed=args.seed, fill=args.fill, progress=progress)
+                          seed=args.seed, draws=args.draws, randomization=args.randomization, fill=args.fill,
+                          progress=progress)
     print(result.markdown_path.read_text())
     for path in (result.json_path, result.markdown_path, result.figure_path):
         print(f"written: {path}")
