@@ -15,11 +15,12 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class EvaluateRequest:
-    """What core.evaluate needs: the run to score, the label polygons, and the IoU settings.
+    """What core.evaluate needs: the run to score, the label polygons, the IoU and sampling settings.
 
     `labels` is a vector file; `reference_class` is the `label_field` value the top-`q` %
-    attribution pixels are compared with. None, for it or for `tiles` (how many tiles are
-    sampled), takes the engine's default.
+    attribution pixels are compared with. None, for it, for `tiles` (how many tiles each draw
+    samples) or for `draws` (how many draws), takes the engine's default. `randomization` runs
+    the model-randomisation check, which recomputes every map once per classifier layer.
     """
 
     run: ExplainRequest
@@ -28,6 +29,8 @@ class EvaluateRequest:
     reference_class: str | None = None
     q: float = 10.0
     tiles: int | None = None
+    draws: int | None = None
+    randomization: bool = True
 
 
 def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
@@ -41,8 +44,8 @@ def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
     with engine_packages():
         from core.evaluate import evaluate
     run = request.run
-    sampling = {} if request.tiles is None else {"tiles": request.tiles}
+    sampling = {k: v for k, v in (("tiles", request.tiles), ("draws", request.draws)) if v is not None}
     return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
                     reference_class=request.reference_class, methods=list(run.methods), model=run.model,
-                    aoi=run.aoi(), bands=run.bands, q=request.q, device=run.device, progress=progress, is_canceled=is_canceled,
-                    **sampling)
+                    aoi=run.aoi(), bands=run.bands, q=request.q, device=run.device, randomization=request.randomization,
+                    progress=progress, is_canceled=is_canceled, **sampling)

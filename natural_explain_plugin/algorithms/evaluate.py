@@ -1,8 +1,9 @@
 """Processing algorithm `natural_explain:evaluate`: is an explanation faithful, and does it find the reference class?
 
-Scores each chosen method (and a random baseline) by deletion and insertion AUC, by the IoU of
-its top-Q % pixels with the polygons of REFERENCE_CLASS, and by time per megapixel, as
-`python -m core evaluate` does.
+Scores each chosen method (beside the random and brightness controls) by deletion, insertion and
+ROAD AUC, by the IoU of its top-Q % pixels with the polygons of REFERENCE_CLASS, by time per
+megapixel and by how much its maps change when the classifier is randomised, over DRAWS draws of
+tiles, as `python -m core evaluate` does.
 """
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputFile,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFolderDestination,
@@ -33,6 +36,8 @@ class EvaluateAlgorithm(EngineAlgorithm):
     REFERENCE_CLASS = "REFERENCE_CLASS"
     Q = "Q"
     TILES = "TILES"
+    DRAWS = "DRAWS"
+    RANDOMIZATION = "RANDOMIZATION"
     OUTPUT_FOLDER = "OUTPUT_FOLDER"
     JSON = "JSON"
     MARKDOWN = "MARKDOWN"
@@ -45,10 +50,13 @@ class EvaluateAlgorithm(EngineAlgorithm):
         return "Evaluate explanations"
 
     def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Compares explanation methods on the input: deletion and insertion AUC (faithfulness, against a random "
-                "baseline), the IoU between each method's top-Q % pixels and the LABELS polygons whose LABEL_FIELD is "
-                "REFERENCE_CLASS, and the time per megapixel. Writes evaluation.json, evaluation.md (the table) and "
-                "comparison.png (the methods side by side on the same tiles) into OUTPUT_FOLDER.")
+        return ("Compares explanation methods on the input: deletion, insertion and ROAD AUC (faithfulness, against a "
+                "random and a brightness control), the IoU between each method's top-Q % pixels and the LABELS "
+                "polygons whose LABEL_FIELD is REFERENCE_CLASS, the time per megapixel and, with RANDOMIZATION, the "
+                "rank correlation of each method's maps with those of a randomised classifier (near 1: the map does "
+                "not depend on the model). DRAWS draws of tiles give the mean ± spread. Writes evaluation.json, "
+                "evaluation.md (the table) and comparison.png (the methods side by side on the same tiles) into "
+                "OUTPUT_FOLDER.")
 
     def createInstance(self) -> "EvaluateAlgorithm":  # noqa: N802 (QGIS's name)
         return EvaluateAlgorithm()
@@ -67,8 +75,13 @@ class EvaluateAlgorithm(EngineAlgorithm):
             QgsProcessingParameterNumber.Double, defaultValue=10.0, minValue=0.1, maxValue=100.0))
         tiles = QgsProcessingParameterNumber(self.TILES, "Tiles to sample (the engine's default when empty)",
                                              QgsProcessingParameterNumber.Integer, optional=True, minValue=1)
-        tiles.setFlags(tiles.flags() | QgsProcessingParameterNumber.FlagAdvanced)
-        self.addParameter(tiles)
+        draws = QgsProcessingParameterNumber(self.DRAWS, "Draws of tiles (the engine's default when empty)",
+                                             QgsProcessingParameterNumber.Integer, optional=True, minValue=1)
+        randomization = QgsProcessingParameterBoolean(
+            self.RANDOMIZATION, "Randomisation check (recomputes every map once per classifier layer)", defaultValue=True)
+        for parameter in (tiles, draws, randomization):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
         self.add_aoi_parameter()
         self.add_model_parameters()
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
@@ -88,7 +101,9 @@ class EvaluateAlgorithm(EngineAlgorithm):
                 label_field=self.parameterAsString(parameters, self.LABEL_FIELD, context),
                 reference_class=self.parameterAsString(parameters, self.REFERENCE_CLASS, context) or None,
                 q=self.parameterAsDouble(parameters, self.Q, context),
-                tiles=self._optional_int(parameters, self.TILES, context))
+                tiles=self._optional_int(parameters, self.TILES, context),
+                draws=self._optional_int(parameters, self.DRAWS, context),
+                randomization=self.parameterAsBool(parameters, self.RANDOMIZATION, context))
             result = run_evaluate(request, feedback.setProgress, feedback.isCanceled)
         return {self.OUTPUT_FOLDER: str(out_dir), self.JSON: str(result.json_path),
                 self.MARKDOWN: str(result.markdown_path), self.FIGURE: str(result.figure_path)}

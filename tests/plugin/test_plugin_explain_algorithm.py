@@ -121,7 +121,8 @@ def test_evaluate_hands_the_engine_a_label_file_with_only_the_features_the_layer
     assert call["input_path"] == str(sample_stack) and call["out_dir"] == folder
     assert (call["label_field"], call["reference_class"], call["q"]) == ("label", "natural", 10.0)
     assert (call["methods"], call["model"], call["aoi"], call["device"]) == (["gradcam", "deeplift"], None, None, "cpu")
-    assert "tiles" not in call  # left empty: the engine's default
+    assert "tiles" not in call and "draws" not in call  # left empty: the engine's default
+    assert call["randomization"] is True
     labels = ogr.Open(call["labels"])
     assert {feature.GetField("label") for feature in labels.GetLayer(0)} == {"natural"}
     assert result["JSON"] == str(folder / "evaluation.json") and Path(result["FIGURE"]).name == "comparison.png"
@@ -143,4 +144,4 @@ def test_evaluate_writes_its_table_json_and_figure(plugin, qgis_processing, samp
     assert "gradcam" in Path(result["MARKDOWN"]).read_text()
     record = json.loads(Path(result["JSON"]).read_text())
     assert record["parameters"]["tiles"] == 2 and record["reference"]["class"] == "natural"
-    assert sorted(row["method"] for row in record["rows"]) == ["gradcam", "random"]
+    assert sorted(row["method"] for row in record["rows"]) == ["brightness", "gradcam", "random"]

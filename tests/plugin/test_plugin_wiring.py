@@ -29,8 +29,8 @@ ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {
     ALGORITHM_ID: ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT"],
     "natural_explain:explain": ["INPUT", "AOI", "METHODS", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
-    "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "AOI",
-                                 "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
+    "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "DRAWS",
+                                 "RANDOMIZATION", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
     "natural_explain:confidence_map": ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT"],
     "natural_explain:ood_report": ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
     "natural_explain:inpaint": ["INPUT", "MASK", "MASK_POLYGONS", "MODEL", "DEVICE", "BANDS", "STEPS", "SEED", "OUTPUT"],
