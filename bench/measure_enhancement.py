@@ -1,12 +1,26 @@
-"""How far the pattern generators move the classifier, and how far they leave real imagery behind.
+"""How far the pattern generators move the classifier, and whether their images stay real imagery.
 
 SpacEX judges its maximizer and minimizer by the classifier's mean natural score on enhanced
 images against the inputs'. A generator can reach any score by leaving the data, so this also
-counts the share of enhanced pixels outside the classifier's training value range (per band,
-the 0.1-99.9 percentiles of its training pixels, which 0.2 % of those pixels fall outside; the
-held-out inputs here fall 5 % outside, mostly in the near infrared). Tiles: every complete, gap-free 64 px tile (the generators'
-training patch) of the scene's south half, which no model trained on. Writes JSON (default
-out/bench/enhancement.json).
+measures, on every complete, gap-free 64 px tile (the generators' training patch) of the
+scene's south half, which no model trained on:
+
+- the share of pixels outside the classifier's training value range (per band, the 0.1-99.9
+  percentiles of its training pixels);
+- the colour cast (core.explain.realism): the mean per-band shift of an enhanced tile from its
+  input, in standardised units;
+- the checkerboard: the share of spectral power at the 2-pixel period, enhanced against real;
+- KID (core.jem.kid) in a feature space the generators were NOT trained against: the bundled
+  JEM's pooled features (the generators were trained against the plain classifier). The tiles
+  are split by the classifier's verdict (the south half's labels are never used) into
+  anthropogenic and natural tiles, each halved at random. The floor is KID between the two
+  halves of one class, the class gap KID between real anthropogenic and real natural tiles,
+  and each generator is scored as KID(G_max(anthropogenic half 1), natural half 2) and
+  KID(G_min(natural half 1), anthropogenic half 2): below the class gap means the enhanced
+  tiles moved towards the other class in a network that was never asked to be fooled.
+
+Also writes a sample grid (input | maximized | minimized | |max - min|) of south-half tiles, four
+of each verdict, next to the JSON. Default out/bench/enhancement.json.
 
     .venv/bin/python bench/measure_enhancement.py [--generators G.json] [--out FILE]
 """
@@ -22,17 +36,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json  # noqa: E402
 from core.explain.base import NaturalLogit  # noqa: E402
+from core.explain.realism import checkerboard_share, colour_cast, enhancement_kid  # noqa: E402
 from core.models.card import ModelCard  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import UnitSpace, to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
-from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL  # noqa: E402
+from core.resources import DEFAULT_GENERATORS, DEFAULT_JEM, DEFAULT_MODEL  # noqa: E402
 from core.value_range import ValueRangeCheck  # noqa: E402
 from measure_ood import south_grid  # noqa: E402
+from train.sample_grid import write_sample_grid  # noqa: E402
 
 TILE = 64
 BATCH = 32
+GRID_PER_CLASS = 4
+SEED = 0
 
 
 def south_tiles(tile: int) -> tuple[torch.Tensor, int]:
@@ -46,15 +64,35 @@ def south_tiles(tile: int) -> tuple[torch.Tensor, int]:
     return torch.from_numpy(np.stack([x[:, r:r + tile, c:c + tile] for r, c in kept])), len(corners)
 
 
-def describe(images: torch.Tensor, score: NaturalLogit, space: UnitSpace, card: ModelCard) -> dict:
-    """Mean natural probability, and the share of pixels outside the training range (mean and worst band)."""
+def describe(x: torch.Tensor, images: torch.Tensor, score: NaturalLogit, space: UnitSpace, card: ModelCard) -> dict:
+    """Mean natural probability, pixels outside the training range, colour cast and checkerboard of unit-space `images`."""
     seen = space.to_input(images)
     check = ValueRangeCheck(card, seen.device)
     check.add(seen)
     outside = check.shares()
     return {"mean_natural_probability": round(torch.sigmoid(score(seen)).mean().item(), 4),
             "outside_training_range_mean": round(float(outside.mean()), 4),
-            "outside_training_range_worst_band": round(float(outside.max()), 4)}
+            "outside_training_range_worst_band": round(float(outside.max()), 4),
+            "colour_cast_sd": round(colour_cast(x, seen).mean().item(), 4),
+            "checkerboard_share": round(checkerboard_share(seen), 6)}
+
+
+def kid_table(images: dict[str, torch.Tensor], natural: torch.Tensor, space: UnitSpace, bands: list[str]) -> dict:
+    """KID floors, class gap and both generators' KID in the JEM's feature space, tiles split by the verdict."""
+    physical = {name: space.to_physical(u) for name, u in images.items()}
+    return {"feature_network": str(DEFAULT_JEM), "anthropogenic_tiles": int((~natural).sum()),
+            "natural_tiles": int(natural.sum()),
+            **enhancement_kid(load_model(DEFAULT_JEM), bands, physical["input"][~natural], physical["input"][natural],
+                              physical["maximized"][~natural], physical["minimized"][natural], SEED)}
+
+
+def grid_picks(natural: torch.Tensor) -> list[int]:
+    """GRID_PER_CLASS tiles of each verdict, spread over the scene."""
+    picks = []
+    for members in (torch.nonzero(~natural).flatten(), torch.nonzero(natural).flatten()):
+        step = max(len(members) // GRID_PER_CLASS, 1)
+        picks += members[::step][:GRID_PER_CLASS].tolist()
+    return picks
 
 
 def main() -> None:
@@ -67,19 +105,26 @@ def main() -> None:
     score = NaturalLogit(classifier.network, card.natural_indices, len(card.classes)).eval()
     space = UnitSpace(card)
     x, corners = south_tiles(TILE)
-    images = {"input": [], "maximized": [], "minimized": []}
+    parts: dict[str, list[torch.Tensor]] = {"input": [], "maximized": [], "minimized": []}
     with torch.inference_mode():
         for start in range(0, len(x), BATCH):
             u = space.from_input(x[start:start + BATCH])
-            images["input"].append(u)
-            images["maximized"].append(generators.network.maximizer(u))
-            images["minimized"].append(generators.network.minimizer(u))
+            parts["input"].append(u)
+            parts["maximized"].append(generators.network.maximizer(u))
+            parts["minimized"].append(generators.network.minimizer(u))
+        images = {name: torch.cat(p) for name, p in parts.items()}
+        natural = torch.sigmoid(score(x)).flatten() >= 0.5
         result = {"generators": str(args.generators), "classifier": str(DEFAULT_MODEL),
-                  "tiles": {"size_px": TILE, "used": len(x), "of": corners},
-                  **{name: describe(torch.cat(parts), score, space, card) for name, parts in images.items()}}
+                  "tiles": {"size_px": TILE, "used": len(x), "of": corners, "natural_verdicts": int(natural.sum())},
+                  **{name: describe(x, u, score, space, card) for name, u in images.items()},
+                  "kid": kid_table(images, natural, space, card.bands)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    picks = grid_picks(natural)
+    grid = write_sample_grid(args.out.with_name(f"{args.out.stem}_grid.png"),
+                             *(images[k][picks].numpy() for k in ("input", "maximized", "minimized")), card.bands)
     write_json(args.out, result)
     print(json.dumps(result, indent=2))
+    print(f"written: {args.out}, {grid}")
 
 
 if __name__ == "__main__":

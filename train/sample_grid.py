@@ -1,8 +1,10 @@
 """PNG sample grids: input | maximized | minimized | attribution, one row per validation patch.
 
 A look at the grid says at once whether the generators do something sensible (change
-land cover, not just add noise) and where the attribution points. The three images of a
-row share the input's true-colour stretch, so a change in brightness shows as such.
+land cover, not just add noise) and where the attribution points. Every image shares one
+true-colour stretch, from all the grid's inputs, as a QGIS layer's stretch is shared by all
+its pixels: a per-tile stretch would make a repainted field on a dark water tile look
+saturated red when it is plain bare soil.
 """
 from pathlib import Path
 
@@ -53,9 +55,10 @@ def write_sample_grid(path: Path, inputs: np.ndarray, maximized: np.ndarray, min
         The path written.
     """
     shown = display_bands(bands)
+    reference = np.concatenate([x[shown] for x in inputs], axis=2)
     rows = []
     for x, high, low in zip(inputs, maximized, minimized):
-        tiles = _stretch([x[shown], high[shown], low[shown]], x[shown]) + [_heat(np.abs(high - low).mean(axis=0))]
+        tiles = _stretch([x[shown], high[shown], low[shown]], reference) + [_heat(np.abs(high - low).mean(axis=0))]
         gap = np.ones((x.shape[1], GAP, 3))
         rows.append(np.concatenate([part for tile in tiles for part in (tile, gap)][:-1], axis=1))
         rows.append(np.ones((GAP, rows[-1].shape[1], 3)))

@@ -1,7 +1,10 @@
 """Explanations from the pattern maximizer and minimizer (SpacEX's generators).
 
 Two generators were trained against the frozen classifier, one to raise its natural score
-and one to lower it, each kept close to the input by cycle and identity losses.
+and one to lower it. Each may only repaint pixels with a mix of real spectra of the training
+imagery (core.models.generator), and training keeps the repainted share small (a proximity
+term, and a score term that stops once the classifier is convinced), so an enhanced image is
+the same place with some land cover changed.
 
 - `cyclegan` is SpacEX's attribution: where the two enhanced images differ, the per-band
   mean of |G_max(x) - G_min(x)| in physical units (reflectance), plus both enhanced images

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 ARCHITECTURES: dict[str, str] = {
     "naturalness_fcn": "core.models.classifier:NaturalnessFCN",
-    "pattern_generators": "core.models.generator:PatternGenerators",
+    "repaint_pattern_generators": "core.models.generator:PatternGenerators",
 }
 
 

@@ -1,5 +1,7 @@
-"""Pattern enhancement training: the AM term trains the generators, and a short run on real tiles works."""
+"""Pattern enhancement training: the score and proximity terms train the generators, the score term is bounded, the
+endmembers are real, and a short run on real tiles works."""
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -14,14 +16,16 @@ from core.raster.bands import match_bands
 from core.raster.grid import Grid
 from core.raster.read import read_window
 from core.raster.sources import open_input
-from core.resources import DEFAULT_MODEL
-from train.__main__ import main
+from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL
+from train.__main__ import build_parsers, main
 from train.checkpoint import latest_checkpoint
-from train.commands.cyclegan import _discriminators
-from train.trainers.cyclegan import CycleGANSettings, CycleGANTrainer, am_loss, frozen_score
+from train.commands.cyclegan import _discriminators, generator_arch_args
+from train.endmembers import endmembers
+from train.reproduce import generator_arguments
+from train.trainers.cyclegan import CycleGANSettings, CycleGANTrainer, am_loss, frozen_score, proximity_loss
 from train.trainers.options import TrainerOptions
 
-from tests.train.conftest import RASTER_WINDOW, sidecar
+from tests.train.conftest import RASTER_WINDOW, REPO, sidecar
 
 TILE = 32
 
@@ -43,29 +47,82 @@ def real_tiles(scene: Path, scene_grid: Grid, tile_windows: dict[str, list[Windo
     return torch.stack(tiles)
 
 
-def _trainer(classifier: LoadedModel, tmp_path: Path) -> CycleGANTrainer:
+@pytest.fixture(scope="module")
+def palette(classifier: LoadedModel, real_tiles: torch.Tensor) -> dict[str, list[list[float]]]:
+    """Eight endmembers of each class, from the real tiles (two per class, anthropogenic first)."""
+    return {name: endmembers([(x, 0) for x in tiles], classifier.card, 8, seed=0)
+            for name, tiles in (("anthropogenic", real_tiles[:2]), ("natural", real_tiles[2:]))}
+
+
+def _trainer(classifier: LoadedModel, palette: dict[str, list[list[float]]], tmp_path: Path,
+             lr: float = 2e-4, settings: CycleGANSettings = CycleGANSettings()) -> CycleGANTrainer:
     torch.manual_seed(0)
     bands = len(classifier.card.bands)
-    options = TrainerOptions(epochs=1, batch_size=4, lr=2e-4, seed=0, device=torch.device("cpu"), workdir=tmp_path, resume=False)
+    options = TrainerOptions(epochs=1, batch_size=4, lr=lr, seed=0, device=torch.device("cpu"), workdir=tmp_path, resume=False)
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
-    return CycleGANTrainer(PatternGenerators(bands, ngf=8, n_blocks=2), _discriminators(bands, 8), score,
-                           UnitSpace(classifier.card), classifier.card, options, CycleGANSettings(), {})
+    generators = PatternGenerators(**generator_arch_args(classifier.card, palette, ngf=8, n_blocks=2))
+    return CycleGANTrainer(generators, _discriminators(bands, 8), score, UnitSpace(classifier.card), classifier.card,
+                           options, settings, {})
 
 
-def test_am_loss_trains_the_generator_and_never_the_classifier(classifier: LoadedModel, real_tiles: torch.Tensor,
-                                                               tmp_path: Path) -> None:
-    trainer = _trainer(classifier, tmp_path)
+def _has_gradient(generator: torch.nn.Module) -> bool:
+    grads = [p.grad for p in generator.parameters()]
+    return all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+
+
+def test_am_loss_trains_the_generator_and_never_the_classifier(classifier: LoadedModel, palette: dict[str, list[list[float]]],
+                                                               real_tiles: torch.Tensor, tmp_path: Path) -> None:
+    trainer = _trainer(classifier, palette, tmp_path)
     u = trainer.space.from_input(real_tiles)
     for maximize, generator in ((True, trainer.generators.maximizer), (False, trainer.generators.minimizer)):
-        am_loss(trainer.score, trainer.space, generator(u), maximize).backward()
-        grads = [p.grad for p in generator.parameters()]
-        assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+        am_loss(trainer.score, trainer.space, generator(u), maximize, margin=4.0).backward()
+        assert _has_gradient(generator)
     assert all(not p.requires_grad and p.grad is None for p in classifier.network.parameters())
 
 
-def test_few_steps_on_real_tiles_move_the_score_each_way(classifier: LoadedModel, real_tiles: torch.Tensor,
-                                                        tmp_path: Path) -> None:
-    trainer = _trainer(classifier, tmp_path)
+def test_am_loss_stops_pushing_once_the_margin_is_reached(classifier: LoadedModel, palette: dict[str, list[list[float]]],
+                                                          real_tiles: torch.Tensor, tmp_path: Path) -> None:
+    trainer = _trainer(classifier, palette, tmp_path)
+    u = trainer.space.from_input(real_tiles)
+    with torch.no_grad():
+        logits = trainer.score(real_tiles).flatten()
+    natural = u[logits > 4.5]  # real tiles the classifier already calls natural beyond the margin
+    assert len(natural) > 0
+    loss = am_loss(trainer.score, trainer.space, trainer.generators.maximizer(natural), True, margin=4.0)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in trainer.generators.maximizer.parameters())
+
+
+def test_proximity_gradient_reaches_the_generator(classifier: LoadedModel, palette: dict[str, list[list[float]]],
+                                                  real_tiles: torch.Tensor, tmp_path: Path) -> None:
+    trainer = _trainer(classifier, palette, tmp_path)
+    u = trainer.space.from_input(real_tiles)
+    for generator in (trainer.generators.maximizer, trainer.generators.minimizer):
+        loss = proximity_loss(trainer.space, generator(u), u)
+        assert loss.item() > 0
+        loss.backward()
+        assert _has_gradient(generator)
+
+
+def test_endmembers_are_real_spectra_inside_the_training_range(classifier: LoadedModel, palette: dict[str, list[list[float]]],
+                                                               real_tiles: torch.Tensor) -> None:
+    card, space = classifier.card, UnitSpace(classifier.card)
+    spectra = torch.tensor(palette["natural"] + palette["anthropogenic"])
+    assert spectra.shape == (16, len(card.bands))
+    low, high = (space.from_input(((torch.tensor([r[i] for r in card.value_range]) - torch.tensor(card.mean))
+                                   / torch.tensor(card.std))[None, :, None, None]).flatten() for i in (0, 1))
+    assert (spectra >= low - 1e-6).all() and (spectra <= high + 1e-6).all()
+    pixels = space.from_input(real_tiles).permute(0, 2, 3, 1).reshape(-1, len(card.bands))
+    nearest = torch.cdist(spectra, pixels).min(dim=1).values
+    assert nearest.max() < torch.cdist(pixels[:200], pixels[:200]).max()  # each centre sits among the real pixels
+
+
+def test_few_steps_on_real_tiles_move_the_score_each_way(classifier: LoadedModel, palette: dict[str, list[list[float]]],
+                                                        real_tiles: torch.Tensor, tmp_path: Path) -> None:
+    # The score term alone, faster than in training: with proximity on, a fresh generator first shrinks its
+    # mask for a few dozen steps before the score term opens it (epoch 1 of `make models`: 0.47 -> 0.86).
+    trainer = _trainer(classifier, palette, tmp_path, lr=2e-3, settings=CycleGANSettings(lambda_proximity=0, lambda_colour=0))
     u = trainer.space.from_input(real_tiles)
 
     def scores() -> tuple[float, float]:
@@ -76,7 +133,7 @@ def test_few_steps_on_real_tiles_move_the_score_each_way(classifier: LoadedModel
 
     high_before, low_before = scores()
     anthropogenic, natural = u[:2], u[2:]  # real_tiles holds two tiles per class, in CLASSES order
-    for _ in range(6):
+    for _ in range(12):
         trainer.train_step(anthropogenic, natural)
     high_after, low_after = scores()
     assert high_after > high_before + 0.05
@@ -120,6 +177,9 @@ def test_resume_continues_and_logs_every_epoch(ten_band_layout: dict[str, Path],
     outside = {kind: log[-1][f"outside_range_{kind}"] for kind in ("real", "max", "min")}
     assert all(0 <= share <= 1 for share in outside.values()) and outside["real"] < 0.05
     assert card["training"]["metrics"]["outside_range_max"] == outside["max"]
+    assert outside["max"] <= outside["real"] + 0.01 and outside["min"] <= outside["real"] + 0.01
+    assert {"colour_cast_max", "colour_cast_min", "checkerboard_real", "checkerboard_max"} <= card["training"]["metrics"].keys()
+    assert len(card["arch_args"]["natural_endmembers"]) == len(card["arch_args"]["anthropogenic_endmembers"]) == 24
     assert sorted(p.name for p in (workdir / "samples").iterdir()) == ["epoch_0001.png", "epoch_0002.png"]
 
 
@@ -129,3 +189,16 @@ def test_bad_input_is_one_line_and_exit_2(ten_band_layout: dict[str, Path], tmp_
                  "--polygons", str(ten_band_layout["polygons"]), "--out", str(tmp_path / "gen")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: model sidecar") and err.count("\n") == 1
+
+
+def test_bundled_generators_record_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    card = load_model(DEFAULT_GENERATORS).card
+    recorded = shlex.split(card.training["command"])
+    assert recorded[:4] == ["python", "-m", "train", "cyclegan"]
+    parser, _ = build_parsers()
+    made = vars(parser.parse_args(generator_arguments(DEFAULT_GENERATORS.parent.relative_to(REPO))))
+    was = vars(parser.parse_args(recorded[3:]))
+    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}
+    assert card.architecture == "repaint_pattern_generators" and len(card.arch_args["natural_endmembers"]) == 24
+    assert DEFAULT_GENERATORS.with_suffix(".safetensors").stat().st_size < 3 * 2 ** 20

@@ -23,6 +23,7 @@ from train.checkpoint import run_fingerprint
 from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
                                       model_base, names, positive_float, positive_int)
 from train.datasets.raster_polygons import RasterPolygonPatches
+from train.endmembers import class_endmembers
 from train.normalization import ModelInputs
 from train.provenance import command_line, data_hash
 from train.split import split_samples
@@ -31,7 +32,7 @@ from train.trainers.options import TrainerOptions
 
 HELP = "train the pattern maximizer and minimizer (CycleGAN with activation maximization) for a classifier"
 PROG = "python -m train cyclegan"
-ARCHITECTURE = "pattern_generators"
+ARCHITECTURE = "repaint_pattern_generators"
 N_DOWNSAMPLING = 2
 INFERENCE_TILE = 256
 
@@ -50,6 +51,16 @@ def _non_negative_int(text: str) -> int:
     return 0 if text.strip() == "0" else positive_int(text)
 
 
+def _non_negative_float(text: str) -> float:
+    """A number of 0 or more, as an argparse type: a loss weight of 0 switches its term off."""
+    try:
+        if float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass
+    return positive_float(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the cyclegan command's options.
 
@@ -58,6 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     data = parser.add_argument_group("data")
     data.add_argument("--classifier", type=Path, required=True, help="the classifier's model file (.json) to explain")
+    data.add_argument("--kid-model", type=Path, help="a model file the generators are NOT trained against (e.g. the "
+                      "bundled JEM), whose features score the enhanced images' KID each epoch (default: no KID)")
     data.add_argument("--raster", type=Path, required=True, help="a GeoTIFF or a folder of band files")
     data.add_argument("--polygons", type=Path, required=True, help="labelled polygons (any OGR format and CRS)")
     data.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
@@ -69,11 +82,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--ngf", type=positive_int, default=16, help="generator width (default: 16)")
     model.add_argument("--n-blocks", type=positive_int, default=4, help="generator ResNet blocks (default: 4)")
     model.add_argument("--ndf", type=positive_int, default=32, help="discriminator width (default: 32)")
-    losses = parser.add_argument_group("losses (SpacEX's defaults)")
+    model.add_argument("--endmembers", type=positive_int, default=24,
+                       help="real spectra each generator paints with: k-means centres of the training pixels of the class "
+                            "it aims at (default: 24)")
+    losses = parser.add_argument_group("losses (a weight of 0 switches a term off)")
     defaults = CycleGANSettings()
-    losses.add_argument("--lambda-cycle", type=positive_float, default=defaults.lambda_cycle)
-    losses.add_argument("--lambda-identity", type=positive_float, default=defaults.lambda_identity)
-    losses.add_argument("--lambda-am", type=positive_float, default=defaults.lambda_am)
+    for name, help_text in (("am", "the bounded score term"), ("proximity", "L1(G(x), x), standardised units"),
+                            ("colour", "each band's mean shift over the tile"),
+                            ("adversarial", "the LSGAN terms; 0 trains no discriminator"),
+                            ("cycle", "the cycle terms"), ("identity", "the identity terms")):
+        default = getattr(defaults, f"lambda_{name}")
+        losses.add_argument(f"--lambda-{name}", type=_non_negative_float, default=default,
+                            help=f"weight of {help_text} (default: {default:g})")
+    losses.add_argument("--am-margin", type=positive_float, default=defaults.am_margin,
+                        help="natural log-odds the maximizer aims above and the minimizer below "
+                             f"(default: {defaults.am_margin:g}, a probability of 0.982)")
     losses.add_argument("--pool-size", type=_non_negative_int, default=defaults.pool_size,
                         help=f"generated images kept per discriminator (default: {defaults.pool_size})")
     losses.add_argument("--decay-start", type=_fraction, default=defaults.decay_start,
@@ -98,12 +121,27 @@ def _classifier_bands(classifier: LoadedModel, items: list[str] | None) -> dict[
     return mapping
 
 
-def make_card(classifier: LoadedModel, args: argparse.Namespace) -> ModelCard:
-    """The generators' card: the classifier's bands and preprocessing, and a reference to it."""
+def generator_arch_args(card: ModelCard, palettes: dict[str, list[list[float]]], ngf: int, n_blocks: int) -> dict:
+    """PatternGenerators' arguments for a classifier's card: its band statistics in unit space and the endmembers.
+
+    Args:
+        card: the classifier's card.
+        palettes: {"natural": ..., "anthropogenic": ...} endmembers of each class (train/endmembers.py).
+        ngf, n_blocks: the generators' width and depth.
+    """
+    low, high = card.clip
+    span = high - low
+    return {"in_channels": len(card.bands), "mean": [(m - low) / span for m in card.mean],
+            "std": [s / span for s in card.std], "natural_endmembers": palettes["natural"],
+            "anthropogenic_endmembers": palettes["anthropogenic"], "ngf": ngf, "n_blocks": n_blocks,
+            "n_downsampling": N_DOWNSAMPLING}
+
+
+def make_card(classifier: LoadedModel, args: argparse.Namespace, palettes: dict[str, list[list[float]]]) -> ModelCard:
+    """The generators' card: the classifier's bands and preprocessing, the endmembers, and a reference to it."""
     c = classifier.card
     return ModelCard(
-        architecture=ARCHITECTURE,
-        arch_args={"in_channels": len(c.bands), "ngf": args.ngf, "n_blocks": args.n_blocks, "n_downsampling": N_DOWNSAMPLING},
+        architecture=ARCHITECTURE, arch_args=generator_arch_args(c, palettes, args.ngf, args.n_blocks),
         bands=list(c.bands), scale=c.scale, clip=tuple(c.clip), mean=list(c.mean), std=list(c.std),
         resolution_m=c.resolution_m, tile_size=INFERENCE_TILE, classes=list(c.classes),
         natural_classes=list(c.natural_classes), trained_against=classifier_reference(classifier))
@@ -129,6 +167,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     device = resolve_device(args.device)
     check_writable(model_base(args.out))
     classifier = load_model(args.classifier, device)
+    kid_model = load_model(args.kid_model, device) if args.kid_model else None
+    if kid_model and not set(kid_model.card.bands) <= set(classifier.card.bands):
+        raise NaturalExplainError(f"--kid-model {args.kid_model.name} needs bands the classifier lacks "
+                                  f"({', '.join(sorted(set(kid_model.card.bands) - set(classifier.card.bands)))}): "
+                                  "choose a model with the classifier's bands")
     mapping = _classifier_bands(classifier, args.bands)
     args.stride = args.stride or max(args.patch_size // 2, 1)
     args.workdir = args.workdir or default_workdir(args.out)
@@ -136,22 +179,25 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
                                    classifier.card.resolution_m, args.patch_size, args.stride, args.block_size_m, mapping)
     split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, None, args.val_fraction, args.seed)
     digest = data_hash([*dataset.files, classifier.weights_path])
-    card = make_card(classifier, args)
+    train_data = ModelInputs(dataset, split.train, classifier.card)
+    space = UnitSpace(classifier.card, device)
+    card = make_card(classifier, args, class_endmembers(train_data, classifier.card, args.endmembers, args.seed))
     torch.manual_seed(args.seed)
     generators = PatternGenerators(**card.arch_args)
-    settings = CycleGANSettings(args.lambda_cycle, args.lambda_identity, args.lambda_am, args.pool_size,
+    settings = CycleGANSettings(args.lambda_cycle, args.lambda_identity, args.lambda_am, args.lambda_proximity,
+                                args.lambda_colour, args.lambda_adversarial, args.am_margin, args.pool_size,
                                 args.decay_start, args.samples)
     options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              device=device, workdir=args.workdir, resume=args.resume)
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
     trainer = CycleGANTrainer(generators, _discriminators(len(card.bands), args.ndf), score,
-                              UnitSpace(classifier.card, device), classifier.card, options, settings,
-                              run_fingerprint(args, digest))
-    history = trainer.fit(ModelInputs(dataset, split.train, classifier.card), ModelInputs(dataset, split.val, classifier.card))
+                              space, classifier.card, options, settings, run_fingerprint(args, digest), kid_model)
+    history = trainer.fit(train_data, ModelInputs(dataset, split.val, classifier.card))
     last = history[-1]
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest, "metrics": {
         "score_real": last["score_real"], "score_max": last["score_max"], "score_min": last["score_min"],
-        "mean_attribution": last["mean_attribution"], **{k: v for k, v in last.items() if k.startswith("outside_range_")},
+        "mean_attribution": last["mean_attribution"],
+        **{k: v for k, v in last.items() if k.startswith(("outside_range_", "colour_cast_", "checkerboard_", "kid_"))},
         "n_train": len(split.train), "n_val": len(split.val),
         "split": split.mode, "block_size_m": args.block_size_m, "val_fraction": args.val_fraction,
         "epochs": last["epoch"], "training_seconds": round(sum(h["seconds"] for h in history), 1),

@@ -1,21 +1,26 @@
-"""Train the pattern maximizer and minimizer against a frozen classifier (SpacEX, defects fixed).
+"""Train the pattern maximizer and minimizer against a frozen classifier (SpacEX, made to stay real imagery).
 
 Per step, on a batch a of real anthropogenic patches and a batch b of real natural ones
 (unit space; CycleGAN's two unaligned domains, see train/unpaired.py):
 - the maximizer G_max turns a towards natural and the minimizer G_min turns b towards
-  anthropogenic; LSGAN losses make G_max(a) look like real natural patches to D_max and
-  G_min(b) like real anthropogenic ones to D_min (SpacEX's script crossed the two);
-- cycle losses L1(G_min(G_max(a)), a) and L1(G_max(G_min(b)), b), and identity losses
-  L1(G_max(b), b) and L1(G_min(a), a) (a generator leaves its own target class alone),
-  keep the enhanced images close to the input;
-- the activation-maximization term runs the frozen classifier ON THE GENERATED IMAGES with
-  gradients flowing into the generators (SpacEX ran it on the real image, under no_grad, so
-  it never trained anything): softplus(-logit) for the maximizer and softplus(logit) for the
-  minimizer, on the natural log-odds. That is cross-entropy on the natural probability: it
-  pushes hard while the score is on the wrong side and fades once it is not, so it cannot
-  explode the way a raw logit would.
-Adam 2e-4 with betas (0.5, 0.999), constant and then linearly decayed to zero, and a
-50-image history buffer per discriminator, as in SpacEX and CycleGAN.
+  anthropogenic; the generators are residual and bounded (core.models.generator), so neither can
+  repaint a tile;
+- the score term runs the frozen classifier ON THE GENERATED IMAGES with gradients flowing into
+  the generators (SpacEX ran it on the real image, under no_grad, so it never trained
+  anything). It is bounded, as SpacEX's L1 to a target logit was: a hinge relu(margin - logit)
+  for the maximizer and relu(margin + logit) for the minimizer on the natural log-odds, so it
+  stops pushing once the classifier is convinced and realism is not traded for more score;
+- proximity, L1(G(x), x) in the classifier's standardised units on the explained input,
+  makes the change sparse: the generator changes only where the verdict needs it (nothing in
+  SpacEX tied G(x) to x, which let a global colour shift through);
+- the colour term penalises each band's mean shift over the tile, the colour cast an analyst
+  sees first;
+- optional, as in SpacEX and CycleGAN: LSGAN losses that make G_max(a) look like real natural
+  patches to D_max and G_min(b) like real anthropogenic ones to D_min (a 50-image history
+  buffer per discriminator), cycle losses L1(G_min(G_max(a)), a) and L1(G_max(G_min(b)), b),
+  and identity losses L1(G_max(b), b) and L1(G_min(a), a). A weight of 0 skips a term's
+  computation (and the discriminators' training with the adversarial term).
+Adam 2e-4 with betas (0.5, 0.999), constant and then linearly decayed to zero.
 """
 import dataclasses
 import time
@@ -30,8 +35,10 @@ from tqdm import tqdm
 
 from core.atomic import write_json
 from core.explain.base import NaturalLogit
+from core.explain.realism import checkerboard_share, colour_cast, enhancement_kid
 from core.models.card import ModelCard
 from core.models.generator import PatternGenerators
+from core.models.model_file import LoadedModel
 from core.models.preprocess import UnitSpace
 from core.value_range import ValueRangeCheck
 from train.augment import augment
@@ -43,25 +50,37 @@ from train.trainers.options import TrainerOptions
 from train.unpaired import UnpairedBatches
 
 BETAS = (0.5, 0.999)
+# The score term sees the generated tile reflect-padded by this much, so its edges lie inside the classifier's view:
+# scored at the classifier's own border, the minimizer learned to paint stripes along the top edge, where the
+# classifier's zero padding makes it most sensitive.
+SCORE_CONTEXT_PX = 16
 LOG_NAME = "log.json"
 
 
 @dataclasses.dataclass(frozen=True)
 class CycleGANSettings:
-    """SpacEX's loss weights and schedule, plus what the sample grids show.
+    """Loss weights and schedule, plus what the sample grids show (see the module for each term).
 
     Attributes:
-        lambda_cycle: weight of each L1 cycle loss.
-        lambda_identity: weight of each L1 identity loss.
-        lambda_am: weight of each activation-maximization term.
+        lambda_cycle: weight of each L1 cycle loss (0 skips it).
+        lambda_identity: weight of each L1 identity loss (0 skips it).
+        lambda_am: weight of each bounded score term.
+        lambda_proximity: weight of each L1(G(x), x) term, standardised units.
+        lambda_colour: weight of each per-band mean-shift term, standardised units.
+        lambda_adversarial: weight of the LSGAN generator terms (0 trains no discriminator).
+        am_margin: the natural log-odds the maximizer aims above and the minimizer below.
         pool_size: generated images kept per discriminator.
         decay_start: the fraction of the epochs after which the learning rate decays linearly to 0.
         n_samples: validation patches in each epoch's sample grid.
     """
 
-    lambda_cycle: float = 5.0
-    lambda_identity: float = 13.0
-    lambda_am: float = 5.0
+    lambda_cycle: float = 0.0
+    lambda_identity: float = 0.0
+    lambda_am: float = 1.0
+    lambda_proximity: float = 5.0
+    lambda_colour: float = 1.0
+    lambda_adversarial: float = 0.0
+    am_margin: float = 4.0
     pool_size: int = 50
     decay_start: float = 0.5
     n_samples: int = 6
@@ -78,20 +97,33 @@ def frozen_score(network: nn.Module, natural_indices: list[int], num_classes: in
     return score
 
 
-def am_loss(score: nn.Module, space: UnitSpace, generated: torch.Tensor, maximize: bool) -> torch.Tensor:
-    """Activation maximization on the generated image: cross-entropy towards natural (maximize) or not.
+def am_loss(score: nn.Module, space: UnitSpace, generated: torch.Tensor, maximize: bool, margin: float) -> torch.Tensor:
+    """The bounded score term on the generated image: how far its natural log-odds fall short of the margin.
 
     Args:
         score: the frozen classifier as natural log-odds (B, 1).
         space: converts the generated unit-space image into the classifier's input.
         generated: (B, C, H, W) generator output, still attached to the generator's graph.
-        maximize: True for the maximizer, False for the minimizer.
+        maximize: True for the maximizer (log-odds above `margin`), False for the minimizer (below -`margin`).
+        margin: the log-odds beyond which the term is 0.
 
     Returns:
-        A scalar loss whose gradient reaches the generator.
+        A scalar loss whose gradient reaches the generator, 0 once every tile is past the margin.
     """
-    logit = score(space.to_input(generated))
-    return F.softplus(-logit if maximize else logit).mean()
+    seen = space.to_input(generated)
+    pad = min(SCORE_CONTEXT_PX, seen.shape[-2] - 1, seen.shape[-1] - 1)
+    logit = score(F.pad(seen, (pad,) * 4, mode="reflect"))
+    return F.relu(margin - logit if maximize else margin + logit).mean()
+
+
+def proximity_loss(space: UnitSpace, generated: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """L1(G(x), x) in the classifier's standardised units, so a change in a dark band counts as the classifier sees it."""
+    return (space.to_input(generated) - space.to_input(source)).abs().mean()
+
+
+def colour_loss(space: UnitSpace, generated: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """The mean colour cast of a batch (core.explain.realism.colour_cast), differentiable."""
+    return colour_cast(space.to_input(source), space.to_input(generated)).mean()
 
 
 def lsgan(prediction: torch.Tensor, real: bool) -> torch.Tensor:
@@ -118,15 +150,17 @@ class CycleGANTrainer:
         options: epochs, batch size, learning rate, seed, device, checkpoint folder, resume.
         settings: loss weights, buffer, schedule, grid size.
         fingerprint: plain data that must match for a checkpoint to be resumed.
+        kid_model: a network the generators are not trained against, whose features score the
+            enhanced images' KID each epoch (core.explain.realism.enhancement_kid); None skips KID.
     """
 
     def __init__(self, generators: PatternGenerators, discriminators: nn.ModuleDict, score: NaturalLogit,
                  space: UnitSpace, card: ModelCard, options: TrainerOptions, settings: CycleGANSettings,
-                 fingerprint: dict[str, Any]) -> None:
+                 fingerprint: dict[str, Any], kid_model: LoadedModel | None = None) -> None:
         device = options.device
         self.generators, self.discriminators = generators.to(device), discriminators.to(device)
         self.score, self.space, self.card = score.to(device), space, card
-        self.options, self.settings, self.fingerprint = options, settings, fingerprint
+        self.options, self.settings, self.fingerprint, self.kid_model = options, settings, fingerprint, kid_model
         self.g_optimizer = torch.optim.Adam(self.generators.parameters(), lr=options.lr, betas=BETAS)
         self.d_optimizer = torch.optim.Adam(self.discriminators.parameters(), lr=options.lr, betas=BETAS)
         self.pools = {name: ImagePool(settings.pool_size) for name in ("max", "min")}
@@ -163,14 +197,20 @@ class CycleGANTrainer:
         Returns:
             (named loss terms, G_max(a), G_min(b)).
         """
-        s, g, d = self.settings, self.generators, self.discriminators
+        s, g, d, space = self.settings, self.generators, self.discriminators, self.space
         high, low = g.maximizer(a), g.minimizer(b)
         terms = {
-            "adversarial": lsgan(d["max"](high), True) + lsgan(d["min"](low), True),
-            "cycle": s.lambda_cycle * (F.l1_loss(g.minimizer(high), a) + F.l1_loss(g.maximizer(low), b)),
-            "identity": s.lambda_identity * (F.l1_loss(g.maximizer(b), b) + F.l1_loss(g.minimizer(a), a)),
-            "am": s.lambda_am * (am_loss(self.score, self.space, high, True) + am_loss(self.score, self.space, low, False)),
+            "am": s.lambda_am * (am_loss(self.score, space, high, True, s.am_margin)
+                                 + am_loss(self.score, space, low, False, s.am_margin)),
+            "proximity": s.lambda_proximity * (proximity_loss(space, high, a) + proximity_loss(space, low, b)),
+            "colour": s.lambda_colour * (colour_loss(space, high, a) + colour_loss(space, low, b)),
         }
+        if s.lambda_adversarial:
+            terms["adversarial"] = s.lambda_adversarial * (lsgan(d["max"](high), True) + lsgan(d["min"](low), True))
+        if s.lambda_cycle:
+            terms["cycle"] = s.lambda_cycle * (F.l1_loss(g.minimizer(high), a) + F.l1_loss(g.maximizer(low), b))
+        if s.lambda_identity:
+            terms["identity"] = s.lambda_identity * (F.l1_loss(g.maximizer(b), b) + F.l1_loss(g.minimizer(a), a))
         return terms, high, low
 
     def _discriminator_loss(self, a: torch.Tensor, b: torch.Tensor, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
@@ -198,12 +238,15 @@ class CycleGANTrainer:
         self.g_optimizer.zero_grad()
         g_loss.backward()
         self.g_optimizer.step()
+        losses = {**{k: v.item() for k, v in terms.items()}, "generator": g_loss.item()}
+        if not self.settings.lambda_adversarial:
+            return losses
         self.discriminators.requires_grad_(True)
         d_loss = self._discriminator_loss(a, b, high.detach(), low.detach())
         self.d_optimizer.zero_grad()
         d_loss.backward()
         self.d_optimizer.step()
-        return {**{k: v.item() for k, v in terms.items()}, "generator": g_loss.item(), "discriminator": d_loss.item()}
+        return {**losses, "discriminator": d_loss.item()}
 
     def _train_epoch(self, data: ModelInputs) -> dict[str, float]:
         factor = lr_factor(self.epoch, self.options.epochs, self.settings.decay_start)
@@ -219,40 +262,60 @@ class CycleGANTrainer:
             a, b = (self.space.from_input(augment(x, self.rng).to(self.options.device)) for x in batches)
             for name, value in self.train_step(a, b).items():
                 sums[name] = sums.get(name, 0.0) + value
-            bar.set_postfix(g=f"{sums['generator'] / steps:.3f}", d=f"{sums['discriminator'] / steps:.3f}")
+            bar.set_postfix({name: f"{total / steps:.3f}" for name, total in sums.items()})
         return {f"loss_{name}": round(total / max(len(loader), 1), 5) for name, total in sums.items()} | {
             "lr": self.options.lr * factor}
 
     @torch.no_grad()
     def evaluate(self, data: Dataset) -> dict[str, float]:
-        """The classifier's mean natural probability on real, maximized and minimized patches of `data`.
+        """The classifier's mean natural probability on real, maximized and minimized patches of `data`, and their realism.
 
-        A generator can reach any score by leaving real imagery behind, so when the classifier's
-        card has a training value range, the mean share of pixels outside it is reported too.
+        A generator can reach any score by leaving real imagery behind, so the realism measures
+        of core.explain.realism come with the scores, and, when the classifier's card has a
+        training value range, the mean share of pixels outside it.
 
         Args:
             data: prepared validation samples (standardised tensor, label).
 
         Returns:
-            score_real, score_max, score_min, the mean attribution (physical units) and, with a
-            value range, outside_range_real, outside_range_max and outside_range_min.
+            score_real/max/min, the mean attribution (physical units), colour_cast_max/min
+            (standardised units), checkerboard_real/max/min, with a value range
+            outside_range_real/max/min, and with a KID model kid_* (see enhancement_kid).
         """
         self.generators.eval()
         kinds = ("real", "max", "min")
-        sums = {**{f"score_{kind}": 0.0 for kind in kinds}, "mean_attribution": 0.0}
+        sums = {**{f"score_{kind}": 0.0 for kind in kinds}, "mean_attribution": 0.0, "colour_cast_max": 0.0,
+                "colour_cast_min": 0.0}
         checks = {kind: ValueRangeCheck(self.card, self.options.device) for kind in kinds} if self.card.value_range else {}
-        for x, _ in DataLoader(data, batch_size=self.options.batch_size):
+        seen_all: dict[str, list[torch.Tensor]] = {kind: [] for kind in kinds}
+        labels = []
+        for x, y in DataLoader(data, batch_size=self.options.batch_size):
+            labels.append(y)
             u = self.space.from_input(x.to(self.options.device))
             high, low = self.generators.maximizer(u), self.generators.minimizer(u)
             for kind, image in zip(kinds, (u, high, low)):
                 seen = self.space.to_input(image)
+                seen_all[kind].append(seen)
                 sums[f"score_{kind}"] += torch.sigmoid(self.score(seen)).sum().item()
                 if checks:
                     checks[kind].add(seen)
+            for kind in ("max", "min"):
+                sums[f"colour_cast_{kind}"] += colour_cast(seen_all["real"][-1], seen_all[kind][-1]).sum().item()
             difference = self.space.to_physical(high) - self.space.to_physical(low)
             sums["mean_attribution"] += difference.abs().mean(dim=(1, 2, 3)).sum().item()
+        images = {kind: torch.cat(parts) for kind, parts in seen_all.items()}
         return {key: round(total / max(len(data), 1), 5) for key, total in sums.items()} | {
-            f"outside_range_{kind}": round(float(check.shares().mean()), 5) for kind, check in checks.items()}
+            f"checkerboard_{kind}": round(checkerboard_share(seen), 6) for kind, seen in images.items()} | {
+            f"outside_range_{kind}": round(float(check.shares().mean()), 5) for kind, check in checks.items()} | (
+            self._kid(images, torch.cat(labels)) if self.kid_model else {})
+
+    def _kid(self, images: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, float]:
+        """KID of the enhanced held-out patches against each real class, in the KID model's features."""
+        natural = torch.isin(labels, torch.tensor(self.score.natural_indices)).to(self.options.device)
+        physical = {kind: self.space.to_physical(self.space.from_input(seen)) for kind, seen in images.items()}
+        found = enhancement_kid(self.kid_model, self.card.bands, physical["real"][~natural], physical["real"][natural],
+                                physical["max"][~natural], physical["min"][natural], self.options.seed)
+        return {f"kid_{name}": value for name, value in found.items()}
 
     @torch.no_grad()
     def _sample_grid(self, data: Dataset) -> Path:
@@ -263,6 +326,13 @@ class CycleGANTrainer:
         high, low = self.generators.maximizer(u), self.generators.minimizer(u)
         path = self.options.workdir / "samples" / f"epoch_{self.epoch:04d}.png"
         return write_sample_grid(path, *(t.cpu().numpy() for t in (u, high, low)), self.card.bands)
+
+    @staticmethod
+    def _kid_text(scores: dict[str, float]) -> str:
+        if "kid_class_gap" not in scores:
+            return ""
+        return (f"; KID maximized {scores['kid_maximized_to_natural']:.3f}, minimized "
+                f"{scores['kid_minimized_to_anthropogenic']:.3f} (class gap {scores['kid_class_gap']:.3f})")
 
     def fit(self, train: ModelInputs, val: Dataset) -> list[dict[str, Any]]:
         """Train until `options.epochs` epochs are done; after each, validate, log, draw a grid and checkpoint.
@@ -295,5 +365,6 @@ class CycleGANTrainer:
                        if "outside_range_real" in scores else "")
             tqdm.write(f"epoch {self.epoch}/{self.options.epochs}: natural score on held-out patches "
                        f"real {scores['score_real']:.3f}, maximized {scores['score_max']:.3f}, "
-                       f"minimized {scores['score_min']:.3f}{outside}")
+                       f"minimized {scores['score_min']:.3f}; colour cast {scores['colour_cast_max']:.3f} / "
+                       f"{scores['colour_cast_min']:.3f} sd{outside}{self._kid_text(scores)}")
         return self.history
