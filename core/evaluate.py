@@ -59,6 +59,8 @@ FIGURE_TILES = 4
 # "blur": a Gaussian blur of the tile, which keeps its colours and removes only texture.
 FILLS = ("mean", "blur")
 BLUR_SIGMA_PX = 16.0
+# Tiles whose verdict has log-odds below this (p < 0.73) are not drawn (see _sample_tiles).
+MIN_VERDICT_LOG_ODDS = 1.0
 
 
 @dataclasses.dataclass
@@ -151,7 +153,10 @@ def _evaluation_grid(input_grid: Grid, aoi: AOI | None, resolution_m: float) -> 
 
 def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | None, reference: AOI,
                   count: int, tile_size: int, seed: int, device: torch.device) -> _Tiles:
-    """Up to `count` nodata-free tiles wholly inside the AOI, visited in the seed's order.
+    """Up to `count` nodata-free tiles wholly inside the AOI with a confident verdict, visited in the seed's order.
+
+    A tile whose verdict is barely made (log-odds under MIN_VERDICT_LOG_ODDS) has little to explain,
+    and dividing its curves by its near-zero score would let it outweigh every other tile.
 
     Raises:
         NaturalExplainError: when no tile qualifies.
@@ -166,18 +171,27 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
                 continue
             raw, valid = reader.read(cell)
             if valid.all():
-                xs.append(to_model_input(raw, valid, loaded.card))
-                grids.append(cell)
+                x = to_model_input(raw, valid, loaded.card)
+                if _verdict_log_odds(loaded, x) >= MIN_VERDICT_LOG_ODDS:
+                    xs.append(x)
+                    grids.append(cell)
             if len(xs) == count:
                 break
     if not xs:
-        raise NaturalExplainError(f"no {tile_size} px tile inside the AOI is free of nodata: choose a larger AOI "
-                                  "or a smaller --tile-size")
+        raise NaturalExplainError(f"no {tile_size} px tile inside the AOI is free of nodata and confidently classified: "
+                                  "choose a larger AOI or a smaller --tile-size")
     x = torch.from_numpy(np.stack(xs)).to(device)
     with torch.no_grad():
         target = loaded.network(x).argmax(dim=1)
     masks = np.stack([reference.inside_mask(g) for g in grids])
     return _Tiles(x, grids, target, masks)
+
+
+def _verdict_log_odds(loaded: LoadedModel, x: np.ndarray) -> float:
+    """The predicted class's log-odds on one (C, H, W) tile."""
+    tile = torch.from_numpy(x)[None].to(next(loaded.network.parameters()).device)
+    with torch.no_grad():
+        return float(_log_odds(loaded.network, int(loaded.network(tile).argmax()))(tile)[0])
 
 
 def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:

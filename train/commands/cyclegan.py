@@ -97,6 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     losses.add_argument("--am-margin", type=positive_float, default=defaults.am_margin,
                         help="natural log-odds the maximizer aims above and the minimizer below "
                              f"(default: {defaults.am_margin:g}, a probability of 0.982)")
+    losses.add_argument("--warmup-steps", type=_non_negative_int, default=defaults.warmup_steps,
+                        help="steps over which the proximity, colour and identity weights ramp up from 0, so the score "
+                             f"term can open a fresh generator's mask first (default: {defaults.warmup_steps})")
     losses.add_argument("--pool-size", type=_non_negative_int, default=defaults.pool_size,
                         help=f"generated images kept per discriminator (default: {defaults.pool_size})")
     losses.add_argument("--decay-start", type=_fraction, default=defaults.decay_start,
@@ -185,8 +188,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     torch.manual_seed(args.seed)
     generators = PatternGenerators(**card.arch_args)
     settings = CycleGANSettings(args.lambda_cycle, args.lambda_identity, args.lambda_am, args.lambda_proximity,
-                                args.lambda_colour, args.lambda_adversarial, args.am_margin, args.pool_size,
-                                args.decay_start, args.samples)
+                                args.lambda_colour, args.lambda_adversarial, args.am_margin, args.warmup_steps,
+                                args.pool_size, args.decay_start, args.samples)
     options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                              device=device, workdir=args.workdir, resume=args.resume)
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))

@@ -15,11 +15,15 @@ Per step, on a batch a of real anthropogenic patches and a batch b of real natur
   SpacEX tied G(x) to x, which let a global colour shift through);
 - the colour term penalises each band's mean shift over the tile, the colour cast an analyst
   sees first;
+- identity, the proximity term on the other class, L1(G_max(b), b) and L1(G_min(a), a): a
+  generator leaves a tile alone that already has the verdict it aims at. Trained only on its
+  own domain, the maximizer brightened water that was natural already, which the enhanced
+  image shows wherever a scene is natural;
 - optional, as in SpacEX and CycleGAN: LSGAN losses that make G_max(a) look like real natural
   patches to D_max and G_min(b) like real anthropogenic ones to D_min (a 50-image history
-  buffer per discriminator), cycle losses L1(G_min(G_max(a)), a) and L1(G_max(G_min(b)), b),
-  and identity losses L1(G_max(b), b) and L1(G_min(a), a). A weight of 0 skips a term's
-  computation (and the discriminators' training with the adversarial term).
+  buffer per discriminator), and cycle losses L1(G_min(G_max(a)), a) and L1(G_max(G_min(b)), b).
+  A weight of 0 skips a term's computation (and the discriminators' training with the
+  adversarial term).
 Adam 2e-4 with betas (0.5, 0.999), constant and then linearly decayed to zero.
 """
 import dataclasses
@@ -69,18 +73,20 @@ class CycleGANSettings:
         lambda_colour: weight of each per-band mean-shift term, standardised units.
         lambda_adversarial: weight of the LSGAN generator terms (0 trains no discriminator).
         am_margin: the natural log-odds the maximizer aims above and the minimizer below.
+        warmup_steps: steps over which the proximity, colour and identity weights ramp up from 0.
         pool_size: generated images kept per discriminator.
         decay_start: the fraction of the epochs after which the learning rate decays linearly to 0.
         n_samples: validation patches in each epoch's sample grid.
     """
 
     lambda_cycle: float = 0.0
-    lambda_identity: float = 0.0
+    lambda_identity: float = 5.0
     lambda_am: float = 1.0
     lambda_proximity: float = 5.0
     lambda_colour: float = 1.0
     lambda_adversarial: float = 0.0
     am_margin: float = 4.0
+    warmup_steps: int = 130
     pool_size: int = 50
     decay_start: float = 0.5
     n_samples: int = 6
@@ -187,12 +193,14 @@ class CycleGANTrainer:
             "pools": {name: pool.state() for name, pool in self.pools.items()},
             "history": self.history, "fingerprint": self.fingerprint})
 
-    def generator_losses(self, a: torch.Tensor, b: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+    def generator_losses(self, a: torch.Tensor, b: torch.Tensor,
+                         restraint: float = 1.0) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
         """Every generator loss term on real batches of both domains, and the two enhanced batches.
 
         Args:
             a: (B, C, H, W) real anthropogenic patches in unit space.
             b: (B, C, H, W) real natural patches in unit space.
+            restraint: the share of their weight the proximity, colour and identity terms get (see restraint).
 
         Returns:
             (named loss terms, G_max(a), G_min(b)).
@@ -202,15 +210,16 @@ class CycleGANTrainer:
         terms = {
             "am": s.lambda_am * (am_loss(self.score, space, high, True, s.am_margin)
                                  + am_loss(self.score, space, low, False, s.am_margin)),
-            "proximity": s.lambda_proximity * (proximity_loss(space, high, a) + proximity_loss(space, low, b)),
-            "colour": s.lambda_colour * (colour_loss(space, high, a) + colour_loss(space, low, b)),
+            "proximity": restraint * s.lambda_proximity * (proximity_loss(space, high, a) + proximity_loss(space, low, b)),
+            "colour": restraint * s.lambda_colour * (colour_loss(space, high, a) + colour_loss(space, low, b)),
         }
         if s.lambda_adversarial:
             terms["adversarial"] = s.lambda_adversarial * (lsgan(d["max"](high), True) + lsgan(d["min"](low), True))
         if s.lambda_cycle:
             terms["cycle"] = s.lambda_cycle * (F.l1_loss(g.minimizer(high), a) + F.l1_loss(g.maximizer(low), b))
         if s.lambda_identity:
-            terms["identity"] = s.lambda_identity * (F.l1_loss(g.maximizer(b), b) + F.l1_loss(g.minimizer(a), a))
+            terms["identity"] = restraint * s.lambda_identity * (proximity_loss(space, g.maximizer(b), b)
+                                                                 + proximity_loss(space, g.minimizer(a), a))
         return terms, high, low
 
     def _discriminator_loss(self, a: torch.Tensor, b: torch.Tensor, high: torch.Tensor, low: torch.Tensor) -> torch.Tensor:
@@ -222,18 +231,28 @@ class CycleGANTrainer:
             loss = loss + 0.5 * (lsgan(judge(real), True) + lsgan(judge(pooled), False))
         return loss
 
-    def train_step(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+    def restraint(self, step: int) -> float:
+        """The weight share of the terms that hold the generators back, at 0-based global step `step`.
+
+        They ramp up linearly over `warmup_steps`: a fresh generator repaints almost nothing, and
+        at full weight from the start they shut its mask before the score term can open it (the
+        maximizer stayed the identity for good with proximity and identity at weight 5 each).
+        """
+        return min(1.0, step / self.settings.warmup_steps) if self.settings.warmup_steps else 1.0
+
+    def train_step(self, a: torch.Tensor, b: torch.Tensor, restraint: float = 1.0) -> dict[str, float]:
         """One generator update, then one discriminator update, on real batches of both domains.
 
         Args:
             a: (B, C, H, W) real anthropogenic patches in unit space.
             b: (B, C, H, W) real natural patches in unit space.
+            restraint: see generator_losses.
 
         Returns:
             Every loss term, the generator total and the discriminator loss.
         """
         self.discriminators.requires_grad_(False)
-        terms, high, low = self.generator_losses(a, b)
+        terms, high, low = self.generator_losses(a, b, restraint)
         g_loss = sum(terms.values())
         self.g_optimizer.zero_grad()
         g_loss.backward()
@@ -260,7 +279,8 @@ class CycleGANTrainer:
         bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0)
         for steps, batches in enumerate(bar, start=1):
             a, b = (self.space.from_input(augment(x, self.rng).to(self.options.device)) for x in batches)
-            for name, value in self.train_step(a, b).items():
+            restraint = self.restraint(self.epoch * len(loader) + steps - 1)
+            for name, value in self.train_step(a, b, restraint).items():
                 sums[name] = sums.get(name, 0.0) + value
             bar.set_postfix({name: f"{total / steps:.3f}" for name, total in sums.items()})
         return {f"loss_{name}": round(total / max(len(loader), 1), 5) for name, total in sums.items()} | {
