@@ -1,6 +1,7 @@
 """python -m core evaluate on the real sample: faithfulness ranks, controls, ROAD, draws, randomisation, bad input."""
 import json
 import math
+import shlex
 import shutil
 
 import pytest
@@ -184,3 +185,17 @@ def test_cli_prints_the_table_of_two_draws_without_the_randomisation(tmp_path, s
     assert "rank corr." not in result.stdout
     record = json.loads((tmp_path / "o" / "evaluation.json").read_text())
     assert record["randomization"] is None and record["parameters"]["draws"] == 2
+
+
+def test_the_readme_table_command_runs_as_written_on_fewer_tiles(tmp_path):
+    """The README's evaluation command, shrunk to two draws of one 32 px tile, gives the table it describes."""
+    readme = (RESOURCES.parent / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.startswith(".venv/bin/python -m core evaluate resources/sample"))
+    args = shlex.split(line)[3:]
+    for option, small in (("--tiles", "1"), ("--tile-size", "32"), ("--draws", "2"), ("--out", str(tmp_path / "o"))):
+        args[args.index(option) + 1] = small
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    for name in ("gradcam", "deeplift", "counterfactual", "cyclegan", RANDOM, BRIGHTNESS):
+        assert f"| {name} |" in result.stdout
+    assert "ROAD" in result.stdout and "rank corr." in result.stdout and " ± " in result.stdout
