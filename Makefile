@@ -36,7 +36,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-# Reproduces the bundled models (classifier, pattern generators, JEM) from the labels in resources/labels/ (fetches the scene).
+# Reproduces the bundled models (classifier, JEM, pattern generators) from the labels in resources/labels/ (fetches the scene).
 models: setup
 	$(PY) -m train.reproduce resources/models
 
