@@ -36,14 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json  # noqa: E402
 from core.explain.base import NaturalLogit  # noqa: E402
-from core.explain.realism import checkerboard_share, colour_cast, enhancement_kid  # noqa: E402
-from core.models.card import ModelCard  # noqa: E402
+from core.explain.realism import enhancement_kid, enhancement_measures  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import UnitSpace, to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
 from core.resources import DEFAULT_GENERATORS, DEFAULT_JEM, DEFAULT_MODEL  # noqa: E402
-from core.value_range import ValueRangeCheck  # noqa: E402
 from measure_ood import south_grid  # noqa: E402
 from train.sample_grid import write_sample_grid  # noqa: E402
 
@@ -62,19 +60,6 @@ def south_tiles(tile: int) -> tuple[torch.Tensor, int]:
     corners = [(r, c) for r in range(0, grid.height - tile + 1, tile) for c in range(0, grid.width - tile + 1, tile)]
     kept = [(r, c) for r, c in corners if valid[r:r + tile, c:c + tile].all()]
     return torch.from_numpy(np.stack([x[:, r:r + tile, c:c + tile] for r, c in kept])), len(corners)
-
-
-def describe(x: torch.Tensor, images: torch.Tensor, score: NaturalLogit, space: UnitSpace, card: ModelCard) -> dict:
-    """Mean natural probability, pixels outside the training range, colour cast and checkerboard of unit-space `images`."""
-    seen = space.to_input(images)
-    check = ValueRangeCheck(card, seen.device)
-    check.add(seen)
-    outside = check.shares()
-    return {"mean_natural_probability": round(torch.sigmoid(score(seen)).mean().item(), 4),
-            "outside_training_range_mean": round(float(outside.mean()), 4),
-            "outside_training_range_worst_band": round(float(outside.max()), 4),
-            "colour_cast_sd": round(colour_cast(x, seen).mean().item(), 4),
-            "checkerboard_share": round(checkerboard_share(seen), 6)}
 
 
 def kid_table(images: dict[str, torch.Tensor], natural: torch.Tensor, space: UnitSpace, bands: list[str]) -> dict:
@@ -116,7 +101,7 @@ def main() -> None:
         natural = torch.sigmoid(score(x)).flatten() >= 0.5
         result = {"generators": str(args.generators), "classifier": str(DEFAULT_MODEL),
                   "tiles": {"size_px": TILE, "used": len(x), "of": corners, "natural_verdicts": int(natural.sum())},
-                  **{name: describe(x, u, score, space, card) for name, u in images.items()},
+                  **{name: enhancement_measures(x, space.to_input(u), score, card) for name, u in images.items()},
                   "kid": kid_table(images, natural, space, card.bands)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     picks = grid_picks(natural)

@@ -162,7 +162,7 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
         NaturalExplainError: when no tile qualifies.
     """
     candidates = tile_grid(grid.height, grid.width, tile_size, 0)
-    xs, grids = [], []
+    xs, grids, targets = [], [], []
     with BandReader(band_refs) as reader:
         for index in np.random.default_rng(seed).permutation(len(candidates)):
             cell = grid.window(candidates[index].window)
@@ -171,27 +171,27 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
                 continue
             raw, valid = reader.read(cell)
             if valid.all():
-                x = to_model_input(raw, valid, loaded.card)
-                if _verdict_log_odds(loaded, x) >= MIN_VERDICT_LOG_ODDS:
+                x = torch.from_numpy(to_model_input(raw, valid, loaded.card)).to(device)
+                with torch.no_grad():
+                    logits = loaded.network(x[None]).float()
+                target = int(logits.argmax())
+                if float(_class_log_odds(logits, target)) >= MIN_VERDICT_LOG_ODDS:
                     xs.append(x)
                     grids.append(cell)
+                    targets.append(target)
             if len(xs) == count:
                 break
     if not xs:
         raise NaturalExplainError(f"no {tile_size} px tile inside the AOI is free of nodata and confidently classified: "
                                   "choose a larger AOI or a smaller --tile-size")
-    x = torch.from_numpy(np.stack(xs)).to(device)
-    with torch.no_grad():
-        target = loaded.network(x).argmax(dim=1)
     masks = np.stack([reference.inside_mask(g) for g in grids])
-    return _Tiles(x, grids, target, masks)
+    return _Tiles(torch.stack(xs), grids, torch.tensor(targets, device=device), masks)
 
 
-def _verdict_log_odds(loaded: LoadedModel, x: np.ndarray) -> float:
-    """The predicted class's log-odds on one (C, H, W) tile."""
-    tile = torch.from_numpy(x)[None].to(next(loaded.network.parameters()).device)
-    with torch.no_grad():
-        return float(_log_odds(loaded.network, int(loaded.network(tile).argmax()))(tile)[0])
+def _class_log_odds(logits: torch.Tensor, target: int) -> torch.Tensor:
+    """(N,) log-odds of class `target` against the logsumexp of the others, from (N, K) logits."""
+    others = torch.cat([logits[:, :target], logits[:, target + 1:]], dim=1)
+    return logits[:, target] - torch.logsumexp(others, dim=1)
 
 
 def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:
@@ -206,9 +206,7 @@ def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:
 def _log_odds(network: torch.nn.Module, target: int) -> Score:
     """The score the curves follow: the target class's logit against the logsumexp of the others."""
     def score(batch: torch.Tensor) -> torch.Tensor:
-        logits = network(batch.contiguous(memory_format=torch.channels_last)).float()
-        others = torch.cat([logits[:, :target], logits[:, target + 1:]], dim=1)
-        return logits[:, target] - torch.logsumexp(others, dim=1)
+        return _class_log_odds(network(batch.contiguous(memory_format=torch.channels_last)).float(), target)
 
     return score
 

@@ -16,9 +16,14 @@ network that was never asked to be fooled.
 """
 import numpy as np
 import torch
+from torch import nn
 
 from core.jem.kid import feature_scale, features, kid
+from core.models.card import ModelCard
 from core.models.model_file import LoadedModel
+from core.value_range import ValueRangeCheck
+
+SCORE_BATCH = 64
 
 
 def colour_cast(x: torch.Tensor, enhanced: torch.Tensor) -> torch.Tensor:
@@ -45,6 +50,31 @@ def checkerboard_share(images: torch.Tensor) -> float:
     nyquist[:, width // 2] = True
     total = power.sum().item()
     return power[..., nyquist].sum().item() / total if total else 0.0
+
+
+def enhancement_measures(x: torch.Tensor, enhanced: torch.Tensor, score: nn.Module, card: ModelCard) -> dict[str, float]:
+    """What the trainer logs and the bench reports for one set of images: score and realism, in one place.
+
+    Args:
+        x: (B, C, H, W) the real tiles, standardised as the classifier takes them.
+        enhanced: the same tiles after a generator (or `x` itself), standardised.
+        score: the classifier as natural log-odds (B, 1).
+        card: the classifier's card; its value range, when it has one, adds the outside-range shares.
+
+    Returns:
+        score (mean natural probability), colour_cast (sd), checkerboard and, with a value
+        range, outside_range (mean over bands) and outside_range_worst_band.
+    """
+    probability = torch.cat([torch.sigmoid(score(enhanced[i:i + SCORE_BATCH])).flatten()
+                             for i in range(0, len(enhanced), SCORE_BATCH)])
+    found = {"score": probability.mean().item(), "colour_cast": colour_cast(x, enhanced).mean().item(),
+             "checkerboard": checkerboard_share(enhanced)}
+    if card.value_range:
+        check = ValueRangeCheck(card, enhanced.device)
+        check.add(enhanced)
+        shares = check.shares()
+        found |= {"outside_range": float(shares.mean()), "outside_range_worst_band": float(shares.max())}
+    return {name: round(value, 6) for name, value in found.items()}
 
 
 def enhancement_kid(extractor: LoadedModel, bands: list[str], anthropogenic: torch.Tensor, natural: torch.Tensor,

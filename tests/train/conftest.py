@@ -7,6 +7,7 @@ in the exact layout a user would bring: a GeoTIFF + GeoPackage, EuroSAT class fo
 """
 import csv
 import json
+import shlex
 import subprocess
 import sys
 import warnings
@@ -20,10 +21,12 @@ from osgeo import ogr, osr
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
+from core.models.model_file import load_model
 from core.raster.bands import match_bands
 from core.raster.grid import Grid
 from core.raster.read import read_window
 from core.raster.sources import open_input
+from train.__main__ import build_parsers
 from train.datasets.anthroprotect import ANTHROPROTECT_BANDS
 from train.datasets.eurosat import EUROSAT_MS_BANDS
 from train.datasets.raster_polygons import label_raster, read_labelled_polygons
@@ -37,6 +40,20 @@ RASTER_BANDS = ["B02", "B03", "B04", "B08"]
 RASTER_WINDOW = Window(327, 546, 1000, 300)
 TILE = 64
 TILES_PER_CLASS = 8
+
+
+def assert_records_make_models_command(model: Path, command: str, arguments: Callable[[Path], list[str]]) -> None:
+    """The bundled `model`'s sidecar holds the `python -m train COMMAND` that `make models` runs (train/reproduce.py).
+
+    Run from the repository root (the recorded paths are relative to it); `arguments` builds
+    the training CLI's arguments for a models folder.
+    """
+    recorded = shlex.split(load_model(model).card.training["command"])
+    assert recorded[:4] == ["python", "-m", "train", command]
+    parser, _ = build_parsers()
+    made = vars(parser.parse_args(arguments(model.parent.relative_to(REPO))))
+    was = vars(parser.parse_args(recorded[3:]))
+    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}
 
 
 def run_train(*args: str) -> subprocess.CompletedProcess:

@@ -1,7 +1,6 @@
 """Pattern enhancement training: the score and proximity terms train the generators, the score term is bounded, the
 endmembers are real, and a short run on real tiles works."""
 import json
-import shlex
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from core.raster.grid import Grid
 from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL
-from train.__main__ import build_parsers, main
+from train.__main__ import main
 from train.checkpoint import latest_checkpoint
 from train.commands.cyclegan import _discriminators, generator_arch_args
 from train.endmembers import endmembers
@@ -25,7 +24,7 @@ from train.reproduce import generator_arguments
 from train.trainers.cyclegan import CycleGANSettings, CycleGANTrainer, am_loss, frozen_score, proximity_loss
 from train.trainers.options import TrainerOptions
 
-from tests.train.conftest import RASTER_WINDOW, REPO, sidecar
+from tests.train.conftest import RASTER_WINDOW, REPO, assert_records_make_models_command, sidecar
 
 TILE = 32
 
@@ -194,12 +193,7 @@ def test_bad_input_is_one_line_and_exit_2(ten_band_layout: dict[str, Path], tmp_
 
 def test_bundled_generators_record_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
+    assert_records_make_models_command(DEFAULT_GENERATORS, "cyclegan", generator_arguments)
     card = load_model(DEFAULT_GENERATORS).card
-    recorded = shlex.split(card.training["command"])
-    assert recorded[:4] == ["python", "-m", "train", "cyclegan"]
-    parser, _ = build_parsers()
-    made = vars(parser.parse_args(generator_arguments(DEFAULT_GENERATORS.parent.relative_to(REPO))))
-    was = vars(parser.parse_args(recorded[3:]))
-    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}
     assert card.architecture == "repaint_pattern_generators" and len(card.arch_args["natural_endmembers"]) == 24
     assert DEFAULT_GENERATORS.with_suffix(".safetensors").stat().st_size < 3 * 2 ** 20

@@ -1,7 +1,6 @@
 """JEM training on real tiles: the card carries the training log p(x) histogram, --resume continues with the
 replay buffer exactly, divergence and bad input end in one line, and the bundled JEM classifies like the classifier."""
 import json
-import shlex
 from pathlib import Path
 
 import pytest
@@ -11,12 +10,12 @@ from safetensors.torch import load_file
 from core.jem.histogram import training_histogram
 from core.models.model_file import load_model
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
-from train.__main__ import build_parsers, main
+from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
 from train.replay_buffer import ReplayBuffer
 from train.reproduce import jem_arguments
 
-from tests.train.conftest import REPO, run_train, sidecar
+from tests.train.conftest import REPO, assert_records_make_models_command, run_train, sidecar
 
 SGLD = {"steps": 3, "step_size": 1.0, "noise": 0.01}
 
@@ -104,9 +103,4 @@ def test_bundled_jem_classifies_like_the_bundled_classifier() -> None:
 
 def test_bundled_jem_records_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    recorded = shlex.split(load_model(DEFAULT_JEM).card.training["command"])
-    assert recorded[:4] == ["python", "-m", "train", "jem"]
-    parser, _ = build_parsers()
-    made = vars(parser.parse_args(jem_arguments(DEFAULT_JEM.parent.relative_to(REPO))))
-    was = vars(parser.parse_args(recorded[3:]))
-    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}
+    assert_records_make_models_command(DEFAULT_JEM, "jem", jem_arguments)

@@ -39,12 +39,11 @@ from tqdm import tqdm
 
 from core.atomic import write_json
 from core.explain.base import NaturalLogit
-from core.explain.realism import checkerboard_share, colour_cast, enhancement_kid
+from core.explain.realism import colour_cast, enhancement_kid, enhancement_measures
 from core.models.card import ModelCard
 from core.models.generator import PatternGenerators
 from core.models.model_file import LoadedModel
 from core.models.preprocess import UnitSpace
-from core.value_range import ValueRangeCheck
 from train.augment import augment
 from train.checkpoint import clear_checkpoints, resume_state, save_checkpoint
 from train.image_pool import ImagePool
@@ -291,48 +290,36 @@ class CycleGANTrainer:
         """The classifier's mean natural probability on real, maximized and minimized patches of `data`, and their realism.
 
         A generator can reach any score by leaving real imagery behind, so the realism measures
-        of core.explain.realism come with the scores, and, when the classifier's card has a
-        training value range, the mean share of pixels outside it.
+        of core.explain.realism.enhancement_measures come with the scores.
 
         Args:
             data: prepared validation samples (standardised tensor, label).
 
         Returns:
-            score_real/max/min, the mean attribution (physical units), colour_cast_max/min
-            (standardised units), checkerboard_real/max/min, with a value range
-            outside_range_real/max/min, and with a KID model kid_* (see enhancement_kid).
+            For each kind in real/max/min, score_, colour_cast_, checkerboard_ and, with a value
+            range, outside_range_ and outside_range_worst_band_ KIND; the mean attribution
+            (physical units); with a KID model kid_* (see enhancement_kid).
         """
         self.generators.eval()
-        kinds = ("real", "max", "min")
-        sums = {**{f"score_{kind}": 0.0 for kind in kinds}, "mean_attribution": 0.0, "colour_cast_max": 0.0,
-                "colour_cast_min": 0.0}
-        checks = {kind: ValueRangeCheck(self.card, self.options.device) for kind in kinds} if self.card.value_range else {}
-        seen_all: dict[str, list[torch.Tensor]] = {kind: [] for kind in kinds}
+        units: dict[str, list[torch.Tensor]] = {"real": [], "max": [], "min": []}
         labels = []
         for x, y in DataLoader(data, batch_size=self.options.batch_size):
-            labels.append(y)
             u = self.space.from_input(x.to(self.options.device))
-            high, low = self.generators.maximizer(u), self.generators.minimizer(u)
-            for kind, image in zip(kinds, (u, high, low)):
-                seen = self.space.to_input(image)
-                seen_all[kind].append(seen)
-                sums[f"score_{kind}"] += torch.sigmoid(self.score(seen)).sum().item()
-                if checks:
-                    checks[kind].add(seen)
-            for kind in ("max", "min"):
-                sums[f"colour_cast_{kind}"] += colour_cast(seen_all["real"][-1], seen_all[kind][-1]).sum().item()
-            difference = self.space.to_physical(high) - self.space.to_physical(low)
-            sums["mean_attribution"] += difference.abs().mean(dim=(1, 2, 3)).sum().item()
-        images = {kind: torch.cat(parts) for kind, parts in seen_all.items()}
-        return {key: round(total / max(len(data), 1), 5) for key, total in sums.items()} | {
-            f"checkerboard_{kind}": round(checkerboard_share(seen), 6) for kind, seen in images.items()} | {
-            f"outside_range_{kind}": round(float(check.shares().mean()), 5) for kind, check in checks.items()} | (
-            self._kid(images, torch.cat(labels)) if self.kid_model else {})
+            for kind, image in zip(units, (u, self.generators.maximizer(u), self.generators.minimizer(u))):
+                units[kind].append(image)
+            labels.append(y)
+        images = {kind: torch.cat(parts) for kind, parts in units.items()}
+        seen = {kind: self.space.to_input(u) for kind, u in images.items()}
+        found = {f"{name}_{kind}": value for kind in seen
+                 for name, value in enhancement_measures(seen["real"], seen[kind], self.score, self.card).items()}
+        difference = self.space.to_physical(images["max"]) - self.space.to_physical(images["min"])
+        found["mean_attribution"] = round(difference.abs().mean().item(), 5)
+        return found | (self._kid(images, torch.cat(labels)) if self.kid_model else {})
 
     def _kid(self, images: dict[str, torch.Tensor], labels: torch.Tensor) -> dict[str, float]:
-        """KID of the enhanced held-out patches against each real class, in the KID model's features."""
+        """KID of the enhanced held-out patches (unit space) against each real class, in the KID model's features."""
         natural = torch.isin(labels, torch.tensor(self.score.natural_indices)).to(self.options.device)
-        physical = {kind: self.space.to_physical(self.space.from_input(seen)) for kind, seen in images.items()}
+        physical = {kind: self.space.to_physical(u) for kind, u in images.items()}
         found = enhancement_kid(self.kid_model, self.card.bands, physical["real"][~natural], physical["real"][natural],
                                 physical["max"][~natural], physical["min"][natural], self.options.seed)
         return {f"kid_{name}": value for name, value in found.items()}
