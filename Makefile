@@ -29,7 +29,7 @@ setup: .venv/.installed
 
 demo: setup
 	$(PY) -m core explain resources/sample/virginia_s2 --out out/demo --methods $(DEMO_METHODS)
-	$(PY) -m core vectorize out/demo/naturalness.tif --threshold 0.5 --out out/demo/natural_areas.gpkg
+	$(PY) -m core vectorize out/demo/naturalness.tif --threshold 0.5 --out out/demo/natural_areas.gpkg --overwrite
 	$(PY) -m core quicklook resources/sample/virginia_s2 out/demo --out out/demo/quicklook.png
 	@echo "Results in out/demo/ (open out/demo/quicklook.png)"
 

@@ -1,20 +1,46 @@
 """Write every output under a temporary name and rename it into place.
 
 A cancel, a crash or a full disk then never leaves a half-written file under the final name.
+Each temporary name holds the writer's process id and a random token, so two runs never share
+one, and a later write into the folder removes those whose process is gone (kill -9).
 """
 import contextlib
 import errno
 import json
 import os
+import re
+import secrets
 from pathlib import Path
 from typing import Any, Iterator
 
 from core.errors import NaturalExplainError
 
+_PARTIAL = re.compile(r"^\..*\.(\d+)-[0-9a-f]+\.partial(\.[^.]*)?$")
+
 
 def temporary_name(final: Path) -> Path:
-    """The hidden sibling a file is written to before it is renamed to `final`."""
-    return final.with_name(f".{final.stem}.partial{final.suffix}")
+    """A hidden sibling of `final`, unique to this call, that a file is written to before the rename."""
+    return final.with_name(f".{final.stem}.{os.getpid()}-{secrets.token_hex(4)}.partial{final.suffix}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists (one we may not signal exists too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_partials(folder: Path) -> None:
+    """Delete the temporary files in `folder` whose writing process no longer exists."""
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            match = _PARTIAL.match(path.name)
+            if match and path.is_file() and not _alive(int(match.group(1))):
+                path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -26,6 +52,7 @@ def atomic_path(final: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(final)
     tmp = temporary_name(final)
+    remove_stale_partials(final.parent)
     try:
         yield tmp
         os.replace(tmp, final)

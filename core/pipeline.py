@@ -23,7 +23,7 @@ import torch
 from rasterio.windows import Window
 
 from core.aoi import AOI
-from core.atomic import temporary_name, write_json
+from core.atomic import write_json
 from core.blend import RowBlender
 from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
@@ -32,7 +32,7 @@ from core.explain.registry import build_explainer, parse_methods
 from core.jem.energy import log_px_of_logits
 from core.jem.familiarity import Familiarity, PatchLogPx, assess
 from core.jem.histogram import training_histogram
-from core.models.card import ModelCard
+from core.models.card import ModelCard, sidecar_path
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
@@ -41,6 +41,7 @@ from core.raster.read import BandReader
 from core.raster.sources import RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
+from core.run_outputs import RunOutputs, writable_dir  # noqa: F401  (writable_dir: other commands' import)
 from core.tiling import Tile, blend_weights, tile_grid
 from core.value_range import ValueRangeCheck
 
@@ -128,20 +129,6 @@ def plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overla
     context_window = Window(c0, r0, c1 - c0, r1 - r0)
     context = ref.window(context_window)
     return RunGrids(ref.window(out_window), out_window, context, context_window, model_grid(context, resolution_m))
-
-
-def writable_dir(out_dir: Path) -> None:
-    """Create `out_dir` if needed and check it can be written.
-
-    Raises:
-        NaturalExplainError: when it cannot.
-    """
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NaturalExplainError(f"cannot create the output folder {out_dir} ({exc.strerror}): choose another folder") from exc
-    if not os.access(out_dir, os.W_OK | os.X_OK):
-        raise NaturalExplainError(f"cannot write to the output folder {out_dir}: choose a folder you may write to")
 
 
 def dense_logits(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
@@ -262,8 +249,9 @@ def _run_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile], ble
 
 
 def _write_outputs(run: _Run, reader: BandReader, grids: RunGrids, tiles: list[Tile], aoi: AOI | None,
-                   paths: dict[str, Path]) -> int:
-    """Run every tile and write every output file atomically; returns how many tiles held data."""
+                   paths: dict[str, Path], staging: Path) -> int:
+    """Run every tile and write every output file, with `staging` for the model-grid scratch file; returns
+    how many tiles held data."""
     bands = run.output_bands()
     channels = sum(len(b) for b in bands.values())
     with contextlib.ExitStack() as stack:
@@ -273,7 +261,7 @@ def _write_outputs(run: _Run, reader: BandReader, grids: RunGrids, tiles: list[T
         if not grids.resampled:
             return _run_tiles(run, reader, grids.model, tiles, RowBlender(grids.model.height, grids.model.width,
                                                                          channels, sink))
-        staging = temporary_name(next(iter(paths.values())).with_name("model-grid.tif"))
+        staging = staging / "model-grid.tif"
         try:
             with open_geotiff(staging, grids.model, bands=channels) as model_dst:
                 blender = RowBlender(grids.model.height, grids.model.width, channels,
@@ -329,7 +317,6 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     explainers = [build_explainer(name, loaded, **(method_options or {})) for name in method_names]
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grids = plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
-    writable_dir(out_dir)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
     jem = bool(loaded.card.jem)
@@ -338,15 +325,19 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
                overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
                ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None)
-    paths = {name: out_dir / f"{name}.tif" for name in run.output_bands()}
-    with BandReader(band_refs) as reader:
-        used = _write_outputs(run, reader, grids, tiles, aoi, paths)
-    familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
-    warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range)
-    timings["total_s"] = time.perf_counter() - started
-    run_json = out_dir / "run.json"
-    write_json(run_json, _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity))
-    return ExplainResult(paths, run_json, warnings)
+    names = {name: f"{name}.tif" for name in run.output_bands()}
+    with RunOutputs(out_dir, names.values(), [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
+        staged = {name: outputs.staged(file) for name, file in names.items()}
+        with BandReader(band_refs) as reader:
+            used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
+        familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
+        warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range)
+        timings["total_s"] = time.perf_counter() - started
+        paths = {name: outputs.final(file) for name, file in names.items()}
+        write_json(outputs.staged("run.json"),
+                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity))
+        outputs.commit()
+    return ExplainResult(paths, outputs.final("run.json"), warnings)
 
 
 def default_batch_size(device: torch.device) -> int:

@@ -23,6 +23,7 @@ ENGINE_MODULES = {
     "torch": "torch",
     "safetensors": "safetensors",
     "captum": "captum",
+    "filelock": "filelock",
     "rasterio": "rasterio",
     "scipy": "scipy",
     "matplotlib": "matplotlib",

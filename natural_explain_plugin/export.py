@@ -37,6 +37,11 @@ class ExportRequest:
     threshold: Threshold
     out: Path
 
+    @property
+    def layer(self) -> str:
+        """The layer written: named after the map's file (a GeoPackage keeps its other layers)."""
+        return Path(self.raster).stem
+
 
 @dataclasses.dataclass(frozen=True)
 class ExportResult:
@@ -58,12 +63,15 @@ def export_polygons(request: ExportRequest) -> ExportResult:
     threshold = request.threshold
     score = threshold.score if threshold.top_percent is None else top_percent_threshold(request.raster,
                                                                                          threshold.top_percent)
-    return ExportResult(request.out, vectorize(request.raster, score, request.out), score)
+    # The save dialog already asked before replacing a file; a GeoPackage keeps its other layers.
+    count = vectorize(request.raster, score, request.out, layer=request.layer, overwrite=True)
+    return ExportResult(request.out, count, score)
 
 
 def add_polygons_layer(project: QgsProject, request: ExportRequest, result: ExportResult) -> QgsVectorLayer:
     """Add the written polygons at the top of the layer tree, named for the map and the threshold."""
-    layer = QgsVectorLayer(str(result.path), f"{request.map_name} {request.threshold.describe()} (polygons)", "ogr")
+    source = f"{result.path}|layername={request.layer}" if result.path.suffix.lower() == ".gpkg" else str(result.path)
+    layer = QgsVectorLayer(source, f"{request.map_name} {request.threshold.describe()} (polygons)", "ogr")
     project.addMapLayer(layer, False)
     project.layerTreeRoot().insertLayer(0, layer)
     return layer

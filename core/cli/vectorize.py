@@ -9,11 +9,15 @@ def add_arguments(v: argparse.ArgumentParser) -> None:
     v.add_argument("raster")
     v.add_argument("--threshold", type=float, required=True)
     v.add_argument("--out", required=True, help="a .shp or .gpkg path")
+    v.add_argument("--layer", help="the GeoPackage layer to write (default: the raster's name); "
+                   "the file's other layers are kept")
+    v.add_argument("--overwrite", action="store_true",
+                   help="replace an existing Shapefile, or the GeoPackage's layer of the same name")
 
 
 def run(args: argparse.Namespace) -> None:
     """Vectorize and say how many polygons were written."""
     from core.raster.vectorize import vectorize
 
-    count = vectorize(args.raster, args.threshold, args.out)
+    count = vectorize(args.raster, args.threshold, args.out, layer=args.layer, overwrite=args.overwrite)
     print(f"{count} polygons with score >= {args.threshold} written to {args.out}")

@@ -101,7 +101,7 @@ def test_requirements_pin_what_requirements_txt_pins_and_name_every_engine_packa
 
 
 def test_missing_torch_shows_one_install_message_without_traceback_or_importing_torch(tmp_path: Path) -> None:
-    """QGIS's own Python, without the developer venv (torch, safetensors, captum), loads the plugin."""
+    """QGIS's own Python, without the developer venv (torch, safetensors, captum, filelock), loads the plugin."""
     code = """
 import json, sys
 from qgis.core import QgsApplication
@@ -126,7 +126,7 @@ plugin.unload()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in done.stderr, done.stderr
     shown = json.loads(done.stdout.strip().splitlines()[-1])
-    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum: click Install to add them to your QGIS "
+    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum, filelock: click Install to add them to your QGIS "
                               "profile"]
     assert {INSTALL_TEXT, DIAGNOSTICS_TEXT} <= set(shown["buttons"][0])
     assert shown["imported"] == []

@@ -1,0 +1,128 @@
+"""A run's outputs appear in its folder together or not at all, and never over its inputs.
+
+Every file of a run is written into a hidden per-run staging folder inside the output
+folder (same file system, so the final moves are renames). A lock on the output folder
+keeps a second run out while one is writing. Committing removes the old run.json first, so
+a record never sits beside files of another run, moves the maps in and the new run.json last.
+A run killed during those renames leaves a commit marker; the next run into the folder
+finishes the moves before it starts, and removes the staging folders of runs that died earlier.
+"""
+import contextlib
+import os
+import secrets
+import shutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from filelock import FileLock, Timeout
+
+from core.errors import NaturalExplainError
+
+LOCK_NAME = ".natural-explain.lock"
+STAGING_PREFIX = ".run-"
+COMMIT_MARKER = ".commit"
+RECORD_NAME = "run.json"
+
+
+def writable_dir(out_dir: Path) -> None:
+    """Create `out_dir` if needed and check it can be written.
+
+    Raises:
+        NaturalExplainError: when it cannot.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NaturalExplainError(f"cannot create the output folder {out_dir} ({exc.strerror}): choose another folder") from exc
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise NaturalExplainError(f"cannot write to the output folder {out_dir}: choose a folder you may write to")
+
+
+def refuse_overwriting_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+    """Refuse a run whose output would replace one of its own input files.
+
+    Raises:
+        NaturalExplainError: naming the clashing file.
+    """
+    protected = {Path(p).resolve() for p in inputs}
+    for output in outputs:
+        if output.resolve() in protected:
+            raise NaturalExplainError(f"the output {output} would overwrite the input file of the same name: "
+                                      "choose another --out folder")
+
+
+def _move_in(staging: Path, out_dir: Path) -> None:
+    """Finish a commit: drop the old record, rename every staged file in (the record last), drop the staging folder."""
+    staged = sorted(p for p in staging.iterdir() if p.name != COMMIT_MARKER)
+    if any(p.name == RECORD_NAME for p in staged):
+        (out_dir / RECORD_NAME).unlink(missing_ok=True)
+    for path in sorted(staged, key=lambda p: p.name == RECORD_NAME):
+        os.replace(path, out_dir / path.name)
+    shutil.rmtree(staging)
+
+
+def recover(out_dir: Path) -> None:
+    """Complete the commits of runs killed mid-move and delete the staging folders of runs that died before.
+
+    Only called while holding the folder's lock, so no staging folder here belongs to a live run.
+    """
+    for staging in sorted(out_dir.glob(f"{STAGING_PREFIX}*")):
+        if not staging.is_dir():
+            continue
+        if (staging / COMMIT_MARKER).exists():
+            _move_in(staging, out_dir)
+        else:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+class RunOutputs:
+    """The output folder of one run: lock, staging paths, and an all-or-nothing commit.
+
+    Use as a context manager; write each output to `staged(name)`, then call `commit()`.
+    Leaving the block without a commit (error, cancel) removes everything staged.
+    """
+
+    def __init__(self, out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -> None:
+        self.out_dir = Path(out_dir)
+        self.names = [*names, RECORD_NAME]
+        refuse_overwriting_inputs((self.out_dir / name for name in self.names), inputs)
+        self.staging = self.out_dir / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        self._lock = FileLock(self.out_dir / LOCK_NAME, timeout=0)
+
+    def __enter__(self) -> "RunOutputs":
+        writable_dir(self.out_dir)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise NaturalExplainError(f"another run is writing to {self.out_dir}: wait for it to finish "
+                                      "or choose another output folder") from None
+        try:
+            recover(self.out_dir)
+            self.staging.mkdir()
+        except BaseException:
+            self._lock.release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if not (self.staging / COMMIT_MARKER).exists():  # a started commit is left for the next run to finish
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(self.staging)
+        self._lock.release()
+
+    def staged(self, name: str) -> Path:
+        """Where the output `name` is written during the run."""
+        return self.staging / name
+
+    def final(self, name: str) -> Path:
+        """Where the output `name` lies once the run is committed."""
+        return self.out_dir / name
+
+    def commit(self) -> None:
+        """Move every staged file into the output folder, the run record last."""
+        (self.staging / COMMIT_MARKER).touch()
+        try:
+            _move_in(self.staging, self.out_dir)
+        except OSError as exc:
+            raise NaturalExplainError(f"cannot move the outputs into {self.out_dir} ({exc.strerror}): close them in "
+                                      "other programs; the next run into that folder finishes the move") from exc
