@@ -8,7 +8,7 @@ export QT_QPA_PLATFORM := offscreen
 # Cheap enough for a laptop CPU; add occlusion,deeplift,ig for the full comparison (slower).
 DEMO_METHODS ?= cyclegan,gradcam
 
-.PHONY: setup demo test models plugin sample bench walkthrough clean
+.PHONY: setup demo test faults models plugin sample bench walkthrough clean
 
 setup: .venv/.installed
 
@@ -35,6 +35,10 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+# The fault suite alone (also part of `make test`): 448 hostile or careless cases against core and train.
+faults: setup
+	$(PY) -m pytest -q tests/faults
 
 # Reproduces the bundled models (classifier, JEM, pattern generators) from the labels in resources/labels/ (fetches the scene).
 models: setup

@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--generators", type=Path, default=DEFAULT_GENERATORS)
     parser.add_argument("--out", type=Path, default=Path("out/bench/enhancement.json"))
     args = parser.parse_args()
-    classifier, generators = load_model(DEFAULT_MODEL), load_model(args.generators)
+    classifier, generators = load_model(DEFAULT_MODEL), load_model(args.generators, expect="generators")
     card = classifier.card
     score = NaturalLogit(classifier.network, card.natural_indices, len(card.classes)).eval()
     space = UnitSpace(card)

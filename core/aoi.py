@@ -1,6 +1,7 @@
 """The area of interest: a polygon in any CRS, turned into a window and mask on a raster grid."""
 import dataclasses
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,36 @@ def parse_crs(text: str) -> CRS:
         raise NaturalExplainError(f"'{text}' is not a CRS: use e.g. EPSG:4326") from exc
 
 
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def parse_bounds(text: str) -> tuple[tuple[float, float, float, float], str | None]:
+    """'xmin,ymin,xmax,ymax[,EPSG]' -> the four numbers and 'EPSG:code' (None when no EPSG is given).
+
+    Raises:
+        NaturalExplainError: (naming no option) unless the text is four finite numbers, with xmin < xmax
+            and ymin < ymax, and an optional EPSG code.
+    """
+    form = "xmin,ymin,xmax,ymax or xmin,ymin,xmax,ymax,EPSG with finite numbers"
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) not in (4, 5) or not all(_NUMBER.fullmatch(p) for p in parts[:4]):
+        raise NaturalExplainError(f"must be {form}, got {text!r}")
+    xmin, ymin, xmax, ymax = (float(p) for p in parts[:4])
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        raise NaturalExplainError(f"must be {form}, got {text!r}")
+    if not (xmax > xmin and ymax > ymin):
+        raise NaturalExplainError(f"must have xmin < xmax and ymin < ymax, got {text!r}")
+    crs = None
+    if len(parts) == 5:
+        code = parts[4].upper().removeprefix("EPSG:")
+        crs = f"EPSG:{int(code)}" if code.isascii() and code.isdigit() else parts[4]
+        try:
+            parse_crs(crs)
+        except NaturalExplainError as exc:
+            raise NaturalExplainError(f"must end in a known CRS such as the EPSG code 4326, got {parts[4]!r}") from exc
+    return (xmin, ymin, xmax, ymax), crs
+
+
 @dataclasses.dataclass(frozen=True)
 class AOI:
     """A (multi)polygon as GeoJSON plus the CRS its coordinates are in."""
@@ -44,6 +75,8 @@ class AOI:
         Raises:
             NaturalExplainError: when the rectangle is empty.
         """
+        if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+            raise NaturalExplainError(f"the AOI ({xmin}, {ymin}, {xmax}, {ymax}) must be four finite numbers")
         if not (xmax > xmin and ymax > ymin):
             raise NaturalExplainError(f"the AOI ({xmin}, {ymin}, {xmax}, {ymax}) is empty: xmax must exceed xmin and ymax ymin")
         parse_crs(crs)
@@ -55,19 +88,13 @@ class AOI:
         """Parse the CLI's 'xmin,ymin,xmax,ymax[,EPSG]' (the raster's CRS when no EPSG is given).
 
         Raises:
-            NaturalExplainError: when the text is not four numbers and an optional EPSG code.
+            NaturalExplainError: when the text is not four finite numbers making a box and an optional EPSG code.
         """
-        parts = [p.strip() for p in text.split(",")]
         try:
-            numbers = [float(p) for p in parts[:4]]
-        except ValueError:
-            numbers = []
-        if len(parts) not in (4, 5) or len(numbers) != 4:
-            raise NaturalExplainError(f"--aoi '{text}' must be xmin,ymin,xmax,ymax or xmin,ymin,xmax,ymax,EPSG")
-        crs = parts[4] if len(parts) == 5 else default_crs
-        if len(parts) == 5 and crs.isdigit():
-            crs = f"EPSG:{crs}"
-        return cls.from_bounds(*numbers, crs=crs)
+            numbers, crs = parse_bounds(text)
+        except NaturalExplainError as exc:
+            raise NaturalExplainError(f"--aoi: {exc}") from exc
+        return cls.from_bounds(*numbers, crs=crs or default_crs)
 
     @classmethod
     def from_vector(cls, path: str | Path) -> "AOI":

@@ -17,6 +17,7 @@ every method, random included, would draw the same flat line.
 """
 import copy
 import dataclasses
+import math
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ from core.explain.metrics import Score, curve_auc, gaussian_blur, iou, pixel_ord
 from core.explain.randomization import RandomizedModel, cascading_randomization, rank_correlation
 from core.explain.registry import build_explainer, parse_methods
 from core.explain.road import NOISE_STD, PERCENTAGES, road_auc, road_curve
+from core.models.card import sidecar_path
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace, to_model_input
 from core.quicklook import TRUE_COLOUR
@@ -47,6 +49,7 @@ from core.raster.grid import Grid, model_grid
 from core.raster.read import BandReader
 from core.raster.sources import open_input
 from core.resources import DEFAULT_MODEL
+from core.run_outputs import RunOutputs
 from core.tiling import tile_grid
 from core.vector_io import read_polygons
 
@@ -322,9 +325,9 @@ def _naturalness(loaded: LoadedModel, x: torch.Tensor) -> np.ndarray:
     return probs[:, loaded.card.natural_indices].sum(dim=1).cpu().numpy()
 
 
-def _check_options(out_dir: Path, q: float, tiles: int, tile_size: int, fill: str, draws: int) -> None:
-    """Raises NaturalExplainError for options out of range or an output folder that cannot be made."""
-    if not 0 < q <= 100:
+def _check_options(q: float, tiles: int, tile_size: int, fill: str, draws: int) -> None:
+    """Raises NaturalExplainError for options out of range."""
+    if not math.isfinite(q) or not 0 < q <= 100:
         raise NaturalExplainError(f"--q {q} must be a percentage in (0, 100]")
     if tiles < 1 or tile_size < 8:
         raise NaturalExplainError(f"--tiles ({tiles}) must be at least 1 and --tile-size ({tile_size}) at least 8")
@@ -332,10 +335,19 @@ def _check_options(out_dir: Path, q: float, tiles: int, tile_size: int, fill: st
         raise NaturalExplainError(f"--draws ({draws}) must be at least 1: the number of tile draws to average over")
     if fill not in FILLS:
         raise NaturalExplainError(f"unknown fill '{fill}': use one of {', '.join(FILLS)}")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NaturalExplainError(f"cannot create the output folder {out_dir} ({exc.strerror}): choose another folder") from exc
+
+
+def _check_area(grid: Grid, aoi: AOI | None, tile_size: int) -> None:
+    """Refuse an area that cannot hold one whole tile: a smaller one would be scored as one tiny tile, whose
+    curves and IoU mean nothing (a 1-pixel area scores AUC and IoU of 1.0).
+
+    Raises:
+        NaturalExplainError: naming the area's size, the tile size and what to change.
+    """
+    if grid.width < tile_size or grid.height < tile_size:
+        area = "the AOI" if aoi is not None else "the raster"
+        raise NaturalExplainError(f"{area} is {grid.width} x {grid.height} model pixels, smaller than one --tile-size "
+                                  f"{tile_size} tile: choose a larger AOI or a smaller --tile-size (at least 8)")
 
 
 def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path, label_field: str,
@@ -379,6 +391,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     """
     out_dir = Path(out_dir)
     names = parse_methods(",".join(methods))
+    _check_options(q, tiles, tile_size, fill, draws)
     raster = open_input(input_path)
     torch_device = resolve_device(device)
     loaded = load_model(model or DEFAULT_MODEL, torch_device)
@@ -387,41 +400,51 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     explainers = [build_explainer(name, loaded, **options) for name in names]
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grid = _evaluation_grid(raster.grid, aoi, loaded.card.resolution_m)
-    _check_options(out_dir, q, tiles, tile_size, fill, draws)
-    samples = [_sample_tiles(loaded, band_refs, grid, aoi, reference, tiles, tile_size, seed + k, torch_device)
-               for k in range(draws)]
-    randomized = [(r, [build_explainer(name, r.model, **options) for name in names])
-                  for r in (cascading_randomization(loaded, seed) if randomization else [])]
-    plan = _Plan(loaded, _scoring_network(loaded.network), explainers, randomized, q, fill)
-    for explainer in explainers:  # the first call pays for lazy set-up (about 1 s), which is no draw's cost
-        explainer.attribute(samples[0].x[:1].clone(), samples[0].target[:1])
-    done, total = 0, sum(len(s.x) for s in samples) * (len(names) * (2 + len(randomized)) + len(CONTROLS))
+    _check_area(grid, aoi, tile_size)
+    inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
+    with RunOutputs(out_dir, ["evaluation.md", "comparison.png"], inputs, record="evaluation.json") as outputs:
+        samples = [_sample_tiles(loaded, band_refs, grid, aoi, reference, tiles, tile_size, seed + k, torch_device)
+                   for k in range(draws)]
+        randomized = [(r, [build_explainer(name, r.model, **options) for name in names])
+                      for r in (cascading_randomization(loaded, seed) if randomization else [])]
+        plan = _Plan(loaded, _scoring_network(loaded.network), explainers, randomized, q, fill)
+        for explainer in explainers:  # the first call pays for lazy set-up (about 1 s), which is no draw's cost
+            explainer.attribute(samples[0].x[:1].clone(), samples[0].target[:1])
+        done, total = 0, sum(len(s.x) for s in samples) * (len(names) * (2 + len(randomized)) + len(CONTROLS))
 
-    def tick() -> None:
-        """Poll the cancel flag before each tile of each step and report the tiles done before it."""
-        nonlocal done
-        if is_canceled and is_canceled():
-            raise RunCanceled("canceled")
-        if progress:
-            progress(95.0 * done / total)
-        done += 1
+        def tick() -> None:
+            """Poll the cancel flag before each tile of each step and report the tiles done before it."""
+            nonlocal done
+            if is_canceled and is_canceled():
+                raise RunCanceled("canceled")
+            if progress:
+                progress(95.0 * done / total)
+            done += 1
 
-    evaluated = [_evaluate_draw(plan, sample, seed + k, tick) for k, sample in enumerate(samples)]
-    per_draw = [_rows(d) for d in evaluated]
-    summaries = summarise(per_draw)
-    result = EvaluationResult(out_dir / "evaluation.json", out_dir / "evaluation.md", out_dir / "comparison.png",
-                              summaries, per_draw)
-    context = _context(raster.path, plan, evaluated, labels, label_field, reference_class, seed, names)
-    write_json(result.json_path, {**context, "rows": _summary_records(summaries), "curves": _mean_curves(evaluated),
-                                 "tiles": [t for k, d in enumerate(evaluated) for t in _tile_records(d, k)],
-                                 "randomization": _randomization_record(plan, evaluated),
-                                 "draws": [_draw_record(d, rows) for d, rows in zip(evaluated, per_draw)]})
-    with atomic_path(result.markdown_path) as tmp:
-        tmp.write_text(markdown_table(summaries, context))
-    _figure(loaded, evaluated[0], reference_class, result.figure_path)
+        evaluated = [_evaluate_draw(plan, sample, seed + k, tick) for k, sample in enumerate(samples)]
+        per_draw = [_rows(d) for d in evaluated]
+        summaries = summarise(per_draw)
+        result = EvaluationResult(outputs.final("evaluation.json"), outputs.final("evaluation.md"),
+                                  outputs.final("comparison.png"), summaries, per_draw)
+        context = _context(raster.path, plan, evaluated, labels, label_field, reference_class, seed, names)
+        _write_report(outputs, plan, evaluated, per_draw, summaries, context)
+        _figure(loaded, evaluated[0], reference_class, outputs.staged("comparison.png"))
+        outputs.commit()
     if progress:
         progress(100.0)
     return result
+
+
+def _write_report(outputs: RunOutputs, plan: _Plan, evaluated: list[_Draw], per_draw: list[list[MethodRow]],
+                  summaries: list[MethodSummary], context: dict) -> None:
+    """Stage evaluation.json (every number and curve) and evaluation.md (the summary table)."""
+    write_json(outputs.staged("evaluation.json"), {
+        **context, "rows": _summary_records(summaries), "curves": _mean_curves(evaluated),
+        "tiles": [t for k, d in enumerate(evaluated) for t in _tile_records(d, k)],
+        "randomization": _randomization_record(plan, evaluated),
+        "draws": [_draw_record(d, rows) for d, rows in zip(evaluated, per_draw)]})
+    with atomic_path(outputs.staged("evaluation.md")) as tmp:
+        tmp.write_text(markdown_table(summaries, context))
 
 
 def _figure(loaded: LoadedModel, draw: _Draw, reference_class: str, path: Path) -> None:

@@ -7,6 +7,7 @@ the same overlapping tiles and row blender as `explain`, so memory stays flat; t
 nothing to fill cost one read. The output is the input's grid, bands and dtype, and its
 known pixels are the input's own values, copied, never converted and back.
 """
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -29,8 +30,8 @@ from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace, to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
-from core.raster.read import BandReader
-from core.raster.sources import BandRef, open_input
+from core.raster.read import BandReader, nonfinite_warning, read_checked
+from core.raster.sources import BandRef, open_input, open_raster, undecodable_gdal_messages_silenced
 from core.raster.write import open_geotiff
 from core.resources import DEFAULT_JEM
 from core.tiling import Tile, blend_weights, tile_grid
@@ -99,7 +100,8 @@ class _Mask:
         if not self.path.exists():
             raise NaturalExplainError(f"mask {self.path} does not exist")
         try:
-            self.dataset = rasterio.open(self.path)
+            with undecodable_gdal_messages_silenced():
+                self.dataset = rasterio.open(self.path)
         except RasterioIOError:
             self.aoi = AOI.from_vector(self.path)  # its own one-line errors for unreadable files
             return
@@ -117,9 +119,14 @@ class _Mask:
             self.dataset.close()
 
     def read(self, window: Window) -> np.ndarray:
-        """Bool (h, w): True where the mask asks for a fill (a raster's nodata never does)."""
+        """Bool (h, w): True where the mask asks for a fill (a raster's nodata and NaN never do).
+
+        Raises:
+            NaturalExplainError: naming the mask and the window when its file is damaged.
+        """
         if self.dataset is not None:
-            return np.ma.filled(self.dataset.read(1, window=window, masked=True) != 0, False)
+            values = read_checked(self.dataset, 1, window, masked=True)
+            return np.ma.filled((values != 0) & ~np.isnan(values), False)
         return self.aoi.inside_mask(self.grid.window(window))  # never None: polygons are no box
 
     def check_selects_pixels(self, rows_per_strip: int = 512) -> None:
@@ -248,12 +255,17 @@ class _Originals:
 
     def __init__(self, refs: list[BandRef], grid: Grid, reader: BandReader) -> None:
         self.refs, self.grid, self.reader = refs, grid, reader
-        self.datasets = {path: rasterio.open(path) for path in dict.fromkeys(r.path for r in refs)}
+        self._stack = contextlib.ExitStack()
+        try:
+            self.datasets = {path: self._stack.enter_context(open_raster(path))
+                             for path in dict.fromkeys(r.path for r in refs)}
+        except BaseException:
+            self._stack.close()
+            raise
         self.dtype = np.result_type(*(self.datasets[r.path].dtypes[r.index - 1] for r in refs))
 
     def close(self) -> None:
-        for ds in self.datasets.values():
-            ds.close()
+        self._stack.close()
 
     def cast(self, values: np.ndarray) -> np.ndarray:
         """Values in the output dtype: rounded and clipped to its range for integers."""
@@ -263,12 +275,16 @@ class _Originals:
         return values.astype(self.dtype)
 
     def read(self, window: Window) -> np.ndarray:
-        """(C, h, w) original values of a window of the grid."""
+        """(C, h, w) original values of a window of the grid (a known pixel is never ±inf: those are filled).
+
+        Raises:
+            NaturalExplainError: naming the file and the window when a block is damaged.
+        """
         resampled = None
         bands = []
         for ref in self.refs:
             if ref.grid.same_as(self.grid):
-                bands.append(self.datasets[ref.path].read(ref.index, window=window).astype(self.dtype, copy=False))
+                bands.append(read_checked(self.datasets[ref.path], ref.index, window).astype(self.dtype, copy=False))
                 continue
             if resampled is None:
                 resampled, _ = self.reader.read(self.grid.window(window))
@@ -360,9 +376,10 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
                                                                    out_path, progress)
             finally:
                 originals.close()
+            infinite = nonfinite_warning(reader.nonfinite_pixels)
     finally:
         user_mask.close()
-    warnings = []
+    warnings = [f"{infinite}: they were filled"] if infinite else []
     if unknown_tiles:
         warnings.append(f"{unknown_tiles} tile(s) held no known pixel: their fill starts from the model's training "
                         "mean and is conditioned on nothing")

@@ -7,6 +7,7 @@ The plot is the JEM paper's Fig. 2: the training and the input log p(x) densitie
 the other. The report also counts the pixels outside the training value range
 (core.value_range), which catches wrongly scaled input that log p(x) can take for familiar.
 """
+import contextlib
 import dataclasses
 from pathlib import Path
 
@@ -22,14 +23,16 @@ from core.device import resolve_device  # noqa: E402
 from core.errors import NaturalExplainError  # noqa: E402
 from core.jem.familiarity import MIN_PATCHES, Familiarity, PatchLogPx, assess  # noqa: E402
 from core.jem.histogram import BINS, LogPxHistogram, training_histogram  # noqa: E402
+from core.models.card import sidecar_path  # noqa: E402
 from core.models.model_file import LoadedModel, load_model  # noqa: E402
 from core.pipeline import (DEFAULT_OVERLAP, IsCanceled, Progress, default_batch_size, dense_logits,  # noqa: E402
-                           plan_grids, tile_batches, writable_dir)
+                           plan_grids, tile_batches)
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid  # noqa: E402
-from core.raster.read import BandReader  # noqa: E402
+from core.raster.read import BandReader, nonfinite_warning  # noqa: E402
 from core.raster.sources import BandRef, open_input  # noqa: E402
 from core.resources import DEFAULT_JEM  # noqa: E402
+from core.run_outputs import RunOutputs  # noqa: E402
 from core.tiling import tile_grid  # noqa: E402
 from core.value_range import ValueRangeCheck  # noqa: E402
 
@@ -75,37 +78,42 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
     training = training_histogram(loaded.card)
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grid = plan_grids(raster, aoi, loaded.card.resolution_m, DEFAULT_OVERLAP).model
-    writable_dir(out_dir)
     in_range = ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None
-    values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range).values()
-    familiarity = assess(values, training)
-    if familiarity.histogram is None:
-        size = loaded.card.jem["patch_size"]
-        raise NaturalExplainError(f"the input holds {len(values)} complete {size} x {size} px patches, too few to "
-                                  f"compare with the training imagery (at least {MIN_PATCHES}): give a larger area")
-    found = [w for w in (in_range.warning() if in_range else None, familiarity.warning()) if w]
-    report = OODReport(familiarity.kl_divergence, familiarity.share_below_p1, familiarity.patches,
-                       "; ".join(found) or None, out_dir / "ood.json", out_dir / "ood.png")
-    histogram_figure(values, training, familiarity, report.figure_path)
-    write_json(report.json_path, {
-        "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum()},
-        "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
-        "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(torch_device),
-                       "patch_size": loaded.card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
-        "ood": familiarity.to_json(),
-        "value_range": in_range.to_json() if in_range else None,
-        "warning": report.warning,
-        "input_histogram": familiarity.histogram.to_json(),
-        "training_percentiles": training.percentiles,
-        "figure": str(report.figure_path.resolve()),
-    })
+    inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
+    with RunOutputs(out_dir, ["ood.png"], inputs, record="ood.json") as outputs:
+        with BandReader(band_refs) as reader:
+            values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range, reader).values()
+            infinite = nonfinite_warning(reader.nonfinite_pixels)
+        familiarity = assess(values, training)
+        if familiarity.histogram is None:
+            size = loaded.card.jem["patch_size"]
+            raise NaturalExplainError(f"the input holds {len(values)} complete {size} x {size} px patches, too few "
+                                      f"to compare with the training imagery (at least {MIN_PATCHES}): give a larger area")
+        found = [w for w in (infinite, in_range.warning() if in_range else None, familiarity.warning()) if w]
+        report = OODReport(familiarity.kl_divergence, familiarity.share_below_p1, familiarity.patches,
+                           "; ".join(found) or None, outputs.final("ood.json"), outputs.final("ood.png"))
+        histogram_figure(values, training, familiarity, outputs.staged("ood.png"))
+        write_json(outputs.staged("ood.json"), {
+            "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum()},
+            "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
+            "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(torch_device),
+                           "patch_size": loaded.card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
+            "ood": familiarity.to_json(),
+            "value_range": in_range.to_json() if in_range else None,
+            "warning": report.warning,
+            "input_histogram": familiarity.histogram.to_json(),
+            "training_percentiles": training.percentiles,
+            "figure": str(report.figure_path.resolve()),
+        })
+        outputs.commit()
     if progress:
         progress(100.0)
     return report
 
 
 def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, progress: Progress | None = None,
-                 is_canceled: IsCanceled | None = None, in_range: ValueRangeCheck | None = None) -> PatchLogPx:
+                 is_canceled: IsCanceled | None = None, in_range: ValueRangeCheck | None = None,
+                 reader: BandReader | None = None) -> PatchLogPx:
     """Tile log p(x) of every complete JEM-training-size patch of `grid`, from explain's tiles.
 
     Args:
@@ -115,13 +123,17 @@ def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, prog
         progress: called with percent done after each batch of tiles.
         is_canceled: polled before each batch.
         in_range: when given, counts the tiles' pixels outside the training value range.
+        reader: an open reader of `band_refs` (to ask it about ±inf pixels afterwards); one is
+            opened when None.
     """
     card = loaded.card
     size = card.tile_size
     tiles = tile_grid(grid.height, grid.width, size, min(DEFAULT_OVERLAP, size // 2))
     device = next(loaded.network.parameters()).device
     patches = PatchLogPx(card.jem["patch_size"])
-    with BandReader(band_refs) as reader:
+    with contextlib.ExitStack() as stack:
+        if reader is None:
+            reader = stack.enter_context(BandReader(band_refs))
         for batch in tile_batches(reader, grid, tiles, card, device, default_batch_size(device), progress, is_canceled):
             patches.add([tile.window for tile in batch.tiles], dense_logits(loaded, batch.x), batch.valid)
             if in_range is not None:

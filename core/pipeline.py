@@ -11,7 +11,6 @@ training-size patch's log p(x), which say whether the input looks like the train
 import contextlib
 import dataclasses
 import math
-import os
 import platform
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
-from core.raster.read import BandReader
+from core.raster.read import BandReader, nonfinite_warning
 from core.raster.sources import RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
@@ -50,6 +49,9 @@ IsCanceled = Callable[[], bool]
 
 # Pixels neighbouring tiles share and blend, so edge pixels see context.
 DEFAULT_OVERLAP = 32
+# The most a run resamples the input finer (a 60 m raster for a 10 m model is 6x); beyond it the
+# model grid grows quadratically and the model sees only interpolation.
+MAX_UPSAMPLING = 8
 
 
 @dataclasses.dataclass
@@ -120,7 +122,16 @@ class _Run:
 
 
 def plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overlap: int) -> RunGrids:
+    """The output, context and model grids of a run (see RunGrids).
+
+    Raises:
+        NaturalExplainError: when the model's pixels are far finer than the input's.
+    """
     ref = raster.grid
+    if pixel_size_m(ref) / resolution_m > MAX_UPSAMPLING:
+        raise NaturalExplainError(f"the model works on {resolution_m:g} m pixels and the input has "
+                                  f"{pixel_size_m(ref):.3g} m ones: resampling {pixel_size_m(ref) / resolution_m:.0f}x "
+                                  "finer would invent detail; use a model trained near the input's resolution")
     out_window = aoi.window_on(ref) if aoi else ref.full_window()
     margin = math.ceil(overlap * resolution_m / pixel_size_m(ref))
     c0, r0 = max(out_window.col_off - margin, 0), max(out_window.row_off - margin, 0)
@@ -331,7 +342,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         with BandReader(band_refs) as reader:
             used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
         familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
-        warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range)
+        warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range,
+                             reader.nonfinite_pixels)
         timings["total_s"] = time.perf_counter() - started
         paths = {name: outputs.final(file) for name, file in names.items()}
         write_json(outputs.staged("run.json"),
@@ -346,8 +358,8 @@ def default_batch_size(device: torch.device) -> int:
 
 
 def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int,
-              familiarity: Familiarity | None, in_range: ValueRangeCheck | None) -> list[str]:
-    warnings = []
+              familiarity: Familiarity | None, in_range: ValueRangeCheck | None, nonfinite: int) -> list[str]:
+    warnings = [text] if (text := nonfinite_warning(nonfinite)) else []
     if grids.resampled:
         warnings.append(f"the input's {pixel_size_m(raster.grid):.3g} m pixels were resampled to the model's "
                         f"{loaded.card.resolution_m:g} m and the maps back onto the input grid")

@@ -11,14 +11,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import rasterio  # noqa: E402
 from affine import Affine  # noqa: E402
 
 from core.atomic import atomic_path  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
-from core.raster.sources import open_input  # noqa: E402
+from core.raster.sources import open_input, open_raster  # noqa: E402
 
 TRUE_COLOUR = ["B04", "B03", "B02"]
 
@@ -61,7 +60,7 @@ def quicklook(input_path: str | Path, run_dir: str | Path, out: str | Path, max_
     generator changed the pixels, not the display.
     """
     run_dir = Path(run_dir)
-    with rasterio.open(run_dir / "naturalness.tif") as src:
+    with open_raster(run_dir / "naturalness.tif") as src:
         grid = _coarse(Grid(src.crs, src.transform, src.width, src.height), max_pixels)
     rgb, valid = _read_named(Path(input_path), TRUE_COLOUR, grid)
     limits = _limits(rgb, valid)
@@ -80,9 +79,15 @@ def quicklook(input_path: str | Path, run_dir: str | Path, out: str | Path, max_
     _decorate(axes[0, 1], grid, "Naturalness (probability of a natural class)")
     fig.colorbar(shown, ax=axes[0, 1], shrink=0.8, label="0 = anthropogenic … 1 = natural")
     axes[0, 2].imshow(image, extent=extent)
-    axes[0, 2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
-                        extent=extent, origin="lower")
-    axes[0, 2].contour(np.flipud(score), levels=[0.5], colors=["#ffd92f"], linewidths=1.2, extent=extent, origin="lower")
+    scored = score[np.isfinite(score)]
+    if scored.size and scored.min() < 0.5 <= scored.max():  # else matplotlib warns that no contour was found
+        axes[0, 2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
+                            extent=extent, origin="lower")
+        axes[0, 2].contour(np.flipud(score), levels=[0.5], colors=["#ffd92f"], linewidths=1.2, extent=extent,
+                           origin="lower")
+    elif scored.size and scored.min() >= 0.5:
+        axes[0, 2].contourf(np.flipud(score), levels=[0.5, 1.0], colors=["#01665e"], alpha=0.35,
+                            extent=extent, origin="lower")
     _decorate(axes[0, 2], grid, "Naturalness ≥ 0.5 over the input")
     panels = iter(axes[1:].ravel())
     for path in attributions:

@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from filelock import FileLock, Timeout
 
@@ -52,11 +52,15 @@ def refuse_overwriting_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -
 
 
 def _move_in(staging: Path, out_dir: Path) -> None:
-    """Finish a commit: drop the old record, rename every staged file in (the record last), drop the staging folder."""
+    """Finish a commit: drop the old record, rename every staged file in (the record last), drop the staging folder.
+
+    The commit marker holds the record's name (run.json, ood.json, evaluation.json).
+    """
+    record = (staging / COMMIT_MARKER).read_text().strip() or RECORD_NAME
     staged = sorted(p for p in staging.iterdir() if p.name != COMMIT_MARKER)
-    if any(p.name == RECORD_NAME for p in staged):
-        (out_dir / RECORD_NAME).unlink(missing_ok=True)
-    for path in sorted(staged, key=lambda p: p.name == RECORD_NAME):
+    if any(p.name == record for p in staged):
+        (out_dir / record).unlink(missing_ok=True)
+    for path in sorted(staged, key=lambda p: p.name == record):
         os.replace(path, out_dir / path.name)
     shutil.rmtree(staging)
 
@@ -78,13 +82,15 @@ def recover(out_dir: Path) -> None:
 class RunOutputs:
     """The output folder of one run: lock, staging paths, and an all-or-nothing commit.
 
-    Use as a context manager; write each output to `staged(name)`, then call `commit()`.
+    Use as a context manager; write each output, and last the run's record (`record`, which
+    describes the others), to `staged(name)`, then call `commit()`.
     Leaving the block without a commit (error, cancel) removes everything staged.
     """
 
-    def __init__(self, out_dir: Path, names: Iterable[str], inputs: Iterable[Path]) -> None:
+    def __init__(self, out_dir: Path, names: Iterable[str], inputs: Iterable[Path], record: str = RECORD_NAME) -> None:
         self.out_dir = Path(out_dir)
-        self.names = [*names, RECORD_NAME]
+        self.record = record
+        self.names = [*names, record]
         refuse_overwriting_inputs((self.out_dir / name for name in self.names), inputs)
         self.staging = self.out_dir / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         self._lock = FileLock(self.out_dir / LOCK_NAME, timeout=0)
@@ -120,7 +126,7 @@ class RunOutputs:
 
     def commit(self) -> None:
         """Move every staged file into the output folder, the run record last."""
-        (self.staging / COMMIT_MARKER).touch()
+        (self.staging / COMMIT_MARKER).write_text(self.record)
         try:
             _move_in(self.staging, self.out_dir)
         except OSError as exc:

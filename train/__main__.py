@@ -3,20 +3,11 @@
 Mistakes a user can fix end with one line on stderr and exit status 2, never a traceback;
 anything else is a bug and keeps its traceback.
 """
-import argparse
 import sys
 
+from core.cli.options import EXIT_USER_ERROR, OneLineParser
 from core.errors import NaturalExplainError
 from train.commands import COMMANDS
-
-EXIT_USER_ERROR = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line, like every other user error."""
-
-    def error(self, message: str) -> None:
-        self.exit(EXIT_USER_ERROR, f"error: {message} (see {self.prog} --help)\n")
 
 
 def build_parsers() -> tuple[OneLineParser, dict[str, OneLineParser]]:

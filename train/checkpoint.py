@@ -6,6 +6,7 @@ and read back with `torch.load(..., weights_only=True)` only (the house rule).
 import argparse
 import pickle
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,36 @@ def latest_checkpoint(workdir: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
+def _checkpoints(workdir: Path) -> list[Path]:
+    return sorted(p for p in workdir.iterdir() if _PATTERN.fullmatch(p.name)) if workdir.is_dir() else []
+
+
+def check_workdir(workdir: Path, resume: bool, fresh: bool) -> None:
+    """Before any work: refuse to start a new run over an earlier run's checkpoints unless told what to do with them.
+
+    Args:
+        workdir: the checkpoint folder.
+        resume: --resume, which continues the earlier run (resume_state checks it is the same run).
+        fresh: --fresh, which discards them (see discard_earlier_run).
+
+    Raises:
+        NaturalExplainError: when `workdir` holds checkpoints and neither --resume nor --fresh was given.
+    """
+    if not resume and not fresh and _checkpoints(workdir):
+        raise NaturalExplainError(f"{workdir} holds checkpoints of an earlier run: add --resume to continue it "
+                                  "or --fresh to discard them")
+
+
+def discard_earlier_run(workdir: Path, resume: bool) -> None:
+    """Just before a new (not resumed) run trains: remove the earlier run's checkpoints, saying so on stderr."""
+    if resume:
+        return
+    found = _checkpoints(workdir)
+    if found:
+        clear_checkpoints(workdir)
+        print(f"--fresh: discarded {len(found)} checkpoint(s) of an earlier run in {workdir}", file=sys.stderr)
+
+
 def clear_checkpoints(workdir: Path) -> None:
     """Remove earlier checkpoints, so a fresh run never resumes from a stale one."""
     if workdir.is_dir():
@@ -77,7 +108,8 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def run_fingerprint(args: argparse.Namespace, digest: str) -> dict[str, Any]:
-    """What must not change between a run and its resume: every option but epochs and device, and the data.
+    """What must not change between a run and its resume: every option but epochs, device and how to treat
+    an earlier run (--resume, --fresh), and the data.
 
     Args:
         args: the parsed options, defaults resolved.
@@ -86,7 +118,7 @@ def run_fingerprint(args: argparse.Namespace, digest: str) -> dict[str, Any]:
     Returns:
         Plain data to store in, and compare with, every checkpoint.
     """
-    options = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("epochs", "resume", "device", "command")}
+    options = {k: str(v) for k, v in sorted(vars(args).items()) if k not in ("epochs", "resume", "fresh", "device", "command")}
     return {"options": options, "data_hash": digest}
 
 

@@ -13,7 +13,7 @@ from typing import Iterable
 from core.models.model_file import file_sha256
 
 # Options that change how a run proceeds but not what it produces.
-NOT_REPRODUCING = {"help", "resume"}
+NOT_REPRODUCING = {"help", "resume", "fresh"}
 
 
 def data_hash(files: Iterable[Path]) -> str:

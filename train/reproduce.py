@@ -96,9 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     """Fetch the scene and train the bundled classifier, the JEM, then the generators; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
-    status = train_main(reproduce_arguments(out_dir))
+    # --fresh: a rerun retrains from scratch over the checkpoints of the last one.
+    status = train_main([*reproduce_arguments(out_dir), "--fresh"])
     torch.set_num_threads(SINGLE_THREAD)
-    return status or train_main(jem_arguments(out_dir)) or train_main(generator_arguments(out_dir))
+    return (status or train_main([*jem_arguments(out_dir), "--fresh"])
+            or train_main([*generator_arguments(out_dir), "--fresh"]))
 
 
 if __name__ == "__main__":

@@ -1,25 +1,31 @@
 """`python -m core explain`: the naturalness map and the chosen explanations for a raster."""
 import argparse
-from pathlib import Path
 
-from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
+from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, methods_text,
+                              path_value, progress_bar, whole_number)
 from core.explain.registry import METHODS
 
 HELP = "write naturalness.tif and run.json for a raster"
+MAX_BATCH_SIZE = 1024
+MIN_TILE_SIZE, MAX_TILE_SIZE = 8, 4096
+MAX_OVERLAP = MAX_TILE_SIZE // 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the explain command's options."""
     p.add_argument("input", help="a raster file, or a folder of single-band files (e.g. Sentinel-2 B02.tif ...)")
-    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
-    p.add_argument("--methods", default="", help=f"explanation methods, comma separated, from: {', '.join(METHODS)} "
-                   "(naturalness is always written)")
+    p.add_argument("--out", required=True, type=path_value, help="output folder (created if missing)")
+    p.add_argument("--methods", default="", type=methods_text,
+                   help=f"explanation methods, comma separated, from: {', '.join(METHODS)} (naturalness is always written)")
     add_aoi_arguments(p)
     add_model_arguments(p)
     add_bands_argument(p)
-    p.add_argument("--batch-size", type=int, help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
-    p.add_argument("--tile-size", type=int, help="tile edge in model pixels (default: the model's)")
-    p.add_argument("--overlap", type=int, default=32, help="pixels shared and blended by neighbouring tiles")
+    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE),
+                   help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
+    p.add_argument("--tile-size", type=whole_number(MIN_TILE_SIZE, MAX_TILE_SIZE),
+                   help="tile edge in model pixels (default: the model's)")
+    p.add_argument("--overlap", type=whole_number(0, MAX_OVERLAP), default=32,
+                   help="pixels shared and blended by neighbouring tiles (at most half the tile size is used)")
 
 
 def run(args: argparse.Namespace) -> None:

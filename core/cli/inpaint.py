@@ -1,23 +1,27 @@
 """`python -m core inpaint`: fill masked and nodata pixels with a JEM's SGLD, known pixels untouched."""
 import argparse
-from pathlib import Path
 
-from core.cli.options import add_bands_argument, add_model_arguments, band_mapping
+from core.cli.options import (add_bands_argument, add_model_arguments, band_mapping, non_negative_float, path_value,
+                              seed, whole_number, writable_file)
 
 HELP = "fill the masked (and nodata) pixels of a raster by SGLD on a JEM; writes a GeoTIFF on the input's grid"
+MAX_STEPS = 100_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the inpaint command's options."""
     p.add_argument("input", help="a raster file, or a folder of single-band files, at the model's resolution")
-    p.add_argument("--mask", required=True, help="pixels to fill: a raster on the input's grid (nonzero = fill) "
+    p.add_argument("--mask", required=True, type=path_value,
+                   help="pixels to fill: a raster on the input's grid (nonzero = fill) "
                    "or a polygon file in any CRS; the input's nodata pixels are always filled too")
-    p.add_argument("--out", required=True, type=Path, help="the GeoTIFF to write (the input's grid and dtype)")
+    p.add_argument("--out", required=True, type=path_value, help="the GeoTIFF to write (the input's grid and dtype)")
     add_bands_argument(p)
-    p.add_argument("--steps", type=int, help="SGLD steps (default: measured, see bench/measure_inpaint.py)")
-    p.add_argument("--step-size", type=float, help="SGLD step size in unit space (default: measured)")
-    p.add_argument("--noise", type=float, help="SGLD noise std in unit space (default: measured)")
-    p.add_argument("--seed", type=int, default=0, help="fixes the noise, so a run can be repeated exactly")
+    p.add_argument("--steps", type=whole_number(1, MAX_STEPS),
+                   help="SGLD steps (default: measured, see bench/measure_inpaint.py)")
+    p.add_argument("--step-size", type=non_negative_float, help="SGLD step size in unit space, 0 or more "
+                   "(default: measured)")
+    p.add_argument("--noise", type=non_negative_float, help="SGLD noise std in unit space, 0 or more (default: measured)")
+    p.add_argument("--seed", type=seed, default=0, help="fixes the noise, so a run can be repeated exactly")
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
 
@@ -28,6 +32,7 @@ def run(args: argparse.Namespace) -> None:
     from core.cli.options import progress_bar
     from core.inpaint import inpaint
 
+    writable_file(args.out)
     with progress_bar("inpaint", args.quiet) as progress:
         sgld = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise))
                 if v is not None}

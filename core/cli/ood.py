@@ -1,8 +1,8 @@
 """`python -m core ood`: does a raster look like the JEM's training imagery? ood.json and ood.png."""
 import argparse
-from pathlib import Path
 
-from core.cli.options import add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, progress_bar
+from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, path_value,
+                              progress_bar)
 
 HELP = ("compare a raster's patch log p(x) with a JEM's training histogram (KL divergence, share below the "
         "training 1st percentile); writes ood.json and the histogram plot ood.png")
@@ -11,7 +11,7 @@ HELP = ("compare a raster's patch log p(x) with a JEM's training histogram (KL d
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the ood command's options."""
     p.add_argument("input", help="a raster file, or a folder of single-band files")
-    p.add_argument("--out", required=True, type=Path, help="output folder (created if missing)")
+    p.add_argument("--out", required=True, type=path_value, help="output folder (created if missing)")
     add_bands_argument(p)
     add_aoi_arguments(p)
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")

@@ -1,6 +1,14 @@
-"""Options and helpers several sub-commands share, so each is spelled once."""
+"""Options, option types and helpers the CLIs share (`python -m core` and `python -m train`), so each is spelled once.
+
+Every number and name is checked where argparse reads it: a bad one ends the run before any
+work with one line, `error: argument --OPTION: must be ..., got VALUE`, and exit status 2.
+"""
 import argparse
 import contextlib
+import math
+import os
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from core.errors import NaturalExplainError
@@ -9,29 +17,159 @@ if TYPE_CHECKING:
     from core.aoi import AOI
 
 DEVICES = ["auto", "cpu", "cuda"]
+EXIT_USER_ERROR = 2
+# The largest seed every generator takes (NumPy's legacy seeding stops at 2**32 - 1).
+MAX_SEED = 2 ** 32 - 1
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_REAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, like every other user error, with exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(EXIT_USER_ERROR, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _shown(text: str) -> str:
+    """The value as the user typed it, quoted when it would otherwise be invisible or ambiguous."""
+    return text if text.strip() and text == text.strip() and "'" not in text else repr(text)
+
+
+def _range_words(kind: str, low: float | None, high: float | None, low_open: bool = False, high_open: bool = False) -> str:
+    def show(v: float) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    if low is not None and high is not None:
+        if not low_open and not high_open:
+            return f"{kind} from {show(low)} to {show(high)}"
+        return f"{kind} in {'(' if low_open else '['}{show(low)}, {show(high)}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{kind} {'above' if low_open else 'of at least'} {show(low)}"
+    if high is not None:
+        return f"{kind} {'below' if high_open else 'of at most'} {show(high)}"
+    return kind
+
+
+def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type for a whole number (ASCII digits only) in [low, high]; None leaves a side open."""
+    wanted = _range_words("a whole number", low, high)
+
+    def parse(text: str) -> int:
+        if not _WHOLE.fullmatch(text.strip()):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {_shown(text)}")
+        value = int(text)
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {_shown(text)}")
+        return value
+
+    parse.__name__ = "whole_number"
+    return parse
+
+
+def real_number(low: float | None = None, high: float | None = None, low_open: bool = False,
+                high_open: bool = False) -> Callable[[str], float]:
+    """An argparse type for a finite number (ASCII digits only) between low and high; `*_open` excludes that end."""
+    wanted = _range_words("a number", low, high, low_open, high_open)
+    if low is None and high is None:
+        wanted = "a finite number"
+
+    def parse(text: str) -> float:
+        value = float(text) if _REAL.fullmatch(text.strip()) else math.nan
+        if not math.isfinite(value) or (low is not None and (value <= low if low_open else value < low)) \
+                or (high is not None and (value >= high if high_open else value > high)):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {_shown(text)}")
+        return value
+
+    parse.__name__ = "real_number"
+    return parse
+
+
+positive_int = whole_number(1)
+non_negative_int = whole_number(0)
+seed = whole_number(0, MAX_SEED)
+finite_float = real_number()
+positive_float = real_number(0, low_open=True)
+non_negative_float = real_number(0)
+fraction = real_number(0, 1, high_open=True)
+open_fraction = real_number(0, 1, low_open=True, high_open=True)
+percentage = real_number(0, 100, low_open=True)
+
+
+def text_value(what: str) -> Callable[[str], str]:
+    """An argparse type for non-blank text (a class name, a field name), stripped."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"must be {what}, got {_shown(text)}")
+        return text.strip()
+
+    parse.__name__ = "text"
+    return parse
+
+
+def path_value(text: str) -> Path:
+    """An argparse type for a path, which must not be empty (an empty one would silently mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must be a path, got {_shown(text)}")
+    return Path(text)
+
+
+def aoi_text(text: str) -> str:
+    """--aoi's 'xmin,ymin,xmax,ymax[,EPSG]', checked (finite numbers, a non-empty box, a known EPSG); returned as given."""
+    from core.aoi import parse_bounds
+
+    try:
+        parse_bounds(text)
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def band_mapping_text(text: str) -> dict[str, int]:
+    """--bands 'B02=1,B03=2' as {model band: 1-based input band number}; the model's band names are checked later."""
+    from core.raster.bands import parse_band_mapping
+
+    try:
+        mapping = parse_band_mapping(text)
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if not mapping:
+        raise argparse.ArgumentTypeError(f"must map model bands to input band numbers, e.g. B02=1,B03=2, got {_shown(text)}")
+    return mapping
+
+
+def methods_text(text: str) -> str:
+    """--methods, checked against the registry; returned as given."""
+    from core.explain.registry import parse_methods
+
+    try:
+        parse_methods(text)
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
 
 
 def add_aoi_arguments(parser: argparse.ArgumentParser) -> None:
     """--aoi and --aoi-vector."""
-    parser.add_argument("--aoi", help="xmin,ymin,xmax,ymax[,EPSG] (the raster's CRS when no EPSG is given)")
-    parser.add_argument("--aoi-vector", help="a polygon file; the union of its polygons is the AOI")
+    parser.add_argument("--aoi", type=aoi_text,
+                        help="xmin,ymin,xmax,ymax[,EPSG] (the raster's CRS when no EPSG is given)")
+    parser.add_argument("--aoi-vector", type=path_value, help="a polygon file; the union of its polygons is the AOI")
 
 
 def add_bands_argument(parser: argparse.ArgumentParser) -> None:
     """--bands, for when the input's band names do not say which band is which."""
-    parser.add_argument("--bands", help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
+    parser.add_argument("--bands", type=band_mapping_text,
+                        help="map model bands to input band numbers, e.g. B02=1,B03=2,B04=3")
 
 
 def band_mapping(args: argparse.Namespace) -> dict[str, int] | None:
     """The --bands mapping, or None to match bands by name."""
-    from core.raster.bands import parse_band_mapping
-
-    return parse_band_mapping(args.bands) if args.bands else None
+    return args.bands or None
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, default: str = "the bundled Sentinel-2 model") -> None:
     """--model (whose default `default` names), --device and --quiet."""
-    parser.add_argument("--model", help=f"model .json/.safetensors (default: {default})")
+    parser.add_argument("--model", type=path_value, help=f"model .json/.safetensors (default: {default})")
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -41,11 +179,31 @@ def aoi(args: argparse.Namespace) -> "AOI | None":
     from core.aoi import AOI
     from core.raster.sources import open_input
 
-    if args.aoi and args.aoi_vector:
+    if args.aoi is not None and args.aoi_vector is not None:
         raise NaturalExplainError("give either --aoi or --aoi-vector, not both")
-    if args.aoi:
+    if args.aoi is not None:
         return AOI.parse(args.aoi, default_crs=open_input(args.input).grid.crs.to_wkt())
-    return AOI.from_vector(args.aoi_vector) if args.aoi_vector else None
+    return AOI.from_vector(args.aoi_vector) if args.aoi_vector is not None else None
+
+
+def writable_file(path: Path, option: str = "--out") -> None:
+    """Fail before any work when the file `path` cannot be written: it is a folder, or its folder is not writable.
+
+    Creates the folder when it is missing, as the commands that write folders do.
+
+    Raises:
+        NaturalExplainError: naming `option`, the path and what to do.
+    """
+    if path.is_dir():
+        raise NaturalExplainError(f"{option} {path} is a folder: give the path of the file to write")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NaturalExplainError(f"cannot create the folder {folder} for {option} ({exc.strerror}): "
+                                  "choose another path") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise NaturalExplainError(f"cannot write {option} into {folder}: choose a folder you may write to")
 
 
 @contextlib.contextmanager

@@ -1,30 +1,38 @@
 """`python -m core sample`: patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID."""
 import argparse
-from pathlib import Path
 
-from core.cli.options import add_model_arguments
+from core.cli.options import add_model_arguments, path_value, seed, text_value, whole_number, writable_file
 
 HELP = "draw patches of one class from a JEM by SGLD; writes a PNG grid and a JSON record with KID"
+MAX_SAMPLES = 1024
+MAX_STEPS = 100_000
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Declare the sample command's options."""
-    p.add_argument("--class", dest="class_name", required=True, help="the class to draw, e.g. natural")
-    p.add_argument("--n", type=int, default=16, help="how many patches")
-    p.add_argument("--out", required=True, type=Path, help="the PNG to write; the JSON record goes beside it")
-    p.add_argument("--steps", type=int, help="SGLD steps (default: measured, see bench/measure_inpaint.py); "
+    p.add_argument("--class", dest="class_name", required=True, type=text_value("a class name"),
+                   help="the class to draw, e.g. natural")
+    p.add_argument("--n", type=whole_number(2, MAX_SAMPLES), default=16,
+                   help="how many patches (at least 2: KID compares pairs)")
+    p.add_argument("--out", required=True, type=path_value, help="the PNG to write; the JSON record goes beside it")
+    p.add_argument("--steps", type=whole_number(1, MAX_STEPS),
+                   help="SGLD steps (default: measured, see bench/measure_inpaint.py); "
                    "step size and noise are the JEM's own")
-    p.add_argument("--reference", type=Path, help="a raster whose real patches (outside the training labels) KID "
+    p.add_argument("--reference", type=path_value, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
-    p.add_argument("--seed", type=int, default=0, help="fixes the starts and the noise")
+    p.add_argument("--seed", type=seed, default=0, help="fixes the starts and the noise")
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
 
 def run(args: argparse.Namespace) -> None:
     """Sample and print what was measured."""
     from core.cli.options import progress_bar
+    from core.errors import NaturalExplainError
     from core.sample import sample
 
+    if args.out.suffix.lower() != ".png":
+        raise NaturalExplainError(f"--out {args.out} must end in .png")
+    writable_file(args.out)
     with progress_bar("sample", args.quiet) as progress:
         given = {k: v for k, v in (("steps", args.steps), ("reference", args.reference)) if v is not None}
         result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, seed=args.seed,

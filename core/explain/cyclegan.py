@@ -46,7 +46,7 @@ def load_generators(path: str | Path, classifier: LoadedModel, device: torch.dev
     Raises:
         NaturalExplainError: when the file is missing or corrupt, or the classifier's weights or bands differ.
     """
-    loaded = load_model(path, device)
+    loaded = load_model(path, device, expect="generators")
     reference = loaded.card.trained_against or {}
     if reference.get("weights_sha256") != classifier.weights_sha256 or loaded.card.bands != classifier.card.bands:
         raise NaturalExplainError(

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, write_json
 from core.errors import NaturalExplainError
-from core.models.card import FORMAT, FORMAT_VERSION, ModelCard, read_card, sidecar_path, weights_path
+from core.models.card import FORMAT, FORMAT_VERSION, ModelCard, read_card, require_kind, sidecar_path, weights_path
 from core.models.registry import build_architecture
 
 
@@ -37,8 +37,12 @@ def file_sha256(path: Path) -> str:
 
 
 def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path) -> Path:
-    """Write weights and sidecar atomically; returns the sidecar path."""
-    card.validate()
+    """Write weights and sidecar atomically; returns the sidecar path.
+
+    Raises:
+        NaturalExplainError: when the card would be refused on loading, so no unloadable model is written.
+    """
+    card.validate(f"model card for {sidecar_path(path)}")
     wpath, spath = weights_path(path), sidecar_path(path)
     wpath.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
@@ -50,32 +54,87 @@ def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path) -> P
     return spath
 
 
-def load_model(path: str | Path, device: torch.device | str = "cpu") -> LoadedModel:
+def load_model(path: str | Path, device: torch.device | str = "cpu",
+               expect: str | None = "classifier") -> LoadedModel:
     """Load a model file for inference, in eval mode on `device`.
 
+    Every --model a command takes is a classifier, so that is the default: pattern generators given
+    there are refused by name instead of failing later on a missing method.
+
+    Args:
+        path: the model's .json or .safetensors.
+        device: where to put the network.
+        expect: the kind the caller needs, "classifier" or "generators" (core.models.registry.KINDS); None takes either.
+
     Raises:
-        NaturalExplainError: when a file is missing or corrupt, or the weights do not match the sidecar.
+        NaturalExplainError: when a file is missing or corrupt, the model is of another kind, or the weights
+            do not match the sidecar.
     """
     card, raw = read_card(path)
+    if expect is not None:
+        require_kind(card, expect, path)
     wpath = weights_path(path)
     if not wpath.is_file():
         raise NaturalExplainError(f"model weights {wpath} not found beside {sidecar_path(path).name}")
-    digest = file_sha256(wpath)
-    expected = raw.get("weights_sha256")
-    if expected and expected != digest:
-        raise NaturalExplainError(f"model weights {wpath} do not match their sidecar (checksum differs): the file is corrupt or from another model")
-    try:
-        state = load_file(str(wpath))
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise NaturalExplainError(f"model weights {wpath} are corrupt ({exc}); re-download or retrain the model") from exc
-    network = build_architecture(card.architecture, card.arch_args)
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).splitlines()[0]
-        raise NaturalExplainError(f"model weights {wpath} do not fit the architecture in the sidecar: {first}") from exc
+    digest = _checked_digest(wpath, raw.get("weights_sha256"))
+    network = _fitted_network(card, _read_weights(wpath), wpath)
     network.eval().to(device)
     return LoadedModel(network=network, card=card, weights_path=wpath, weights_sha256=digest)
+
+
+def _checked_digest(wpath: Path, expected: str | None) -> str:
+    """The weights' sha256, refused when the sidecar records another (a corrupt file or a pair mixed up)."""
+    try:
+        digest = file_sha256(wpath)
+    except OSError as exc:
+        raise NaturalExplainError(f"model weights {wpath} cannot be read ({exc.strerror or exc})") from exc
+    if expected and expected != digest:
+        raise NaturalExplainError(f"model weights {wpath} do not match their sidecar (checksum differs): "
+                                  "the file is corrupt or from another model")
+    return digest
+
+
+def _read_weights(wpath: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file, refused when it is corrupt or holds NaN or infinity (a map of NaN)."""
+    try:
+        state = load_file(str(wpath))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise NaturalExplainError(f"model weights {wpath} are corrupt ({reason}); "
+                                  "re-download or retrain the model") from exc
+    bad = next((name for name, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())), None)
+    if bad is not None:
+        raise NaturalExplainError(f"model weights {wpath} are corrupt (tensor {bad} holds NaN or infinity); "
+                                  "re-download or retrain the model")
+    return state
+
+
+def _fitted_network(card: ModelCard, state: dict[str, torch.Tensor], wpath: Path) -> torch.nn.Module:
+    """The card's network holding `state`; shapes are compared on a weightless (meta) copy first.
+
+    Comparing before building means a sidecar that names a huge architecture costs nothing when the
+    weights do not fit it, and the message names the first tensor that differs.
+    """
+    with torch.device("meta"):
+        skeleton = build_architecture(card.architecture, card.arch_args)
+    expected = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    problem = _state_mismatch(expected, {name: tuple(t.shape) for name, t in state.items()})
+    if problem:
+        raise NaturalExplainError(f"model weights {wpath} do not fit the architecture in the sidecar: {problem}")
+    network = build_architecture(card.architecture, card.arch_args)
+    network.load_state_dict(state, strict=True)
+    return network
+
+
+def _state_mismatch(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]]) -> str | None:
+    """The first difference between the tensors an architecture needs and those a file holds, in words."""
+    for name, shape in expected.items():
+        if name not in found:
+            return f"tensor {name} is missing"
+        if found[name] != shape:
+            return f"tensor {name} is {list(found[name])} but the sidecar's arch_args need {list(shape)}"
+    extra = [name for name in found if name not in expected]
+    return f"tensor {extra[0]} is not part of the architecture" if extra else None
 
 
 def classifier_reference(model: LoadedModel) -> dict[str, str]:

@@ -14,6 +14,12 @@ ARCHITECTURES: dict[str, str] = {
     "repaint_pattern_generators": "core.models.generator:PatternGenerators",
 }
 
+# What each architecture is for, so a model given where another kind belongs is refused by name, not by a crash.
+KINDS: dict[str, str] = {
+    "naturalness_fcn": "classifier",
+    "repaint_pattern_generators": "generators",
+}
+
 
 def build_architecture(name: str, arch_args: dict[str, Any]) -> "nn.Module":
     """A fresh network of the registered architecture `name`, built with `arch_args`."""

@@ -3,18 +3,29 @@ from core.errors import NaturalExplainError
 from core.raster.sources import BandRef, RasterInput, normalize_band_name
 
 
-def parse_band_mapping(text: str) -> dict[str, int]:
-    """Parse 'B02=1,B03=2' (model band = 1-based input band) into a dict.
+class BandMapping(dict):
+    """A user's model band -> 1-based input band number mapping: every name in it must be a band of the model."""
+
+
+def parse_band_mapping(text: str) -> BandMapping:
+    """Parse 'B02=1,B03=2' (model band = 1-based input band) into a dict; empty text gives an empty one.
+
+    One input band may feed several model bands; one model band may not be mapped twice.
 
     Raises:
-        NaturalExplainError: when the text is not of that form.
+        NaturalExplainError: when an item is not NAME=NUMBER with a number of at least 1 in ASCII digits,
+            or a name comes twice.
     """
-    mapping = {}
+    mapping = BandMapping()
     for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, number = item.partition("=")
-        if not number.strip().isdigit() or int(number) < 1:
-            raise NaturalExplainError(f"band mapping item '{item}' must look like B02=1 (model band = input band number)")
-        mapping[normalize_band_name(name)] = int(number)
+        name, equals, number = (part.strip() for part in item.partition("="))
+        if not equals or not name or not (number.isascii() and number.isdigit()) or int(number) < 1:
+            raise NaturalExplainError(f"band mapping item '{item}' must look like B02=1 "
+                                      "(model band = input band number, a whole number of at least 1)")
+        key = normalize_band_name(name)
+        if key in mapping:
+            raise NaturalExplainError(f"band mapping names {key} twice ('{text}'): map each model band once")
+        mapping[key] = int(number)
     return mapping
 
 
@@ -28,7 +39,8 @@ def match_bands(raster: RasterInput, wanted: list[str], mapping: dict[str, int] 
     Args:
         raster: the opened input.
         wanted: the model's band names, in its input order.
-        mapping: optional model band name -> 1-based input band number; it wins over names.
+        mapping: optional model band name -> 1-based input band number; it wins over names. A user's
+            mapping (a BandMapping, from parse_band_mapping) may name only the model's bands.
 
     Returns:
         One BandRef per wanted band.
@@ -39,6 +51,12 @@ def match_bands(raster: RasterInput, wanted: list[str], mapping: dict[str, int] 
     by_name = {}
     for band in raster.bands:
         by_name.setdefault(band.name, band)
+    if isinstance(mapping, BandMapping):
+        model_bands = {normalize_band_name(name) for name in wanted}
+        unknown = [f"{name}={number}" for name, number in mapping.items() if normalize_band_name(name) not in model_bands]
+        if unknown:
+            raise NaturalExplainError(f"--bands maps {', '.join(unknown)} but the model has no such band: "
+                                      f"its bands are {', '.join(wanted)}")
     mapping = {normalize_band_name(k): v for k, v in (mapping or {}).items()}
     picked, missing = [], []
     for name in wanted:

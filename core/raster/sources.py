@@ -4,11 +4,15 @@ Sentinel-2 ships one file per band at 10, 20 and 60 m; analysts also stack bands
 GeoTIFF. Both become a RasterInput: named bands, each on its own native grid, plus the
 reference grid (the finest band's) that outputs are written on.
 """
+import contextlib
 import dataclasses
 import hashlib
 import re
+import sys
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Iterator
 
 import rasterio
 from rasterio.errors import RasterioIOError
@@ -65,6 +69,97 @@ def normalize_band_name(text: str | None) -> str | None:
     return text.strip().upper()
 
 
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_previous_hooks: tuple = ()
+
+
+def _drop_undecodable_unraisable(unraisable) -> None:
+    if issubclass(unraisable.exc_type, UnicodeDecodeError) and "rasterio" in str(unraisable.object):
+        return
+    _previous_hooks[1](unraisable)
+
+
+def _drop_undecodable_excepthook(exc_type, value, tb) -> None:
+    if issubclass(exc_type, UnicodeDecodeError):
+        return
+    _previous_hooks[0](exc_type, value, tb)
+
+
+@contextlib.contextmanager
+def undecodable_gdal_messages_silenced() -> Iterator[None]:
+    """Keep rasterio from printing "Exception ignored ... UnicodeDecodeError" while it is active.
+
+    GDAL passes its warnings (e.g. "XML parsing error" for a GDAL_METADATA tag holding a byte
+    that is not UTF-8) to rasterio's logging callback, which decodes them as UTF-8 inside a
+    Cython callback: a byte it cannot decode prints a traceback through sys.excepthook and an
+    "Exception ignored in: 'rasterio._env.log_error'" through sys.unraisablehook, then GDAL
+    goes on. Only that message is lost (it was a warning); every other exception still reaches
+    the hooks that were there before. Nested and concurrent uses share one installation.
+    """
+    global _quiet_users, _previous_hooks
+    with _quiet_lock:
+        if _quiet_users == 0:
+            _previous_hooks = (sys.excepthook, sys.unraisablehook)
+            sys.excepthook, sys.unraisablehook = _drop_undecodable_excepthook, _drop_undecodable_unraisable
+        _quiet_users += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_users -= 1
+            if _quiet_users == 0:
+                if sys.excepthook is _drop_undecodable_excepthook:
+                    sys.excepthook = _previous_hooks[0]
+                if sys.unraisablehook is _drop_undecodable_unraisable:
+                    sys.unraisablehook = _previous_hooks[1]
+
+
+@contextlib.contextmanager
+def open_raster(path: str | Path) -> Iterator[rasterio.DatasetReader]:
+    """rasterio.open for a user's raster: one line for a file GDAL cannot open, no noise from its metadata.
+
+    Raises:
+        NaturalExplainError: when GDAL cannot open `path` as a raster.
+    """
+    with undecodable_gdal_messages_silenced():
+        try:
+            ds = rasterio.open(path)
+        except RasterioIOError as exc:
+            raise NaturalExplainError(f"{path} is not a raster GDAL can read: give a GeoTIFF or another GDAL "
+                                      "raster") from exc
+        with ds:
+            yield ds
+
+
+def _printable(text: str | None) -> str | None:
+    """Text GDAL handed over with bytes that are not UTF-8 (as surrogates), those bytes shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") if text else text
+
+
+def band_descriptions(ds: rasterio.DatasetReader) -> list[str | None]:
+    """The bands' descriptions; one holding bytes that are not UTF-8 keeps them, shown as \\xNN.
+
+    rasterio decodes every description as UTF-8 and raises on the first byte it cannot decode;
+    GDAL's own bindings hand such bytes over as surrogates, so the other bands keep their names.
+    """
+    try:
+        return list(ds.descriptions)
+    except UnicodeDecodeError:
+        from osgeo import gdal
+
+        gdal.PushErrorHandler("CPLQuietErrorHandler")
+        try:
+            found = gdal.Open(str(ds.name))
+        except RuntimeError:  # raised instead of None where gdal.UseExceptions() is on
+            found = None
+        finally:
+            gdal.PopErrorHandler()
+        if found is None:
+            return [None] * ds.count
+        return [_printable(found.GetRasterBand(i).GetDescription()) or None for i in range(1, ds.count + 1)]
+
+
 def _grid_of(ds: rasterio.DatasetReader) -> Grid:
     return Grid(ds.crs, ds.transform, ds.width, ds.height)
 
@@ -91,20 +186,17 @@ def vrt_source_names(path: Path) -> dict[int, str]:
 
 
 def _open_file(path: Path, name_from_file: bool) -> list[BandRef]:
-    try:
-        ds = rasterio.open(path)
-    except RasterioIOError as exc:
-        raise NaturalExplainError(f"{path} is not a raster GDAL can read: give a GeoTIFF or another GDAL raster") from exc
-    with ds:
+    with open_raster(path) as ds:
         if ds.crs is None:
             raise NaturalExplainError(f"{path} has no CRS: assign one first (QGIS: Layer > Set CRS; or gdal_edit.py -a_srs EPSG:<code> {path.name})")
         if ds.transform.b or ds.transform.d:
             raise NaturalExplainError(f"{path} is rotated: warp it north-up first (gdalwarp {path.name} north_up.tif)")
         grid = _grid_of(ds)
         sources = vrt_source_names(path)
+        descriptions = band_descriptions(ds)
         refs = []
         for i in range(1, ds.count + 1):
-            label = (ds.descriptions[i - 1] or (path.stem if name_from_file and ds.count == 1 else None)
+            label = (descriptions[i - 1] or (path.stem if name_from_file and ds.count == 1 else None)
                      or sources.get(i))
             refs.append(BandRef(normalize_band_name(label), path, i, grid, ds.nodatavals[i - 1]))
         return refs

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import rasterio
 from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 from core.errors import NaturalExplainError
 from core.memory import available_memory
 from core.raster.grid import Grid, metres_per_unit
+from core.raster.read import read_band_masked
+from core.raster.sources import band_descriptions, open_raster
 
 gdal.UseExceptions()
 DRIVERS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG"}
@@ -28,20 +29,13 @@ FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]])
 BYTES_PER_PIXEL = 26
 
 
-def _opened(path: Path) -> rasterio.DatasetReader:
-    """`path` opened for reading, or one line saying it is no raster."""
-    try:
-        return rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise NaturalExplainError(f"{path} is not a raster GDAL can read") from exc
-
-
 def _read_scores(path: Path) -> tuple[np.ma.MaskedArray, Grid, str]:
-    """The first band with nodata masked, its grid and its name."""
-    with _opened(path) as src:
+    """The first band with nodata (and non-finite scores) masked, its grid and its name."""
+    with open_raster(path) as src:
         if src.crs is None:
             raise NaturalExplainError(f"{path} has no CRS: assign one before vectorizing")
-        return src.read(1, masked=True), Grid(src.crs, src.transform, src.width, src.height), src.descriptions[0] or "score"
+        grid = Grid(src.crs, src.transform, src.width, src.height)
+        return read_band_masked(src, 1, path=path), grid, band_descriptions(src)[0] or "score"
 
 
 def top_percent_threshold(raster: str | Path, percent: float) -> float:
@@ -159,7 +153,7 @@ def _check_target(out: Path, driver_name: str, layer: str, overwrite: bool) -> N
 
 def _check_memory(raster: Path) -> None:
     """Refuse, with the numbers, a raster whose pixels cannot be labelled in the memory there is."""
-    with _opened(raster) as src:
+    with open_raster(raster) as src:
         pixels = src.width * src.height
     need, have = pixels * BYTES_PER_PIXEL, available_memory()
     if have is not None and need > have:

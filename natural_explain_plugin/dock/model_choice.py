@@ -11,7 +11,7 @@ from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from core.errors import NaturalExplainError
-from core.models.card import read_card
+from core.models.card import read_card, require_kind
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 
 from ..reporting import report_failure
@@ -43,9 +43,10 @@ def read_summary(path: str) -> ModelSummary:
     """The summary of the model at `path` (.json or .safetensors).
 
     Raises:
-        NaturalExplainError: for a missing or broken sidecar.
+        NaturalExplainError: for a missing or broken sidecar, or a model that is no classifier.
     """
     card, _ = read_card(path)
+    require_kind(card, "classifier", path)
     return ModelSummary(path, list(card.bands), card.resolution_m, list(card.classes), list(card.natural_classes),
                         bool(card.jem))
 

@@ -175,7 +175,7 @@ def test_aoi_without_a_nodata_free_tile_is_one_line(tmp_path, sample_dir):
 
 
 def test_draws_below_one_is_one_line(tmp_path, sample_dir):
-    assert_one_line_error(_cli(sample_dir, tmp_path / "o", "--draws", "0"), "--draws (0) must be at least 1")
+    assert_one_line_error(_cli(sample_dir, tmp_path / "o", "--draws", "0"), "argument --draws: must be a whole number from 1 to 100, got 0")
 
 
 def test_cli_prints_the_table_of_two_draws_without_the_randomisation(tmp_path, sample_dir):

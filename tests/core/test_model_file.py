@@ -7,6 +7,7 @@ import torch
 from core.errors import NaturalExplainError
 from core.models.card import read_card
 from core.models.model_file import load_model, save_model
+from core.resources import DEFAULT_GENERATORS
 
 
 @pytest.fixture
@@ -47,9 +48,20 @@ def test_sidecar_that_does_not_match_the_weights_is_refused(model_copy):
         load_model(model_copy)
 
 
-def test_inconsistent_sidecar_is_refused(model_copy):
+def test_inconsistent_sidecar_is_refused_naming_the_field(model_copy):
     sidecar = json.loads(model_copy.read_text())
     sidecar["bands"] = sidecar["bands"][:3]
     model_copy.write_text(json.dumps(sidecar))
-    with pytest.raises(NaturalExplainError, match="inconsistent"):
+    with pytest.raises(NaturalExplainError, match=r'm.json: "mean" must be 3 finite numbers .*\(10 items\)'):
         read_card(model_copy)
+
+
+def test_generators_round_trip_as_generators(tmp_path):
+    loaded = load_model(DEFAULT_GENERATORS, expect="generators")
+    copy = load_model(save_model(loaded.network, loaded.card, tmp_path / "g"), expect="generators")
+    assert copy.card == loaded.card and copy.card.kind == "generators"
+
+
+def test_read_card_normalises_clip_to_floats(model_copy):
+    card, raw = read_card(model_copy)
+    assert card.clip == (0.0, 1.0) and isinstance(card.clip, tuple) and raw["format"] == "natural-explain-model"

@@ -27,7 +27,7 @@ from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, Qt
 from qgis.PyQt.QtGui import QMouseEvent
 
 from core.explain.registry import METHODS
-from core.resources import DEFAULT_MODEL
+from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from natural_explain_plugin.dock.aoi_choice import AoiSource
 from natural_explain_plugin.dock.dock_widget import NaturalExplainDock
 from natural_explain_plugin.settings import DEVICE_KEY, MODEL_KEY, output_folder
@@ -113,7 +113,7 @@ def test_dock_opens_on_the_selected_layer_with_bands_matched_by_name_and_costs(
 def test_a_jem_model_file_ticks_the_confidence_map(plugin, qgis_iface, project, stack_layer, tmp_path) -> None:
     card = json.loads(DEFAULT_MODEL.read_text())
     jem = tmp_path / "jem.json"
-    jem.write_text(json.dumps({**card, "jem": {"log_px_histogram": {"edges": [0, 1], "counts": [1]}}}))
+    jem.write_text(json.dumps({**card, "jem": json.loads(DEFAULT_JEM.read_text())["jem"]}))
     dock = open_dock(plugin, qgis_iface, stack_layer)
     dock.model.choose_file(str(jem))
     assert wait_until(lambda: dock.model.summary is not None, timeout_milliseconds=SUMMARY_TIMEOUT_MS)

@@ -194,6 +194,6 @@ def test_bad_input_is_one_line_and_exit_2(ten_band_layout: dict[str, Path], tmp_
 def test_bundled_generators_record_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     assert_records_make_models_command(DEFAULT_GENERATORS, "cyclegan", generator_arguments)
-    card = load_model(DEFAULT_GENERATORS).card
+    card = load_model(DEFAULT_GENERATORS, expect="generators").card
     assert card.architecture == "repaint_pattern_generators" and len(card.arch_args["natural_endmembers"]) == 24
     assert DEFAULT_GENERATORS.with_suffix(".safetensors").stat().st_size < 3 * 2 ** 20

@@ -82,7 +82,7 @@ def test_divergence_stops_with_one_line_and_exit_2(raster_layout: dict[str, Path
 @pytest.mark.parametrize("extra, message", [
     (["--buffer-size", "2000000"], "error: a replay buffer of 2000000 patches of 4x32x32 takes"),
     (["--buffer-size", "8"], "error: --buffer-size 8 is smaller than --batch-size 32"),
-    (["--sgld-steps", "0"], "error: argument --sgld-steps: '0' is not a positive whole number"),
+    (["--sgld-steps", "0"], "error: argument --sgld-steps: must be a whole number of at least 1, got 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(raster_layout: dict[str, Path], tmp_path: Path, extra: list[str],
                                           message: str) -> None:

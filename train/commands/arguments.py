@@ -1,43 +1,48 @@
 """Option types and option groups that more than one training command takes.
 
 Every command validates numbers the same way and names its fitting options the same way,
-so a user who knows `python -m train classifier` knows the others.
+so a user who knows `python -m train classifier` knows the others. The number types are
+core.cli.options', which `python -m core` uses too.
 """
 import argparse
 import os
 from pathlib import Path
 
+from core.cli.options import open_fraction, path_value, positive_float, positive_int, seed
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError
 from core.raster.bands import parse_band_mapping
+from core.raster.sources import normalize_band_name
+
+__all__ = ["add_fit_arguments", "band_items", "band_names_and_mapping", "check_writable", "default_workdir",
+           "model_base", "names", "positive_float", "positive_int"]
 
 
 def names(text: str) -> list[str]:
     """Comma-separated names, as an argparse type."""
     found = [part.strip() for part in text.split(",") if part.strip()]
     if not found:
-        raise argparse.ArgumentTypeError("expected comma-separated names")
+        raise argparse.ArgumentTypeError(f"must be comma-separated names, got {text!r}")
     return found
 
 
-def _positive(kind: type, text: str) -> float:
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a positive {'whole ' if kind is int else ''}number")
-    return value
+def band_items(text: str) -> list[str]:
+    """--bands: model band names in model order, or NAME=NUMBER items mapping unnamed raster bands, as an argparse type.
 
-
-def positive_int(text: str) -> int:
-    """A whole number above 0, as an argparse type."""
-    return int(_positive(int, text))
-
-
-def positive_float(text: str) -> float:
-    """A number above 0, as an argparse type."""
-    return _positive(float, text)
+    Each name may come once, and NAME=NUMBER items are checked as `python -m core --bands` checks them.
+    """
+    items = names(text)
+    if any("=" in item for item in items):
+        try:
+            parse_band_mapping(",".join(items))
+        except NaturalExplainError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from exc
+    else:
+        given = [normalize_band_name(item) for item in items]
+        twice = sorted({name for name in given if given.count(name) > 1})
+        if twice:
+            raise argparse.ArgumentTypeError(f"names {', '.join(twice)} twice ('{text}'): name each band once")
+    return items
 
 
 def add_fit_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float) -> None:
@@ -53,11 +58,14 @@ def add_fit_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: 
     fit.add_argument("--epochs", type=positive_int, default=epochs, help=f"total epochs, resumed ones included (default: {epochs})")
     fit.add_argument("--batch-size", type=positive_int, default=batch_size)
     fit.add_argument("--lr", type=positive_float, default=lr, help=f"Adam learning rate (default: {lr:g})")
-    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--seed", type=seed, default=0)
     fit.add_argument("--block-size-m", type=positive_float, default=1000.0, help="side of the validation blocks (default: 1000)")
-    fit.add_argument("--val-fraction", type=float, default=0.2, help="share of blocks held out (default: 0.2)")
-    fit.add_argument("--workdir", type=Path, help="checkpoint folder (default: OUT.ckpt next to --out)")
-    fit.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")
+    fit.add_argument("--val-fraction", type=open_fraction, default=0.2, help="share of blocks held out (default: 0.2)")
+    fit.add_argument("--workdir", type=path_value, help="checkpoint folder (default: OUT.ckpt next to --out)")
+    again = fit.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")
+    again.add_argument("--fresh", action="store_true", help="discard the checkpoints an earlier run left in --workdir "
+                       "and start again (without it, a run refuses to overwrite them)")
     fit.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
 
 

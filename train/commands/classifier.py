@@ -12,14 +12,15 @@ from typing import Any
 
 import torch
 
+from core.cli.options import finite_float, path_value, positive_float, positive_int
 from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.models.card import ModelCard
 from core.models.classifier import NaturalnessFCN
 from core.models.model_file import save_model
-from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
-                                      model_base, names, positive_float, positive_int)
-from train.checkpoint import run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, check_writable,
+                                      default_workdir, model_base, names)
+from train.checkpoint import check_workdir, discard_earlier_run, run_fingerprint
 from train.datasets.anthroprotect import anthroprotect
 from train.datasets.eurosat import eurosat
 from train.datasets.labelled_patches import LabelledPatches
@@ -40,12 +41,13 @@ ARCHITECTURE = "naturalness_fcn"
 
 
 def _clip(text: str) -> tuple[float, float]:
+    parts = text.split(",")
     try:
-        low, high = (float(v) for v in text.split(","))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError("expected LOW,HIGH, e.g. 0,1") from exc
+        low, high = (finite_float(v) for v in parts) if len(parts) == 2 else ()
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        raise argparse.ArgumentTypeError(f"must be LOW,HIGH with finite numbers, e.g. 0,1, got {text!r}") from exc
     if low >= high:
-        raise argparse.ArgumentTypeError("LOW must be below HIGH")
+        raise argparse.ArgumentTypeError(f"must be LOW,HIGH with LOW below HIGH, got {text!r}")
     return low, high
 
 
@@ -59,24 +61,24 @@ def add_arguments(parser: argparse.ArgumentParser, epochs: int = 10, batch_size:
         lr: the default Adam learning rate.
     """
     source = parser.add_argument_group("data (choose one layout)").add_mutually_exclusive_group(required=True)
-    source.add_argument("--raster", type=Path, help="a GeoTIFF or a folder of band files (with --polygons)")
-    source.add_argument("--eurosat", type=Path, help="a EuroSAT-style folder, one sub-folder per class")
-    source.add_argument("--tiles", type=Path, help="an AnthroProtect/MapInWild-style folder of GeoTIFF tiles (with --csv)")
+    source.add_argument("--raster", type=path_value, help="a GeoTIFF or a folder of band files (with --polygons)")
+    source.add_argument("--eurosat", type=path_value, help="a EuroSAT-style folder, one sub-folder per class")
+    source.add_argument("--tiles", type=path_value, help="an AnthroProtect/MapInWild-style folder of GeoTIFF tiles (with --csv)")
     raster = parser.add_argument_group("raster + polygons")
-    raster.add_argument("--polygons", type=Path, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
+    raster.add_argument("--polygons", type=path_value, help="polygon layer (GeoPackage, Shapefile, GeoJSON; any CRS)")
     raster.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
     raster.add_argument("--patch-size", type=positive_int, default=32, help="patch side in model pixels (default: 32)")
     raster.add_argument("--stride", type=positive_int, help="step between patches in pixels (default: half the patch)")
     tiles = parser.add_argument_group("tiles + CSV")
-    tiles.add_argument("--csv", type=Path, help="AnthroProtect infos.csv, MapInWild split_IDs.csv, or id/label/split CSV")
+    tiles.add_argument("--csv", type=path_value, help="AnthroProtect infos.csv, MapInWild split_IDs.csv, or id/label/split CSV")
     tiles.add_argument("--id-column", help="tile-id column (default: file, id, tile, filename or image)")
     tiles.add_argument("--label-column", help="label column (default: label or class)")
     tiles.add_argument("--split-column", help="split column (default: datasplit or split; '' to split spatially)")
-    tiles.add_argument("--masks", type=Path, help="MapInWild mask folder, labelling tiles by their majority")
+    tiles.add_argument("--masks", type=path_value, help="MapInWild mask folder, labelling tiles by their majority")
     tiles.add_argument("--tile-bands", type=names, help="names of the tile files' bands in file order, if unnamed")
     model = parser.add_argument_group("model")
-    model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
-    model.add_argument("--bands", type=names, help="band names in model order, or NAME=NUMBER items mapping "
+    model.add_argument("--out", type=path_value, required=True, help="model path; writes OUT.safetensors and OUT.json")
+    model.add_argument("--bands", type=band_items, help="band names in model order, or NAME=NUMBER items mapping "
                        "unnamed raster bands, as python -m core takes them (default: raster "
                        f"{','.join(DEFAULT_RASTER_BANDS)}; tiles: every band they have)")
     model.add_argument("--natural-classes", type=names, help="classes that count as natural (default: 'natural')")
@@ -191,6 +193,8 @@ def prepare(args: argparse.Namespace) -> PreparedRun:
     """
     device = resolve_device(args.device)
     check_writable(model_base(args.out))
+    args.workdir = args.workdir or default_workdir(args.out)
+    check_workdir(args.workdir, args.resume, args.fresh)
     dataset = build_dataset(args)
     resolve_defaults(args, dataset)
     split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits,
@@ -221,6 +225,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     run_ = prepare(args)
     dataset, split, card = run_.dataset, run_.split, run_.card
     trainer = ClassifierTrainer(run_.network, dataset.classes, run_.options, run_fingerprint(args, run_.digest))
+    discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(run_.train, run_.val, run_.train.labels)
     card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
                      "metrics": summarize(history, dataset, split, args)}

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from core.cli.options import fraction, non_negative_float, non_negative_int, path_value, positive_float, positive_int
 from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.models.card import ModelCard
@@ -19,9 +20,9 @@ from core.models.generator import PatternGenerators
 from core.models.model_file import LoadedModel, classifier_reference, load_model, save_model
 from core.models.patchgan import PatchGANDiscriminator
 from core.models.preprocess import UnitSpace
-from train.checkpoint import run_fingerprint
-from train.commands.arguments import (add_fit_arguments, band_names_and_mapping, check_writable, default_workdir,
-                                      model_base, names, positive_float, positive_int)
+from train.checkpoint import check_workdir, discard_earlier_run, run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, check_writable,
+                                      default_workdir, model_base)
 from train.datasets.raster_polygons import RasterPolygonPatches
 from train.endmembers import class_endmembers
 from train.normalization import ModelInputs
@@ -37,30 +38,6 @@ N_DOWNSAMPLING = 2
 INFERENCE_TILE = 256
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a fraction in [0, 1)")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else positive_int(text)
-
-
-def _non_negative_float(text: str) -> float:
-    """A number of 0 or more, as an argparse type: a loss weight of 0 switches its term off."""
-    try:
-        if float(text) == 0:
-            return 0.0
-    except ValueError:
-        pass
-    return positive_float(text)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the cyclegan command's options.
 
@@ -68,17 +45,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser: the sub-command's parser.
     """
     data = parser.add_argument_group("data")
-    data.add_argument("--classifier", type=Path, required=True, help="the classifier's model file (.json) to explain")
-    data.add_argument("--kid-model", type=Path, help="a model file the generators are NOT trained against (e.g. the "
+    data.add_argument("--classifier", type=path_value, required=True, help="the classifier's model file (.json) to explain")
+    data.add_argument("--kid-model", type=path_value, help="a model file the generators are NOT trained against (e.g. the "
                       "bundled JEM), whose features score the enhanced images' KID each epoch (default: no KID)")
-    data.add_argument("--raster", type=Path, required=True, help="a GeoTIFF or a folder of band files")
-    data.add_argument("--polygons", type=Path, required=True, help="labelled polygons (any OGR format and CRS)")
+    data.add_argument("--raster", type=path_value, required=True, help="a GeoTIFF or a folder of band files")
+    data.add_argument("--polygons", type=path_value, required=True, help="labelled polygons (any OGR format and CRS)")
     data.add_argument("--label-field", default="label", help="the polygons' class-name field (default: label)")
-    data.add_argument("--bands", type=names, help="NAME=NUMBER items mapping unnamed raster bands to the classifier's bands")
+    data.add_argument("--bands", type=band_items, help="NAME=NUMBER items mapping unnamed raster bands to the classifier's bands")
     data.add_argument("--patch-size", type=positive_int, default=64, help="patch side in model pixels (default: 64)")
     data.add_argument("--stride", type=positive_int, help="step between patches in pixels (default: half the patch)")
     model = parser.add_argument_group("model")
-    model.add_argument("--out", type=Path, required=True, help="model path; writes OUT.safetensors and OUT.json")
+    model.add_argument("--out", type=path_value, required=True, help="model path; writes OUT.safetensors and OUT.json")
     model.add_argument("--ngf", type=positive_int, default=16, help="generator width (default: 16)")
     model.add_argument("--n-blocks", type=positive_int, default=4, help="generator ResNet blocks (default: 4)")
     model.add_argument("--ndf", type=positive_int, default=32, help="discriminator width (default: 32)")
@@ -92,17 +69,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             ("adversarial", "the LSGAN terms; 0 trains no discriminator"),
                             ("cycle", "the cycle terms"), ("identity", "the identity terms")):
         default = getattr(defaults, f"lambda_{name}")
-        losses.add_argument(f"--lambda-{name}", type=_non_negative_float, default=default,
+        losses.add_argument(f"--lambda-{name}", type=non_negative_float, default=default,
                             help=f"weight of {help_text} (default: {default:g})")
     losses.add_argument("--am-margin", type=positive_float, default=defaults.am_margin,
                         help="natural log-odds the maximizer aims above and the minimizer below "
                              f"(default: {defaults.am_margin:g}, a probability of 0.982)")
-    losses.add_argument("--warmup-steps", type=_non_negative_int, default=defaults.warmup_steps,
+    losses.add_argument("--warmup-steps", type=non_negative_int, default=defaults.warmup_steps,
                         help="steps over which the proximity, colour and identity weights ramp up from 0, so the score "
                              f"term can open a fresh generator's mask first (default: {defaults.warmup_steps})")
-    losses.add_argument("--pool-size", type=_non_negative_int, default=defaults.pool_size,
+    losses.add_argument("--pool-size", type=non_negative_int, default=defaults.pool_size,
                         help=f"generated images kept per discriminator (default: {defaults.pool_size})")
-    losses.add_argument("--decay-start", type=_fraction, default=defaults.decay_start,
+    losses.add_argument("--decay-start", type=fraction, default=defaults.decay_start,
                         help="share of the epochs after which the learning rate decays linearly to 0 (default: 0.5)")
     losses.add_argument("--samples", type=positive_int, default=defaults.n_samples,
                         help=f"validation patches per sample grid (default: {defaults.n_samples})")
@@ -169,6 +146,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     """
     device = resolve_device(args.device)
     check_writable(model_base(args.out))
+    args.workdir = args.workdir or default_workdir(args.out)
+    check_workdir(args.workdir, args.resume, args.fresh)
     classifier = load_model(args.classifier, device)
     kid_model = load_model(args.kid_model, device) if args.kid_model else None
     if kid_model and not set(kid_model.card.bands) <= set(classifier.card.bands):
@@ -177,7 +156,6 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
                                   "choose a model with the classifier's bands")
     mapping = _classifier_bands(classifier, args.bands)
     args.stride = args.stride or max(args.patch_size // 2, 1)
-    args.workdir = args.workdir or default_workdir(args.out)
     dataset = RasterPolygonPatches(args.raster, args.polygons, args.label_field, classifier.card.bands,
                                    classifier.card.resolution_m, args.patch_size, args.stride, args.block_size_m, mapping)
     split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, None, args.val_fraction, args.seed)
@@ -195,6 +173,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
     trainer = CycleGANTrainer(generators, _discriminators(len(card.bands), args.ndf), score,
                               space, classifier.card, options, settings, run_fingerprint(args, digest), kid_model)
+    discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train_data, ModelInputs(dataset, split.val, classifier.card))
     last = history[-1]
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest, "metrics": {

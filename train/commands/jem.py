@@ -11,14 +11,15 @@ from pathlib import Path
 
 import torch
 
+from core.cli.options import non_negative_float, positive_float, positive_int, real_number
 from core.errors import NaturalExplainError
 from core.jem.histogram import LogPxHistogram
 from core.jem.sgld import SGLDSettings
 from core.models.model_file import save_model
 from core.models.preprocess import UnitSpace
-from train.checkpoint import run_fingerprint
+from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.commands import classifier
-from train.commands.arguments import model_base, positive_float, positive_int
+from train.commands.arguments import model_base
 from train.provenance import command_line
 from train.replay_buffer import STORAGE
 from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
@@ -27,16 +28,6 @@ HELP = "train a naturalness classifier as a JEM, which also scores how familiar 
 PROG = "python -m train jem"
 # The replay buffer lives in memory and in the latest checkpoint; beyond this it would not fit a laptop.
 MAX_BUFFER_BYTES = 4 * 2 ** 30
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number of 0 or more")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,13 +47,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"SGLD noise std in unit space (default: {defaults.sgld.noise:g})")
     jem.add_argument("--buffer-size", type=positive_int, default=defaults.buffer_size,
                      help=f"SGLD chains kept in the replay buffer (default: {defaults.buffer_size})")
-    jem.add_argument("--reinit-freq", type=positive_float, default=defaults.reinit_freq,
+    jem.add_argument("--reinit-freq", type=real_number(0, 1, low_open=True), default=defaults.reinit_freq,
                      help=f"share of the chains restarted from uniform noise (default: {defaults.reinit_freq:g})")
     jem.add_argument("--data-noise", type=positive_float, default=defaults.data_noise,
                      help=f"std of the noise added to data patches in unit space (default: {defaults.data_noise:g})")
     jem.add_argument("--warmup-steps", type=positive_int, default=defaults.warmup_steps,
                      help=f"steps over which the learning rate rises linearly to --lr (default: {defaults.warmup_steps})")
-    jem.add_argument("--energy-reg", type=_non_negative, default=defaults.energy_reg,
+    jem.add_argument("--energy-reg", type=non_negative_float, default=defaults.energy_reg,
                      help="weight of Du & Mordatch's penalty on log p(x)^2 that keeps the energies from running "
                           f"away; 0 for Grathwohl et al.'s plain loss (default: {defaults.energy_reg:g})")
 
@@ -110,6 +101,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     device = run_.options.device
     trainer = JEMTrainer(network, dataset.classes, UnitSpace(card, device), shape, run_.options, settings,
                          run_fingerprint(args, run_.digest))
+    discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train, run_.val, train.labels)
     logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
     card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry()}

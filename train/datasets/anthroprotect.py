@@ -11,9 +11,10 @@ import csv
 from pathlib import Path
 
 import numpy as np
-import rasterio
 
 from core.errors import NaturalExplainError
+from core.raster.read import read_checked
+from core.raster.sources import open_raster
 from train.datasets.tile_files import TilePatches
 
 ANTHROPROTECT_BANDS = ["B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B11", "B12"]
@@ -74,8 +75,8 @@ def mask_label(mask_path: Path) -> str:
     """The tile label from a MapInWild mask: wilderness when most valid pixels are non-zero."""
     if not mask_path.is_file():
         raise NaturalExplainError(f"mask {mask_path} is missing: MapInWild labels come from mask/<id>.tif")
-    with rasterio.open(mask_path) as ds:
-        mask = ds.read(1)
+    with open_raster(mask_path) as ds:
+        mask = read_checked(ds, 1)
     return MASK_CLASSES[int(np.count_nonzero(mask) * 2 >= mask.size)]
 
 

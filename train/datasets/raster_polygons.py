@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-import rasterio
 from rasterio.features import bounds as geometry_bounds, rasterize
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
@@ -20,7 +19,7 @@ from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, metres_per_unit, model_grid
 from core.raster.read import BandReader
-from core.raster.sources import open_input
+from core.raster.sources import open_input, open_raster
 from core.vector_io import read_polygons
 from train.datasets.labelled_patches import LabelledPatches, class_index
 from train.split import BlockKey
@@ -137,7 +136,7 @@ class RasterPolygonPatches(LabelledPatches):
         self.classes, _ = class_index([label for _, label in shapes])
         self.bands, self.resolution_m, self.splits = list(bands), resolution_m, None
         self.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
-        with rasterio.open(refs[0].path) as ds:
+        with open_raster(refs[0].path) as ds:
             self.is_8bit = ds.dtypes[refs[0].index - 1] == "uint8"
         self._patch_size = patch_size
         self._blocks: list[tuple[np.ndarray, np.ndarray, Grid]] = []

@@ -19,7 +19,7 @@ from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, pixel_size_m
 from core.raster.read import read_window
-from core.raster.sources import BandRef, RasterInput, open_input
+from core.raster.sources import BandRef, RasterInput, open_input, open_raster, undecodable_gdal_messages_silenced
 from train.datasets.labelled_patches import LabelledPatches, class_index
 from train.split import block_key
 
@@ -38,7 +38,7 @@ def _unreferenced_expected() -> Iterator[None]:
 def _open_image(path: Path) -> RasterInput:
     """An un-georeferenced image as a RasterInput on a bare pixel grid (no CRS)."""
     try:
-        with _unreferenced_expected():
+        with _unreferenced_expected(), undecodable_gdal_messages_silenced():
             with rasterio.open(path) as ds:
                 grid = Grid(None, Affine.identity(), ds.width, ds.height)
                 bands = [BandRef(None, path, i, grid, None) for i in range(1, ds.count + 1)]
@@ -116,7 +116,7 @@ class TilePatches(LabelledPatches):
         self.georeferenced = [grid.crs is not None for grid in self._grids]
         self.groups = [self._group(grid, path, block_size_m) for grid, path in zip(self._grids, files)]
         self.resolution_m = pixel_size_m(self._grids[0]) if self.georeferenced[0] else resolution_m
-        with _unreferenced_expected(), rasterio.open(files[0]) as ds:
+        with _unreferenced_expected(), open_raster(files[0]) as ds:
             self.is_8bit = ds.dtypes[0] == "uint8"
 
     @staticmethod
