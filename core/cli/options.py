@@ -114,14 +114,19 @@ def path_value(text: str) -> Path:
     return Path(text)
 
 
+def _as_argument_error(parse: Callable[[str], object], text: str) -> object:
+    """`parse(text)`, with the engine's one-line error turned into argparse's, which names the option."""
+    try:
+        return parse(text)
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def aoi_text(text: str) -> str:
     """--aoi's 'xmin,ymin,xmax,ymax[,EPSG]', checked (finite numbers, a non-empty box, a known EPSG); returned as given."""
     from core.aoi import parse_bounds
 
-    try:
-        parse_bounds(text)
-    except NaturalExplainError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    _as_argument_error(parse_bounds, text)
     return text
 
 
@@ -129,10 +134,7 @@ def band_mapping_text(text: str) -> dict[str, int]:
     """--bands 'B02=1,B03=2' as {model band: 1-based input band number}; the model's band names are checked later."""
     from core.raster.bands import parse_band_mapping
 
-    try:
-        mapping = parse_band_mapping(text)
-    except NaturalExplainError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    mapping = _as_argument_error(parse_band_mapping, text)
     if not mapping:
         raise argparse.ArgumentTypeError(f"must map model bands to input band numbers, e.g. B02=1,B03=2, got {_shown(text)}")
     return mapping
@@ -142,10 +144,7 @@ def methods_text(text: str) -> str:
     """--methods, checked against the registry; returned as given."""
     from core.explain.registry import parse_methods
 
-    try:
-        parse_methods(text)
-    except NaturalExplainError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+    _as_argument_error(parse_methods, text)
     return text
 
 
