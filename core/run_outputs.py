@@ -14,9 +14,13 @@ import shutil
 from pathlib import Path
 from typing import Iterable
 
-from filelock import FileLock, Timeout
-
 from core.errors import NaturalExplainError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
 
 LOCK_NAME = ".natural-explain.lock"
 STAGING_PREFIX = ".run-"
@@ -79,6 +83,41 @@ def recover(out_dir: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _try_lock(fd: int) -> bool:
+    """Take the lock on the open file `fd` without waiting; False when another process holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:
+        return False
+    return True
+
+
+def acquire_lock(path: Path) -> int | None:
+    """Lock file `path` for this process; returns its descriptor, or None when another run holds it.
+
+    The file is removed on release, so a run that opened it just before must check, once it holds
+    the lock, that the name still points at the file it locked.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if _try_lock(fd) and os.fstat(fd).st_ino == os.stat(path).st_ino:
+            return fd
+    except FileNotFoundError:
+        pass
+    os.close(fd)
+    return None
+
+
+def release_lock(fd: int, path: Path) -> None:
+    """Remove the lock file while still holding it (no lock file is left in the user's folder), then let go."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    os.close(fd)
+
+
 class RunOutputs:
     """The output folder of one run: lock, staging paths, and an all-or-nothing commit.
 
@@ -93,20 +132,20 @@ class RunOutputs:
         self.names = [*names, record]
         refuse_overwriting_inputs((self.out_dir / name for name in self.names), inputs)
         self.staging = self.out_dir / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
-        self._lock = FileLock(self.out_dir / LOCK_NAME, timeout=0)
+        self._lock_path = self.out_dir / LOCK_NAME
+        self._lock_fd: int | None = None
 
     def __enter__(self) -> "RunOutputs":
         writable_dir(self.out_dir)
-        try:
-            self._lock.acquire()
-        except Timeout:
+        self._lock_fd = acquire_lock(self._lock_path)
+        if self._lock_fd is None:
             raise NaturalExplainError(f"another run is writing to {self.out_dir}: wait for it to finish "
-                                      "or choose another output folder") from None
+                                      "or choose another output folder")
         try:
             recover(self.out_dir)
             self.staging.mkdir()
         except BaseException:
-            self._lock.release()
+            release_lock(self._lock_fd, self._lock_path)
             raise
         return self
 
@@ -114,7 +153,7 @@ class RunOutputs:
         if not (self.staging / COMMIT_MARKER).exists():  # a started commit is left for the next run to finish
             with contextlib.suppress(FileNotFoundError):
                 shutil.rmtree(self.staging)
-        self._lock.release()
+        release_lock(self._lock_fd, self._lock_path)
 
     def staged(self, name: str) -> Path:
         """Where the output `name` is written during the run."""

@@ -14,7 +14,6 @@ from core.models.model_file import load_model, save_model
 from core.pipeline import explain
 from core.raster.write import NODATA
 from core.resources import RESOURCES
-from core.run_outputs import LOCK_NAME
 from core.vector_io import read_polygons
 from tests.conftest import grid_of, run_cli
 
@@ -121,7 +120,7 @@ def test_cancel_leaves_no_final_file(tmp_path, sample_dir):
 
     with pytest.raises(RunCanceled):
         explain(sample_dir, tmp_path / "o", batch_size=2, is_canceled=cancel_after_first_batch)
-    assert [p.name for p in (tmp_path / "o").iterdir()] == [LOCK_NAME]  # the folder's lock, nothing of the run
+    assert list((tmp_path / "o").iterdir()) == []
 
 
 def test_vectorized_polygons_carry_score_and_area(tmp_path, sample_run):

@@ -20,7 +20,6 @@ from core.raster.bands import match_bands, parse_band_mapping
 from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL, SAMPLE
-from core.run_outputs import LOCK_NAME
 from tests.conftest import run_cli, write_stack
 from tests.core.test_confidence import CLOUDY_BANDS
 from train.fetch import landsat8_cloudy_dir
@@ -62,7 +61,7 @@ def test_ood_cli_writes_the_report_and_its_plot(sample_report, sample_patches, j
     assert report["input_histogram"]["edges"] == training_histogram(jem.card).edges
     assert sum(report["input_histogram"]["counts"]) == 625
     assert (sample_report / "ood.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in sample_report.iterdir()) == [LOCK_NAME, "ood.json", "ood.png"]  # no partial files
+    assert sorted(p.name for p in sample_report.iterdir()) == ["ood.json", "ood.png"]  # no partial files left
 
 
 def test_ood_cli_refuses_a_plain_classifier_in_one_line(tmp_path):

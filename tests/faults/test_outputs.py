@@ -14,13 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from filelock import FileLock
 from osgeo import ogr, osr
 from rasterio.windows import Window
 
 from core.atomic import atomic_path, temporary_name
 from core.errors import NaturalExplainError
-from core.run_outputs import COMMIT_MARKER, LOCK_NAME, RunOutputs
+from core.run_outputs import COMMIT_MARKER, LOCK_NAME, RunOutputs, acquire_lock, release_lock
 from tests.conftest import REPO, write_stack
 from tests.faults.conftest import assert_refused, partial_files, run_main, snapshot
 
@@ -79,10 +78,14 @@ def test_the_run_record_names_the_input_not_an_output(tmp_path, sample_dir):
 
 # F8: one run at a time per folder; the second says so in one line and leaves the first's files alone.
 def test_a_locked_folder_is_refused_in_one_line(old_run, sample_dir, unchanged):
+    held = acquire_lock(old_run / LOCK_NAME)
     unchanged(old_run)
-    with FileLock(old_run / LOCK_NAME, timeout=0):
+    try:
         assert_refused(run_main(*explain_args(sample_dir, old_run)), "another run is writing", str(old_run))
-    unchanged(old_run)
+        unchanged(old_run)
+    finally:
+        release_lock(held, old_run / LOCK_NAME)
+    assert not (old_run / LOCK_NAME).exists()  # no lock file is left in the user's folder
 
 
 def test_temporary_names_are_unique_per_write(tmp_path):

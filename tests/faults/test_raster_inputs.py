@@ -34,7 +34,6 @@ WINDOW = Window(300, 300, 64, 64)  # the stacks' 64 x 64 px of the sample (some 
 BIG_WINDOW = Window(300, 300, 160, 160)  # enough 32 px patches for ood's histogram
 FOLDER_AOI = "446400,4170640,446720,4170960"  # 32 x 32 px of the band folder
 OOD_AOI = "446080,4170320,447360,4171600"
-LOCK_NAME = ".natural-explain.lock"  # the output folder's lock may stay; nothing else may
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -142,9 +141,9 @@ def run(*args, module: str = "core") -> Outcome:
 
 
 def assert_no_output(out: Path) -> None:
-    """A refused run leaves no file in its output folder (the folder's lock aside), not even a partial one."""
+    """A refused run leaves no file in its output folder, not even a partial one."""
     assert not partial_files(out)
-    left = [p for p in out.rglob("*") if p.is_file() and p.name != LOCK_NAME] if out.exists() else []
+    left = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     assert not left, left
 
 
