@@ -36,7 +36,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-# The fault suite alone (also part of `make test`): 448 hostile or careless cases against core and train.
+# The fault suite alone (also part of `make test`): 450 hostile or careless cases against core and train.
 faults: setup
 	$(PY) -m pytest -q tests/faults
 

@@ -34,6 +34,7 @@ from core.raster.read import BandReader, nonfinite_warning, read_checked
 from core.raster.sources import BandRef, open_input, open_raster, undecodable_gdal_messages_silenced
 from core.raster.write import open_geotiff
 from core.resources import DEFAULT_JEM
+from core.run_outputs import writable_file
 from core.tiling import Tile, blend_weights, tile_grid
 
 Progress = Callable[[float], None]
@@ -355,6 +356,7 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
         raise NaturalExplainError(f"--steps {steps} must be at least 1 and --step-size {step_size} and --noise {noise} "
                                   "at least 0")
     raster = open_input(input_path)
+    writable_file(out_path, [*raster.files, Path(mask)])  # before the fill, not after it
     torch_device = resolve_device(device)
     model = model or DEFAULT_JEM
     loaded = load_model(model, torch_device)

@@ -42,6 +42,20 @@ def writable_dir(out_dir: Path) -> None:
         raise NaturalExplainError(f"cannot write to the output folder {out_dir}: choose a folder you may write to")
 
 
+def writable_file(path: Path, inputs: Iterable[Path] = ()) -> None:
+    """Fail before any work when the file `path` cannot be written or would replace one of `inputs`.
+
+    Creates its folder when missing, as the commands that write folders do.
+
+    Raises:
+        NaturalExplainError: for a folder given as the file, an unwritable folder or an input file.
+    """
+    if path.is_dir():
+        raise NaturalExplainError(f"--out {path} is a folder: give the path of the file to write")
+    writable_dir(path.parent)
+    refuse_overwriting_inputs([path], inputs)
+
+
 def refuse_overwriting_inputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
     """Refuse a run whose output would replace one of its own input files.
 

@@ -2,7 +2,7 @@
 import argparse
 
 from core.cli.options import (add_bands_argument, add_model_arguments, band_mapping, non_negative_float, path_value,
-                              seed, whole_number, writable_file)
+                              seed, whole_number)
 
 HELP = "fill the masked (and nodata) pixels of a raster by SGLD on a JEM; writes a GeoTIFF on the input's grid"
 MAX_STEPS = 100_000
@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> None:
     from core.cli.options import progress_bar
     from core.inpaint import inpaint
 
-    writable_file(args.out)
     with progress_bar("inpaint", args.quiet) as progress:
         sgld = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise))
                 if v is not None}

@@ -6,7 +6,6 @@ work with one line, `error: argument --OPTION: must be ..., got VALUE`, and exit
 import argparse
 import contextlib
 import math
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -183,26 +182,6 @@ def aoi(args: argparse.Namespace) -> "AOI | None":
     if args.aoi is not None:
         return AOI.parse(args.aoi, default_crs=open_input(args.input).grid.crs.to_wkt())
     return AOI.from_vector(args.aoi_vector) if args.aoi_vector is not None else None
-
-
-def writable_file(path: Path, option: str = "--out") -> None:
-    """Fail before any work when the file `path` cannot be written: it is a folder, or its folder is not writable.
-
-    Creates the folder when it is missing, as the commands that write folders do.
-
-    Raises:
-        NaturalExplainError: naming `option`, the path and what to do.
-    """
-    if path.is_dir():
-        raise NaturalExplainError(f"{option} {path} is a folder: give the path of the file to write")
-    folder = path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NaturalExplainError(f"cannot create the folder {folder} for {option} ({exc.strerror}): "
-                                  "choose another path") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise NaturalExplainError(f"cannot write {option} into {folder}: choose a folder you may write to")
 
 
 @contextlib.contextmanager

@@ -1,7 +1,7 @@
 """`python -m core quicklook`: one PNG of the input beside every map of a run."""
 import argparse
 
-from core.cli.options import path_value, writable_file
+from core.cli.options import path_value
 
 HELP = "a PNG of the input beside its naturalness map"
 
@@ -16,6 +16,7 @@ def add_arguments(q: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     """Draw the quick-look and print its path."""
     from core.quicklook import quicklook
+    from core.run_outputs import writable_file
 
     writable_file(args.out)
     print(f"quick-look: {quicklook(args.input, args.run_dir, args.out)}")

@@ -1,7 +1,7 @@
 """`python -m core sample`: patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID."""
 import argparse
 
-from core.cli.options import add_model_arguments, path_value, seed, text_value, whole_number, writable_file
+from core.cli.options import add_model_arguments, path_value, seed, text_value, whole_number
 
 HELP = "draw patches of one class from a JEM by SGLD; writes a PNG grid and a JSON record with KID"
 MAX_SAMPLES = 1024
@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> None:
     from core.cli.options import progress_bar
     from core.errors import NaturalExplainError
     from core.sample import sample
+    from core.run_outputs import writable_file
 
     if args.out.suffix.lower() != ".png":
         raise NaturalExplainError(f"--out {args.out} must end in .png")

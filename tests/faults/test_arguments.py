@@ -192,7 +192,7 @@ def test_out_below_a_file_is_refused_before_any_work(command: str, tmp_path: Pat
     blocker.write_text("a file where a folder should be")
     args = CORE_BASES[command](tmp_path)
     args[args.index("--out") + 1] = blocker / "out" / "x.png"
-    assert_refused(run_main(*args), "--out", "cannot create")
+    assert_refused(run_main(*args), "cannot create", str(blocker))
     assert blocker.read_text() == "a file where a folder should be"
 
 
@@ -202,4 +202,4 @@ def test_inpaint_out_in_a_read_only_folder_is_refused(tmp_path: Path) -> None:
     locked.mkdir(mode=0o500)
     args = CORE_BASES["inpaint"](tmp_path)
     args[args.index("--out") + 1] = locked / "filled.tif"
-    assert_refused(run_main(*args, "--device", "cpu", "--quiet"), "--out", str(locked))
+    assert_refused(run_main(*args, "--device", "cpu", "--quiet"), "cannot write", str(locked))

@@ -326,3 +326,17 @@ def test_vectorize_on_a_full_disk_says_so_and_keeps_the_geopackage(full_disk, ea
     assert_refused(run_main("vectorize", earlier_run / "naturalness.tif", "--threshold", "0.2", "--out", gpkg),
                    "free some space")
     unchanged(full_disk)
+
+
+@pytest.mark.parametrize("target", ["input", "mask"])
+def test_inpaint_never_writes_over_its_input_or_its_mask(tmp_path, unchanged, target):
+    source = write_stack(tmp_path / "scene.tif", SMALL)
+    with rasterio.open(source) as ds:
+        profile = dict(ds.profile, count=1, dtype="uint8", nodata=None)
+    with rasterio.open(tmp_path / "mask.tif", "w", **profile) as dst:
+        dst.write(np.zeros((1, SMALL.height, SMALL.width), dtype="uint8"))
+    out = source if target == "input" else tmp_path / "mask.tif"
+    unchanged(tmp_path)
+    assert_refused(run_main("inpaint", source, "--mask", tmp_path / "mask.tif", "--out", out, "--quiet"),
+                   "would overwrite the input")
+    unchanged(tmp_path)
