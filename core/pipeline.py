@@ -37,7 +37,7 @@ from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
-from core.raster.sources import RasterInput, open_input
+from core.raster.sources import BandRef, RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
 from core.resources import DEFAULT_MODEL
 from core.run_outputs import RunOutputs, writable_dir  # noqa: F401  (writable_dir: other commands' import)
@@ -110,6 +110,7 @@ class _Run:
     timings: dict[str, float]
     patches: PatchLogPx | None
     in_range: ValueRangeCheck | None
+    band_refs: list[BandRef]
 
     def output_bands(self) -> dict[str, list[str]]:
         """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
@@ -335,7 +336,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
                **{f"{name}_s": 0.0 for name in method_names}}
     run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
                overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
-               ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None)
+               ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None, band_refs)
     names = {name: f"{name}.tif" for name in run.output_bands()}
     with RunOutputs(out_dir, names.values(), [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
         staged = {name: outputs.staged(file) for name, file in names.items()}
@@ -382,6 +383,9 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
     return {
         "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum(),
                   "files": [str(p) for p in raster.files], "crs": raster.grid.crs.to_string(),
+                  # model band -> 1-based band of the input file, so a viewer pairs the bands as the model did
+                  "band_numbers": ({b: r.index for b, r in zip(card.bands, run.band_refs)}
+                                   if raster.path.is_file() else None),
                   "pixel_size_m": pixel_size_m(raster.grid)},
         "model": {"path": str(run.loaded.weights_path.resolve()), "weights_sha256": run.loaded.weights_sha256,
                   "architecture": card.architecture, "bands": card.bands, "classes": card.classes,

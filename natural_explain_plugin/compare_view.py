@@ -14,15 +14,15 @@ from qgis.gui import QgsDockWidget, QgsMapCanvas, QgsMapToolPan
 from qgis.PyQt.QtCore import QObject, QSize
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QVBoxLayout, QWidget
 
-from .result_styles import ENHANCED_PREFIX
+from .i18n import tr
+from .layer_names import ENHANCED_PREFIX, output_name
 
-COMPARE_TITLE = "Compare with input"
-DEFAULT_SHOWN = f"{ENHANCED_PREFIX}max"
+DEFAULT_SHOWN = f"{ENHANCED_PREFIX}max"  # the output shown first: the image pushed towards more natural
 
 
 def has_enhanced_image(layers: Sequence[QgsMapLayer]) -> bool:
     """Whether a run's result layers hold an enhanced image, the result worth comparing with the input."""
-    return any(layer.name().startswith(ENHANCED_PREFIX) for layer in layers)
+    return any(output_name(layer).startswith(ENHANCED_PREFIX) for layer in layers)
 
 
 def matching_extent(leader: QgsMapCanvas, size: QSize) -> QgsRectangle:
@@ -99,20 +99,21 @@ class CompareDock(QgsDockWidget):
 
     def __init__(self, main_canvas: QgsMapCanvas, layers: Sequence[QgsRasterLayer],
                  parent: QWidget | None = None) -> None:
-        super().__init__(COMPARE_TITLE, parent)
+        super().__init__(tr("Compare with input"), parent)
         self.setObjectName("NaturalExplainCompareDock")
         self.project = QgsProject.instance()
         self.choice = QComboBox()
         for layer in layers:
             self.choice.addItem(layer.name(), layer.id())
-        self.choice.setCurrentIndex(max(self.choice.findText(DEFAULT_SHOWN), 0))
+        outputs = [output_name(layer) for layer in layers]
+        self.choice.setCurrentIndex(outputs.index(DEFAULT_SHOWN) if DEFAULT_SHOWN in outputs else 0)
         self.canvas = QgsMapCanvas()
         self.pan_tool = QgsMapToolPan(self.canvas)
         self.canvas.setMapTool(self.pan_tool)
         content = QWidget()
         layout = QVBoxLayout(content)
         form = QFormLayout()
-        form.addRow("Result", self.choice)
+        form.addRow(tr("Result"), self.choice)
         layout.addLayout(form)
         layout.addWidget(self.canvas, 1)
         self.setWidget(content)

@@ -23,6 +23,7 @@ from core.errors import NaturalExplainError
 
 from .export import FORMATS, ExportRequest, Threshold, start_export
 from .layer_arguments import raster_path
+from .layer_names import output_name
 from .reporting import TITLE, report_failure
 from .task import EngineTask
 from .result_styles import ATTRIBUTION_PREFIX
@@ -100,7 +101,7 @@ class ExportDialog(QDialog):
     def _map_chosen(self) -> None:
         """Attribution maps default to the top q %, other maps (naturalness) to a score."""
         layer = self.map.currentLayer()
-        attribution = layer is not None and layer.name().startswith(ATTRIBUTION_PREFIX)
+        attribution = layer is not None and output_name(layer).startswith(ATTRIBUTION_PREFIX)
         (self.by_top if attribution else self.by_score).setChecked(True)
         self._suggest_file()
 

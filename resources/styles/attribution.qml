@@ -40,7 +40,7 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader maximumValue="1" minimumValue="0" clip="1" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
+        <colorrampshader maximumValue="1" minimumValue="0" clip="0" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
           <item alpha="255" value="0" label="low importance" color="#000004"/>
           <item alpha="255" value="0.125" label="" color="#1d1147"/>
           <item alpha="255" value="0.25" label="" color="#51127c"/>

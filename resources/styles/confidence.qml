@@ -40,7 +40,7 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader maximumValue="1" minimumValue="0" clip="1" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
+        <colorrampshader maximumValue="1" minimumValue="0" clip="0" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
           <item alpha="255" value="0" label="low log p(x): unlike the training imagery" color="#d73027"/>
           <item alpha="255" value="0.25" label="" color="#fc8d59"/>
           <item alpha="255" value="0.5" label="" color="#fee090"/>

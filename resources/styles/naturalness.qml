@@ -39,7 +39,7 @@
         <stdDevFactor>2</stdDevFactor>
       </minMaxOrigin>
       <rastershader>
-        <colorrampshader maximumValue="1" minimumValue="0" clip="1" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
+        <colorrampshader maximumValue="1" minimumValue="0" clip="0" colorRampType="INTERPOLATED" labelPrecision="6" classificationMode="1">
           <item alpha="255" value="0" label="0.0 – anthropogenic (built-up, farmland)" color="#8c510a"/>
           <item alpha="255" value="0.25" label="0.25" color="#d8b365"/>
           <item alpha="255" value="0.5" label="0.5 – uncertain" color="#f5f5f5"/>

@@ -12,6 +12,7 @@ from qgis.PyQt.QtWidgets import QApplication
 
 from core.resources import DEFAULT_GENERATORS
 from natural_explain_plugin.compare_view import CompareDock
+from natural_explain_plugin.layer_names import output_name, readable_name
 from tests.plugin.conftest import result_groups, run_to_end, show_in_colour, shown_in_colour
 
 pytestmark = pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
@@ -37,11 +38,11 @@ def input_on_main_map(qgis_iface, project: QgsProject, small_stack: Path) -> Qgs
 
 
 def run(plugin, qgis_iface, layer: QgsRasterLayer, methods: list[str]) -> dict[str, QgsRasterLayer]:  # noqa: ANN001
-    """Run `methods` on `layer` as the dock does; the new group's layers by name, the main map left on the input."""
+    """Run `methods` on `layer` as the dock does; the new group's layers by output, the main map left on the input."""
     assert run_to_end(plugin.start_explain(layer, methods)) == "completed", qgis_iface.messageBar().messages
     group = result_groups(QgsProject.instance())[0]  # a run's group goes on top
     qgis_iface.mapCanvas().setLayers([layer])  # QGIS's canvas follows the layer tree; the stub's does not
-    return {node.layer().name(): node.layer() for node in group.findLayers()}
+    return {output_name(node.layer()): node.layer() for node in group.findLayers()}
 
 
 @pytest.fixture
@@ -112,8 +113,9 @@ def test_compare_button_is_disabled_until_a_run_leaves_enhanced_images(plugin, q
 def test_compare_map_shows_enhanced_max_as_styled_in_the_project_and_hides_the_results_on_the_main_map(
         compared, project) -> None:
     layer, results, compare = compared
-    assert [compare.choice.itemText(i) for i in range(compare.choice.count())] == list(results)
-    assert compare.choice.currentText() == "enhanced_max"
+    assert [compare.choice.itemText(i) for i in range(compare.choice.count())] == [
+        result.name() for result in results.values()]
+    assert compare.choice.currentText() == readable_name("enhanced_max") == "Pattern-enhanced: more natural"
     (shown,) = compare.canvas.layers()
     assert shown is results["enhanced_max"]
     assert shown_in_colour(shown) == (INPUT_BANDS, INPUT_LIMITS)  # the input's bands and stretch, as in the project
@@ -121,7 +123,7 @@ def test_compare_map_shows_enhanced_max_as_styled_in_the_project_and_hides_the_r
     assert not any(ticked(project, result) for result in results.values())  # the main map shows the input
     assert ticked(project, layer)
 
-    compare.choice.setCurrentText("enhanced_min")
+    compare.choice.setCurrentText(readable_name("enhanced_min"))
     assert compare.canvas.layers() == [results["enhanced_min"]]
 
 
@@ -184,7 +186,7 @@ def test_both_maps_show_imagery_at_the_same_place(compared, qgis_iface, tmp_path
 def test_layers_removed_from_the_project_leave_the_compare_map(compared, project) -> None:
     _, results, compare = compared
     project.removeMapLayer(results["enhanced_max"].id())
-    assert "enhanced_max" not in [compare.choice.itemText(i) for i in range(compare.choice.count())]
+    assert readable_name("enhanced_max") not in [compare.choice.itemText(i) for i in range(compare.choice.count())]
     assert compare.canvas.layers() == [project.mapLayer(compare.choice.currentData())]
 
     project.removeMapLayers([node.layerId() for node in result_groups(project)[0].findLayers()])

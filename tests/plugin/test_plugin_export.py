@@ -14,6 +14,7 @@ from qgis.PyQt.QtWidgets import QDialog
 
 from core.pipeline import explain
 from natural_explain_plugin.export_dialog import ExportDialog, ask_export
+from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.result_layers import add_result_group
 from natural_explain_plugin.run_folder import group_name
 from natural_explain_plugin.task import EngineTask
@@ -33,7 +34,7 @@ def result_group(project: QgsProject, run_outputs: dict[str, Path], small_stack:
     """The run's maps in the project, as the plugin adds them after a run."""
     group = add_result_group(project, group_name("small", datetime.now()), run_outputs,
                              QgsRasterLayer(str(small_stack), "small", "gdal"))
-    return {node.layer().name(): node.layer() for node in group.findLayers()}
+    return {output_name(node.layer()): node.layer() for node in group.findLayers()}
 
 
 def answer_dialog(monkeypatch: pytest.MonkeyPatch, choose: Callable[[ExportDialog], None]) -> list[ExportDialog]:
@@ -93,7 +94,7 @@ def test_naturalness_above_a_score_becomes_a_shapefile_inside_the_raster_in_its_
 
     added = project.layerTreeRoot().children()[0].layer()
     assert isinstance(added, QgsVectorLayer) and added.isValid() and added.featureCount() == len(rows)
-    assert added.name() == "naturalness ≥ 0.5 (polygons)" and added.crs().authid() == "EPSG:32618"
+    assert added.name() == "Naturalness ≥ 0.5 (polygons)" and added.crs().authid() == "EPSG:32618"
     assert any(str(target) in m for m in qgis_iface.messageBar().get_messages(Qgis.Success))
 
 
@@ -114,7 +115,7 @@ def test_top_percent_of_an_attribution_map_becomes_a_geopackage(result_group, ru
     assert min(row["score_min"] for row in rows) >= np.percentile(scores, 90) - 1e-6
     covered = sum(row["pixels"] for row in rows)
     assert 0.099 * scores.size <= covered <= 0.11 * scores.size  # ties at the threshold may add a few
-    assert project.layerTreeRoot().children()[0].layer().name() == "attribution_gradcam top 10 % (polygons)"
+    assert project.layerTreeRoot().children()[0].layer().name() == "Why: GradCAM (importance) top 10 % (polygons)"
 
 
 def test_an_export_with_no_file_is_one_sentence_and_writes_nothing(result_group, project, qgis_iface,

@@ -10,6 +10,7 @@ import pytest
 from qgis.core import QgsRasterLayer, QgsSingleBandGrayRenderer
 
 from core.resources import SAMPLE
+from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.result_layers import styled_layer, styled_layers
 from natural_explain_plugin.result_styles import ResultStyler
 from tests.plugin.conftest import assert_attribution_style, percentiles_2_98, show_in_colour, shown_in_colour
@@ -25,11 +26,12 @@ def enhanced_stand_ins(folder: Path, make_stack, model_bands: list[str]) -> dict
 def test_attribution_map_gets_magma_over_its_own_cut_and_keeps_it_when_reopened(project, tmp_path) -> None:
     raster = Path(shutil.copyfile(SAMPLE / "B08.tif", tmp_path / "attribution_demo.tif"))
     layer = styled_layer(raster, "attribution_demo", ResultStyler(None))
-    assert layer.name() == "attribution_demo"
+    assert layer.name() == "Why: demo (importance)"
     assert_attribution_style(layer)
 
     reopened = QgsRasterLayer(str(raster), "again", "gdal")  # QGIS loads attribution_demo.qml by itself
     assert_attribution_style(reopened)
+    assert output_name(reopened) == "attribution_demo"
 
 
 def test_enhanced_images_take_the_input_renderers_bands_and_min_max(project, stack_layer, make_stack,
