@@ -6,7 +6,7 @@ run, so `python -m core --help` stays fast.
 from types import ModuleType
 
 from core.cli import evaluate, explain, ood, quicklook, vectorize
-from core.cli import inpaint, sample
+from core.cli import export_onnx, inpaint, sample
 
 COMMANDS: dict[str, ModuleType] = {
     "explain": explain,
@@ -16,4 +16,5 @@ COMMANDS: dict[str, ModuleType] = {
     "ood": ood,
     "inpaint": inpaint,
     "sample": sample,
+    "export-onnx": export_onnx,
 }
