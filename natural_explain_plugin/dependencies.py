@@ -23,7 +23,6 @@ ENGINE_MODULES = {
     "torch": "torch",
     "safetensors": "safetensors",
     "captum": "captum",
-    "filelock": "filelock",
     "rasterio": "rasterio",
     "scipy": "scipy",
     "matplotlib": "matplotlib",
@@ -101,8 +100,10 @@ def use_dependency_folder(folder: Path | None = None) -> bool:
     """Put the dependency folder first on sys.path when it exists; True if it is on sys.path.
 
     First, so the packages pip resolved together load together (a newer typing_extensions
-    beside the torch that needs it). The installer never leaves a copy of a package QGIS
-    already has at the same version there, so QGIS's own numpy is still the one that loads.
+    beside the torch that needs it). Being first, the folder would shadow QGIS's own copies
+    for every plugin, so the installer puts there only what QGIS's Python lacks, plus a newer
+    version of one of QGIS's packages only where a pinned requirement needs it (and says so
+    before installing); QGIS's own numpy, scipy and matplotlib are still the ones that load.
     """
     folder = folder or dependency_folder()
     if not folder.is_dir():

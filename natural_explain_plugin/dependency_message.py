@@ -1,9 +1,12 @@
 """On load, one message when QGIS's Python lacks a package the engine needs, with Install and Diagnostics.
 
 The neighbouring plugins fail at run time with a traceback, or send the user to a terminal;
-here the user reads one sentence and clicks Install, which runs pip in a background task
-(installer.py) and makes the packages importable at once, without a restart. Diagnostics is
-also in the Plugins menu, for the set-ups that import fine but misbehave (a CPU torch on a GPU).
+here the user reads one sentence and clicks Install. pip then works out, in a background task,
+what QGIS's Python lacks (installer.py); a second message says how much that downloads, what
+it adds and any package of QGIS's a pinned version must shadow, before Download and install
+fetches it in another task and makes the packages importable at once, without a restart.
+Diagnostics is also in the Plugins menu, for the set-ups that import fine but misbehave (a CPU
+torch on a GPU).
 """
 from pathlib import Path
 
@@ -14,10 +17,12 @@ from qgis.PyQt.QtWidgets import QAction, QPushButton
 
 from .dependencies import Requirement, dependency_folder, missing_requirements, use_dependency_folder
 from .diagnostics import copy_report
-from .installer import InstallTask
+from .i18n import tr
+from .installer import InstallPlan, InstallTask, PlanTask
 from .reporting import TITLE, report_failure
 
 INSTALL_TEXT = "Install"
+DOWNLOAD_TEXT = "Download and install"
 DIAGNOSTICS_TEXT = "Diagnostics"
 DIAGNOSTICS_ACTION_TEXT = "Copy diagnostics"
 
@@ -36,7 +41,7 @@ class DependencyMessage:
     def __init__(self, iface) -> None:  # noqa: ANN001 (QgisInterface, or None under qgis_process)
         self.iface = iface
         self.item: QgsMessageBarItem | None = None
-        self.task: InstallTask | None = None
+        self.task: PlanTask | InstallTask | None = None
         self.action: QAction | None = None
 
     def init_gui(self) -> None:
@@ -55,21 +60,47 @@ class DependencyMessage:
         self._dismiss()  # shown again after a failed run: one Install message, not two
         self.item = QgsMessageBarItem(TITLE, f"QGIS's Python lacks {names(missing)}: click {INSTALL_TEXT} to add them "
                                              "to your QGIS profile", Qgis.Warning)
-        for text, slot in ((INSTALL_TEXT, lambda: self.install(missing)), (DIAGNOSTICS_TEXT, self.copy_diagnostics)):
+        for text, slot in ((INSTALL_TEXT, lambda: self.plan(missing)), (DIAGNOSTICS_TEXT, self.copy_diagnostics)):
             button = QPushButton(text, self.item)
             button.clicked.connect(slot)
             self.item.layout().addWidget(button)
         self.iface.messageBar().pushItem(self.item)
         return self.item
 
-    def install(self, requirements: list[Requirement]) -> InstallTask:
-        """Queue pip for `requirements` into the dependency folder; the message gives way to the task's progress."""
+    def plan(self, requirements: list[Requirement]) -> PlanTask | InstallTask:
+        """Queue pip's dry run for `requirements`; its plan comes back as the confirmation message."""
+        self._dismiss()
+        if self.task is None:
+            target = dependency_folder()
+            self.task = PlanTask(requirements, target, on_success=lambda plan: self._confirm(requirements, plan),
+                                 on_failure=lambda exc: self._ended(exc), on_canceled=lambda: self._ended(None))
+            QgsApplication.taskManager().addTask(self.task)
+            self.iface.messageBar().pushMessage(
+                TITLE, tr("finding out what QGIS's Python lacks (pip, in the task bar); nothing is downloaded yet"),
+                level=Qgis.Info)
+        return self.task
+
+    def _confirm(self, requirements: list[Requirement], install_plan: InstallPlan) -> QgsMessageBarItem | None:
+        """Show the download size, the packages and any shadowed QGIS package, with Download and install."""
+        self.task = None
+        if not install_plan.packages:  # the folder has them already: just make them importable
+            self.install(requirements, install_plan)
+            return None
+        self.item = QgsMessageBarItem(TITLE, install_plan.describe(dependency_folder()), Qgis.Info)
+        button = QPushButton(tr("Download and install"), self.item)
+        button.clicked.connect(lambda: self.install(requirements, install_plan))
+        self.item.layout().addWidget(button)
+        self.iface.messageBar().pushItem(self.item)
+        return self.item
+
+    def install(self, requirements: list[Requirement], install_plan: InstallPlan | None = None) -> InstallTask:
+        """Queue pip for the plan (planned again when None) into the dependency folder; the task shows progress."""
         self._dismiss()
         if self.task is None:
             bar, target = self.iface.messageBar(), dependency_folder()
             self.task = InstallTask(requirements, target, on_success=lambda done: self._installed(done, target),
                                     on_failure=lambda exc: self._ended(exc),
-                                    on_canceled=lambda: self._ended(None))
+                                    on_canceled=lambda: self._ended(None), install_plan=install_plan)
             QgsApplication.taskManager().addTask(self.task)
             bar.pushMessage(TITLE, f"installing {names(requirements)} into {target}: progress and Cancel are in "
                                    "the task bar, pip's output in the Log Messages panel", level=Qgis.Info)

@@ -19,8 +19,9 @@ class EvaluateRequest:
 
     `labels` is a vector file; `reference_class` is the `label_field` value the top-`q` %
     attribution pixels are compared with. None, for it, for `tiles` (how many tiles each draw
-    samples) or for `draws` (how many draws), takes the engine's default. `randomization` runs
-    the model-randomisation check, which recomputes every map once per classifier layer.
+    samples), for `draws` (how many draws) or for `tile_size` (each sampled tile's edge in model
+    pixels), takes the engine's default. `randomization` runs the model-randomisation check,
+    which recomputes every map once per classifier layer.
     """
 
     run: ExplainRequest
@@ -31,6 +32,7 @@ class EvaluateRequest:
     tiles: int | None = None
     draws: int | None = None
     randomization: bool = True
+    tile_size: int | None = None
 
 
 def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
@@ -44,7 +46,8 @@ def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
     with engine_packages():
         from core.evaluate import evaluate
     run = request.run
-    sampling = {k: v for k, v in (("tiles", request.tiles), ("draws", request.draws)) if v is not None}
+    sampling = {k: v for k, v in (("tiles", request.tiles), ("draws", request.draws), ("tile_size", request.tile_size))
+                if v is not None}
     return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
                     reference_class=request.reference_class, methods=list(run.methods), model=run.model,
                     aoi=run.aoi(), bands=run.bands, q=request.q, device=run.device, randomization=request.randomization,

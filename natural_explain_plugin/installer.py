@@ -4,31 +4,49 @@ Broken installs are the top complaint about the neighbouring plugins: numpy upgr
 GDAL, a wheel for the wrong Python, a CPU torch on a GPU machine. So pip runs with the Python
 QGIS runs, holds numpy at the version QGIS has, installs into a folder of its own (never into
 QGIS's site-packages), and takes torch from the CUDA or CPU index that `nvidia-smi` calls for.
+
+The folder comes first on sys.path for every plugin, so it must hold only what QGIS lacks:
+`pip install --target` alone ignores what QGIS has and would put, say, captum's matplotlib
+ahead of Debian's. So pip first resolves against QGIS's own packages (`--dry-run --report`,
+pip 22.2 or later), and only what that plan installs is fetched, with `--no-deps`. A package
+QGIS has appears in the plan only when a pinned version needs another version of it; the
+confirmation message says so, and the download size, before anything is fetched.
 """
+import dataclasses
 import importlib.metadata
+import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from qgis.core import Qgis, QgsMessageLog
 
 from core.errors import NaturalExplainError, RunCanceled
 
 from .dependencies import Requirement, installed_version, normalized
+from .i18n import tr
 from .reporting import TITLE
 from .task import EngineTask
 from .torch_build import driver_cuda_version, torch_index_url
 
 POLL_S = 0.2
+PLANNED_PERCENT = 10.0  # the resolver's dry run; downloading and installing share the rest
 COLLECTED_PERCENT = 80.0  # pip reports no total: collecting approaches this, installing is INSTALLING_PERCENT
 INSTALLING_PERCENT = 90.0
+SIZE_TIMEOUT_S = 10
+# When the index does not say how large a file is: the download measured for issue 13's install
+# (torch 2.13.0, safetensors and captum with what they pulled in, into Debian 12's QGIS 3.22).
+MEASURED_DOWNLOAD_MB = 985
 
 
 def qgis_python(executable: str = sys.executable, exec_prefix: str = sys.exec_prefix,
@@ -64,14 +82,194 @@ def index_options(requirements: list[Requirement], system: str | None = None) ->
     return [] if url is None else ["--extra-index-url", url]
 
 
-def pip_command(python: Path, specs: list[str], target: Path, constraints: Path, index_args: list[str]) -> list[str]:
-    """The pip command line that installs `specs` into `target`, held to `constraints`.
+def pip_command(python: Path, specs: list[str], target: Path, constraints: Path | None,
+                index_args: list[str]) -> list[str]:
+    """The pip command line that installs `specs` into `target`: with `constraints`, resolved; without, `--no-deps`.
 
+    The installer passes no constraints: its specs are pip's own plan, every dependency named
+    and pinned, so pip must not resolve again (that would fetch QGIS's packages a second time).
     `--upgrade` lets a repair replace what an earlier install left in `target`; no prompts and
     no progress bars, since nobody can answer a prompt from a task and the output goes to a log.
     """
+    resolve = ["--no-deps"] if constraints is None else ["--constraint", str(constraints)]
     return [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off",
-            "--upgrade", "--target", str(target), "--constraint", str(constraints), *index_args, *specs]
+            "--upgrade", "--target", str(target), *resolve, *index_args, *specs]
+
+
+def plan_command(python: Path, specs: list[str], constraints: Path, index_args: list[str]) -> list[str]:
+    """The pip command that resolves `specs` against what `python` already has, installing nothing.
+
+    Without `--target`, pip counts QGIS's own packages (and, through PYTHONPATH, the plugin's
+    folder) as installed, so the report lists only what is missing or must change version.
+    The report goes to stdout; `--quiet` keeps pip's other words off it.
+    """
+    return [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--report", "-", "--disable-pip-version-check",
+            "--no-input", "--progress-bar", "off", "--constraint", str(constraints), *index_args, *specs]
+
+
+def headless_pip_command(requirements: list[Requirement], target: Path, python: Path | None = None,
+                         index_args: list[str] | None = None) -> str:
+    """The pip command line, for a terminal, that installs `requirements` into `target` (what Install does there).
+
+    Quoted for the shell of this system; for qgis_process, which has no Install button.
+    """
+    try:
+        python = python or qgis_python()
+    except NaturalExplainError:
+        python = Path("python3")
+    index_args = index_options(requirements) if index_args is None else index_args
+    command = [str(python), "-m", "pip", "install", "--upgrade", "--target", str(target), *index_args,
+               *(r.spec for r in requirements)]
+    return subprocess.list2cmdline(command) if os.name == "nt" else shlex.join(command)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedPackage:
+    """One distribution pip's plan installs: its version, where it comes from, its size, what it shadows.
+
+    `size` is in bytes, None when the index does not say; `shadows` is the version QGIS's Python
+    has of it (pip planned another because a pinned requirement needs it), None when QGIS has none.
+    """
+
+    name: str
+    version: str
+    url: str
+    size: int | None = None
+    shadows: str | None = None
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+@dataclasses.dataclass(frozen=True)
+class InstallPlan:
+    """What Install will fetch, as pip resolved it against QGIS's own packages, and the index options it used."""
+
+    packages: tuple[PlannedPackage, ...]
+    index_args: tuple[str, ...] = ()
+
+    @property
+    def specs(self) -> list[str]:
+        return [p.spec for p in self.packages]
+
+    @property
+    def shadowing(self) -> list[PlannedPackage]:
+        """The packages that will load instead of QGIS's own copy, because a pinned version needs them."""
+        return [p for p in self.packages if p.shadows is not None]
+
+    def download_mb(self) -> tuple[int, bool]:
+        """The download in MB (rounded up), and whether it is measured from these files (else MEASURED_DOWNLOAD_MB)."""
+        sizes = [p.size for p in self.packages]
+        if not sizes or any(size is None for size in sizes):
+            return MEASURED_DOWNLOAD_MB, False
+        return -(-sum(sizes) // 1_000_000), True
+
+    def describe(self, target: Path) -> str:
+        """The sentence shown before the download starts: size, packages, folder, and any shadowed QGIS package."""
+        megabytes, measured = self.download_mb()
+        size = (tr("{} MB").format(megabytes) if measured
+                else tr("about {} MB (the index gives no sizes; measured for a first install)").format(megabytes))
+        text = tr("Install will download {} and add {} to {}; QGIS's own packages stay as they are").format(
+            size, ", ".join(f"{p.name} {p.version}" for p in self.packages), target)
+        shadowing = self.shadowing
+        if shadowing:
+            text += tr(", except {}: a pinned version needs them, so these copies load instead of QGIS's for every "
+                       "plugin").format(", ".join(f"{p.name} {p.version} (QGIS has {p.shadows})" for p in shadowing))
+        return text
+
+
+def plan_from_report(report: dict[str, Any], has_version: Callable[[str], str | None] = installed_version,
+                     size_of: Callable[[str], int | None] | None = None,
+                     index_args: tuple[str, ...] = ()) -> InstallPlan:
+    """The install plan in pip's `--report` (format version 1): each distribution it would install.
+
+    `has_version(name)` is the version QGIS's Python has (None: none), `size_of(url)` a file's size.
+    """
+    size_of = size_of or download_size
+    packages = []
+    for item in report.get("install", []):
+        name, version = item["metadata"]["name"], item["metadata"]["version"]
+        url = item.get("download_info", {}).get("url", "")
+        packages.append(PlannedPackage(name, version, url, size_of(url) if url else None, has_version(name)))
+    return InstallPlan(tuple(packages), tuple(index_args))
+
+
+def download_size(url: str) -> int | None:
+    """The size in bytes of the file at `url`: a local file's, or the Content-Length a HEAD request answers."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "file":
+        path = Path(urllib.request.url2pathname(parsed.path))
+        return path.stat().st_size if path.is_file() else None
+    if parsed.scheme not in ("http", "https"):
+        return None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=SIZE_TIMEOUT_S) as answer:
+            length = answer.headers.get("Content-Length")
+    except (OSError, ValueError):
+        return None
+    return int(length) if length and length.isdigit() else None
+
+
+def plan(requirements: list[Requirement], target: Path, index_args: list[str],
+         is_canceled: Callable[[], bool]) -> InstallPlan:
+    """Ask pip what installing `requirements` beside QGIS's own packages and `target`'s would fetch.
+
+    Raises:
+        NaturalExplainError: pip is missing, too old for --report, or could not resolve (its words in the log).
+        RunCanceled: the user canceled.
+    """
+    python = qgis_python()
+    with tempfile.TemporaryDirectory() as scratch:
+        constraints = Path(scratch) / "constraints.txt"
+        constraints.write_text(numpy_constraint(), encoding="utf-8")
+        command = plan_command(python, [r.spec for r in requirements], constraints, index_args)
+        log(f"resolving against QGIS's packages: {' '.join(command)}\n"
+            f"constraints: {constraints.read_text(encoding='utf-8').strip() or 'none'}")
+        paths = [str(target), *filter(None, [os.environ.get("PYTHONPATH")])]
+        try:
+            returncode, report, errors = run_quiet(command, {"PYTHONPATH": os.pathsep.join(paths)}, is_canceled)
+        except OSError as exc:
+            raise NaturalExplainError(f"could not start QGIS's Python at {python} ({exc})") from exc
+    if errors.strip():
+        log(errors.strip(), Qgis.Warning if returncode == 0 else Qgis.Critical)
+    if returncode != 0:
+        raise pip_failure(python, errors, [r.name for r in requirements])
+    try:
+        return plan_from_report(json.loads(report), index_args=tuple(index_args))
+    except (ValueError, KeyError) as exc:
+        raise NaturalExplainError(f"QGIS's pip gave no install report ({exc}): it must be pip 22.2 or later; "
+                                  f"upgrade it with {python} -m pip install --upgrade pip") from exc
+
+
+def run_quiet(command: list[str], env: dict[str, str], is_canceled: Callable[[], bool]) -> tuple[int, str, str]:
+    """Run `command` with `env` added; its exit status, stdout and stderr. Cancel kills it within POLL_S.
+
+    Raises:
+        RunCanceled: `is_canceled()` became true.
+    """
+    no_window = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                          env={**os.environ, **env}, creationflags=no_window) as process:
+        outputs: list[str] = []
+        reader = threading.Thread(target=lambda: outputs.extend(process.communicate()), daemon=True)
+        reader.start()
+        while reader.is_alive():
+            if is_canceled():
+                process.kill()
+                reader.join()
+                raise RunCanceled("the install was canceled")
+            reader.join(POLL_S)
+    return process.returncode, outputs[0], outputs[1]
+
+
+def pip_failure(python: Path, output: str, names: list[str]) -> NaturalExplainError:
+    """The one sentence for a failed pip; its output is already in the log."""
+    if "No module named pip" in output:
+        return NaturalExplainError(f"QGIS's Python ({python}) has no pip: install pip for it (on Debian or Ubuntu: "
+                                   "sudo apt install python3-pip), then click Install again")
+    return NaturalExplainError(f"pip could not install {', '.join(names)}: its output is in the Log Messages panel, "
+                               "tab Natural Explain")
 
 
 def numpy_constraint() -> str:
@@ -170,12 +368,12 @@ def log(message: str, level: Qgis.MessageLevel = Qgis.Info) -> None:
     QgsMessageLog.logMessage(message, TITLE, level)
 
 
-def install(requirements: list[Requirement], target: Path, index_args: list[str],
-            progress: Callable[[float], None], is_canceled: Callable[[], bool]) -> list[str]:
-    """Run pip for `requirements` into `target`, log everything, and prune copies of QGIS's own packages.
+def install(install_plan: InstallPlan, target: Path, progress: Callable[[float], None],
+            is_canceled: Callable[[], bool]) -> list[str]:
+    """Fetch exactly the plan's packages into `target` (`--no-deps`: pip's plan already holds every dependency).
 
     Returns:
-        The names of the copies pruned.
+        The names of the copies of QGIS's own packages pruned (none, unless pip added one anyway).
 
     Raises:
         NaturalExplainError: pip is missing or failed (the one sentence; its output is in the log).
@@ -183,7 +381,7 @@ def install(requirements: list[Requirement], target: Path, index_args: list[str]
     """
     python = qgis_python()
     target.mkdir(parents=True, exist_ok=True)
-    percent = 0.0
+    percent = PLANNED_PERCENT
 
     def on_line(line: str) -> None:
         nonlocal percent
@@ -191,22 +389,19 @@ def install(requirements: list[Requirement], target: Path, index_args: list[str]
         percent = pip_progress(line, percent)
         progress(percent)
 
-    with tempfile.TemporaryDirectory() as scratch:
-        constraints = Path(scratch) / "constraints.txt"
-        constraints.write_text(numpy_constraint(), encoding="utf-8")
-        command = pip_command(python, [r.spec for r in requirements], target, constraints, index_args)
-        log(f"running: {' '.join(command)}\nconstraints: {constraints.read_text(encoding='utf-8').strip() or 'none'}")
-        try:
-            returncode, output = run_pip(command, on_line, is_canceled)
-        except OSError as exc:
-            raise NaturalExplainError(f"could not start QGIS's Python at {python} ({exc})") from exc
+    if not install_plan.packages:
+        log("pip's plan installs nothing: QGIS's Python and the plugin's folder have every package")
+        progress(100.0)
+        return []
+    command = pip_command(python, install_plan.specs, target, None, list(install_plan.index_args))
+    log(f"running: {' '.join(command)}")
+    try:
+        returncode, output = run_pip(command, on_line, is_canceled)
+    except OSError as exc:
+        raise NaturalExplainError(f"could not start QGIS's Python at {python} ({exc})") from exc
     if returncode != 0:
         log(f"pip failed with exit status {returncode}", Qgis.Critical)
-        if "No module named pip" in output:
-            raise NaturalExplainError(f"QGIS's Python ({python}) has no pip: install pip for it (on Debian or Ubuntu: "
-                                      "sudo apt install python3-pip), then click Install again")
-        raise NaturalExplainError(f"pip could not install {', '.join(r.name for r in requirements)}: its output is in "
-                                  "the Log Messages panel, tab Natural Explain")
+        raise pip_failure(python, output, [p.name for p in install_plan.packages])
     pruned = prune_copies(target)
     if pruned:
         log(f"removed the copies of packages QGIS already has at the same version: {', '.join(pruned)}")
@@ -214,9 +409,33 @@ def install(requirements: list[Requirement], target: Path, index_args: list[str]
     return pruned
 
 
+class PlanTask(EngineTask):
+    """Asks pip, in the worker thread, what Install would fetch; `on_success` gets the InstallPlan.
+
+    `index_args` None means: torch from the index `nvidia-smi` calls for, the rest from pip's own settings.
+    """
+
+    def __init__(self, requirements: list[Requirement], target: Path, on_success: Callable[[InstallPlan], None],
+                 on_failure: Callable[[Exception], None], on_canceled: Callable[[], None],
+                 index_args: list[str] | None = None) -> None:
+        description = tr("Natural Explain: what installing {} needs").format(", ".join(r.name for r in requirements))
+        super().__init__(description, self._plan, on_success=on_success, on_failure=on_failure,
+                         on_canceled=on_canceled)
+        self.requirements = requirements
+        self.target = target
+        self.index_args = index_args
+
+    def _plan(self, progress: Callable[[float], None], is_canceled: Callable[[], bool]) -> InstallPlan:
+        index_args = index_options(self.requirements) if self.index_args is None else self.index_args
+        result = plan(self.requirements, self.target, index_args, is_canceled)
+        progress(100.0)
+        return result
+
+
 class InstallTask(EngineTask):
     """Runs pip in the worker thread and reports in the GUI thread, like every engine task.
 
+    Installs `install_plan` (what the user saw before confirming), or, without one, plans first.
     Cancel stops pip within POLL_S. pip downloads and unpacks into a scratch folder and only
     moves the packages into `target` at the end, so a cancel before that leaves `target` as it was.
     `index_args` None means: torch from the index `nvidia-smi` calls for, the rest from pip's own settings.
@@ -224,14 +443,20 @@ class InstallTask(EngineTask):
 
     def __init__(self, requirements: list[Requirement], target: Path,
                  on_success: Callable[[list[Requirement]], None], on_failure: Callable[[Exception], None],
-                 on_canceled: Callable[[], None], index_args: list[str] | None = None) -> None:
+                 on_canceled: Callable[[], None], index_args: list[str] | None = None,
+                 install_plan: InstallPlan | None = None) -> None:
         super().__init__(f"Natural Explain: installing {', '.join(r.name for r in requirements)}", self._install,
                          on_success=lambda _: on_success(requirements), on_failure=on_failure, on_canceled=on_canceled)
         self.requirements = requirements
         self.target = target
         self.index_args = index_args
+        self.install_plan = install_plan
 
     def _install(self, progress: Callable[[float], None], is_canceled: Callable[[], bool]) -> list[str]:
-        """Worker thread: choose the torch build, run pip, prune."""
-        index_args = index_options(self.requirements) if self.index_args is None else self.index_args
-        return install(self.requirements, self.target, index_args, progress, is_canceled)
+        """Worker thread: plan (unless planned already), log what will be fetched, run pip, prune."""
+        if self.install_plan is None:
+            index_args = index_options(self.requirements) if self.index_args is None else self.index_args
+            self.install_plan = plan(self.requirements, self.target, index_args, is_canceled)
+        log(self.install_plan.describe(self.target))
+        progress(PLANNED_PERCENT)
+        return install(self.install_plan, self.target, progress, is_canceled)

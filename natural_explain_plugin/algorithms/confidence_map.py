@@ -12,10 +12,10 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessing
 
 from core.resources import DEFAULT_JEM
 
-from ..explain_request import run_explain
+from ..i18n import tr
 from ..result_layers import styled_layer
 from ..result_styles import CONFIDENCE, ResultStyler, training_log_px_range
-from .engine_algorithm import EngineAlgorithm, engine_errors
+from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
 from .output_folder import hidden_run_folder, publish, run_json_path
 
 
@@ -30,13 +30,13 @@ class ConfidenceMapAlgorithm(EngineAlgorithm):
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Confidence map (JEM)"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Maps how familiar each pixel looks to a JEM model: its log p(x), high where the input resembles the "
-                "imagery the model was trained on, low where it does not (clouds, another sensor, a landscape it "
-                "never saw), where its naturalness map deserves less trust. The map lies on the input's grid; its "
-                "colours run from the training patches' 1st percentile (red) to their 99th (blue). The run record, "
-                "with the input's log p(x) against the training histogram and any warning, is written beside OUTPUT "
-                "as <name>.run.json.")
+    def help_text(self) -> str:
+        return tr("Maps how familiar each pixel looks to a JEM model: its log p(x), high where the input resembles the "
+                  "imagery the model was trained on, low where it does not (clouds, another sensor, a landscape it "
+                  "never saw), where its naturalness map deserves less trust. The map lies on the input's grid; its "
+                  "colours run from the training patches' 1st percentile (red) to their 99th (blue). The run record, "
+                  "with the input's log p(x) against the training histogram and any warning, is written beside OUTPUT "
+                  "as <name>.run.json.")
 
     def createInstance(self) -> "ConfidenceMapAlgorithm":  # noqa: N802 (QGIS's name)
         return ConfidenceMapAlgorithm()
@@ -45,6 +45,7 @@ class ConfidenceMapAlgorithm(EngineAlgorithm):
         self.add_input_parameter()
         self.add_aoi_parameter()
         self.add_model_parameters(jem=True)
+        self.add_tiling_parameters()
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Confidence map"))
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
@@ -55,7 +56,8 @@ class ConfidenceMapAlgorithm(EngineAlgorithm):
             request = self.explain_request(parameters, context, run_dir)
             request = dataclasses.replace(request, model=request.model or str(DEFAULT_JEM))
             training_log_px_range(request.model)  # raises for a model that is no JEM
-            result = run_explain(request, feedback.setProgress, feedback.isCanceled)
+            result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
+                                       feedback.isCanceled)
             publish(result.outputs[CONFIDENCE], result.run_json, output)
         styled_layer(output, CONFIDENCE, ResultStyler(None, run_json_path(output)))
         for warning in result.warnings:

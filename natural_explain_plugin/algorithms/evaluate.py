@@ -23,6 +23,7 @@ from qgis.core import (
 )
 
 from ..evaluate_request import EvaluateRequest, run_evaluate
+from ..i18n import tr
 from .engine_algorithm import EngineAlgorithm, engine_errors
 
 VECTOR_FORMATS = ["gpkg", "shp", "geojson"]  # files the engine's OGR reader opens as they are
@@ -43,20 +44,22 @@ class EvaluateAlgorithm(EngineAlgorithm):
     MARKDOWN = "MARKDOWN"
     FIGURE = "FIGURE"
 
+    GROUP_ID = "checks"
+
     def name(self) -> str:
         return "evaluate"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Evaluate explanations"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Compares explanation methods on the input: deletion, insertion and ROAD AUC (faithfulness, against a "
-                "random and a brightness control), the IoU between each method's top-Q % pixels and the LABELS "
-                "polygons whose LABEL_FIELD is REFERENCE_CLASS, the time per megapixel and, with RANDOMIZATION, the "
-                "rank correlation of each method's maps with those of a randomised classifier (near 1: the map does "
-                "not depend on the model). DRAWS draws of tiles give the mean ± spread. Writes evaluation.json, "
-                "evaluation.md (the table) and comparison.png (the methods side by side on the same tiles) into "
-                "OUTPUT_FOLDER.")
+    def help_text(self) -> str:
+        return tr("Compares explanation methods on the input: deletion, insertion and ROAD AUC (faithfulness, against a"
+                  " random and a brightness control), the IoU between each method's top-Q % pixels and the LABELS "
+                  "polygons whose LABEL_FIELD is REFERENCE_CLASS, the time per megapixel and, with RANDOMIZATION, the "
+                  "rank correlation of each method's maps with those of a randomised classifier (near 1: the map does "
+                  "not depend on the model). DRAWS draws of tiles give the mean ± spread. Writes evaluation.json, "
+                  "evaluation.md (the table) and comparison.png (the methods side by side on the same tiles) into "
+                  "OUTPUT_FOLDER.")
 
     def createInstance(self) -> "EvaluateAlgorithm":  # noqa: N802 (QGIS's name)
         return EvaluateAlgorithm()
@@ -84,6 +87,7 @@ class EvaluateAlgorithm(EngineAlgorithm):
             self.addParameter(parameter)
         self.add_aoi_parameter()
         self.add_model_parameters()
+        self.add_tiling_parameters(overlap_and_batch=False)
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
         self.addOutput(QgsProcessingOutputFile(self.JSON, "Evaluation (JSON)"))
         self.addOutput(QgsProcessingOutputFile(self.MARKDOWN, "Evaluation table (Markdown)"))
@@ -103,7 +107,8 @@ class EvaluateAlgorithm(EngineAlgorithm):
                 q=self.parameterAsDouble(parameters, self.Q, context),
                 tiles=self._optional_int(parameters, self.TILES, context),
                 draws=self._optional_int(parameters, self.DRAWS, context),
-                randomization=self.parameterAsBool(parameters, self.RANDOMIZATION, context))
+                randomization=self.parameterAsBool(parameters, self.RANDOMIZATION, context),
+                tile_size=self.tiling(parameters, context).tile_size)
             result = run_evaluate(request, feedback.setProgress, feedback.isCanceled)
         return {self.OUTPUT_FOLDER: str(out_dir), self.JSON: str(result.json_path),
                 self.MARKDOWN: str(result.markdown_path), self.FIGURE: str(result.figure_path)}

@@ -16,9 +16,9 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
-from ..explain_request import run_explain
+from ..i18n import tr
 from ..result_layers import styled_layers
-from .engine_algorithm import EngineAlgorithm, engine_errors
+from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
 
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
@@ -43,12 +43,13 @@ class ExplainAlgorithm(EngineAlgorithm):
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Explain naturalness"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Writes into OUTPUT_FOLDER the naturalness map (naturalness.tif, 0 anthropogenic to 1 natural) and, "
-                "for each chosen method, where the model found its evidence (attribution_<method>.tif, higher = "
-                "more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, "
-                "enhanced_min.tif). Every map lies on the input's grid, with a style beside it (<name>.qml) and the "
-                "run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a CPU.")
+    def help_text(self) -> str:
+        return tr("Writes into OUTPUT_FOLDER the naturalness map (naturalness.tif, 0 anthropogenic to 1 natural) and, "
+                  "for each chosen method, where the model found its evidence (attribution_<method>.tif, higher = "
+                  "more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, "
+                  "enhanced_min.tif). Every map lies on the input's grid, with a style beside it (<name>.qml) and the "
+                  "run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a "
+                  "CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process.")
 
     def createInstance(self) -> "ExplainAlgorithm":  # noqa: N802 (QGIS's name)
         return ExplainAlgorithm()
@@ -58,6 +59,7 @@ class ExplainAlgorithm(EngineAlgorithm):
         self.add_aoi_parameter()
         self.add_methods_parameter()
         self.add_model_parameters()
+        self.add_tiling_parameters()
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
         self.addOutput(QgsProcessingOutputRasterLayer(self.NATURALNESS, "Naturalness map"))
         self.addOutput(QgsProcessingOutputMultipleLayers(self.LAYERS, "Every map written"))
@@ -70,7 +72,8 @@ class ExplainAlgorithm(EngineAlgorithm):
         with engine_errors():
             request = self.explain_request(parameters, context, out_dir)
             self._input = self.input_layer(parameters, context)
-            self._result = run_explain(request, feedback.setProgress, feedback.isCanceled)
+            self._result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
+                                             feedback.isCanceled)
         for warning in self._result.warnings:
             feedback.pushWarning(warning)
         return self._outputs()

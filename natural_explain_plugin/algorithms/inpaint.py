@@ -21,6 +21,7 @@ from qgis.core import (
 from core.errors import NaturalExplainError
 
 from ..engine_import import engine_packages
+from ..i18n import tr
 from ..layer_arguments import raster_path
 from ..result_layers import styled_layer
 from ..result_styles import INPAINTED, ResultStyler
@@ -50,18 +51,20 @@ class InpaintAlgorithm(EngineAlgorithm):
         self._input: QgsRasterLayer | None = None
         self._output: Path | None = None
 
+    GROUP_ID = "imagery"
+
     def name(self) -> str:
         return "inpaint"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Inpaint (JEM)"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Fills clouds, gaps or any area you mark with imagery a JEM model finds familiar given the pixels "
-                "around it, by Langevin dynamics (SGLD) on the pixels to fill alone. Mark them with MASK (a raster "
-                "on the input's grid, nonzero = fill) or MASK_POLYGONS (polygons in any CRS); the input's nodata "
-                "pixels are filled too. OUTPUT has the input's grid and data type and the model's bands; every "
-                "pixel not filled is the input's own value. The input must have the model's resolution.")
+    def help_text(self) -> str:
+        return tr("Fills clouds, gaps or any area you mark with imagery a JEM model finds familiar given the pixels "
+                  "around it, by Langevin dynamics (SGLD) on the pixels to fill alone. Mark them with MASK (a raster "
+                  "on the input's grid, nonzero = fill) or MASK_POLYGONS (polygons in any CRS); the input's nodata "
+                  "pixels are filled too. OUTPUT has the input's grid and data type and the model's bands; every "
+                  "pixel not filled is the input's own value. The input must have the model's resolution.")
 
     def createInstance(self) -> "InpaintAlgorithm":  # noqa: N802 (QGIS's name)
         return InpaintAlgorithm()

@@ -4,10 +4,10 @@ from typing import Any
 
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
 
-from ..explain_request import run_explain
+from ..i18n import tr
 from ..result_layers import styled_layer
 from ..result_styles import ResultStyler
-from .engine_algorithm import EngineAlgorithm, engine_errors
+from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
 from .output_folder import hidden_run_folder, publish
 
 
@@ -22,11 +22,11 @@ class NaturalnessMapAlgorithm(EngineAlgorithm):
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Naturalness map"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Maps how natural each pixel of a multi-band satellite image looks: a probability from 0 "
-                "(anthropogenic) to 1 (natural), on exactly the input's grid, nodata where the input has none. "
-                "Bands are matched to the model by name or description. The run record (model, parameters, "
-                "input checksum, timings, warnings) is written beside OUTPUT as <name>.run.json.")
+    def help_text(self) -> str:
+        return tr("Maps how natural each pixel of a multi-band satellite image looks: a probability from 0 "
+                  "(anthropogenic) to 1 (natural), on exactly the input's grid, nodata where the input has none. "
+                  "Bands are matched to the model by name or description. The run record (model, parameters, "
+                  "input checksum, timings, warnings) is written beside OUTPUT as <name>.run.json.")
 
     def createInstance(self) -> "NaturalnessMapAlgorithm":  # noqa: N802 (QGIS's name)
         return NaturalnessMapAlgorithm()
@@ -35,6 +35,7 @@ class NaturalnessMapAlgorithm(EngineAlgorithm):
         self.add_input_parameter()
         self.add_aoi_parameter()
         self.add_model_parameters()
+        self.add_tiling_parameters()
         self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Naturalness map"))
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
@@ -43,7 +44,8 @@ class NaturalnessMapAlgorithm(EngineAlgorithm):
         output = Path(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
         with engine_errors(), hidden_run_folder(output) as run_dir:
             request = self.explain_request(parameters, context, run_dir)
-            result = run_explain(request, feedback.setProgress, feedback.isCanceled)
+            result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
+                                       feedback.isCanceled)
             publish(result.outputs["naturalness"], result.run_json, output)
         styled_layer(output, "naturalness", ResultStyler(None))
         for warning in result.warnings:

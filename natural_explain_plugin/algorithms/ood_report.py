@@ -17,6 +17,7 @@ from qgis.core import (
 )
 
 from ..engine_import import engine_packages
+from ..i18n import tr
 from .engine_algorithm import EngineAlgorithm, engine_errors
 
 
@@ -30,19 +31,21 @@ class OodReportAlgorithm(EngineAlgorithm):
     SHARE_BELOW_P1 = "SHARE_BELOW_P1"
     OUT_OF_DISTRIBUTION = "OUT_OF_DISTRIBUTION"
 
+    GROUP_ID = "checks"
+
     def name(self) -> str:
         return "ood_report"
 
     def displayName(self) -> str:  # noqa: N802 (QGIS's name)
         return "Out-of-distribution report (JEM)"
 
-    def shortHelpString(self) -> str:  # noqa: N802 (QGIS's name)
-        return ("Says whether the input looks like the imagery a JEM model was trained on, so you know whether to "
-                "trust its naturalness map here. Compares the log p(x) of the input's patches with the training "
-                "histogram stored with the model: KL_DIVERGENCE between the two, SHARE_BELOW_P1 (the share of "
-                "patches less familiar than 99 % of the training patches) and OUT_OF_DISTRIBUTION when either is "
-                "too large. Writes ood.json and the two histograms, one over the other, as ood.png into "
-                "OUTPUT_FOLDER.")
+    def help_text(self) -> str:
+        return tr("Says whether the input looks like the imagery a JEM model was trained on, so you know whether to "
+                  "trust its naturalness map here. Compares the log p(x) of the input's patches with the training "
+                  "histogram stored with the model: KL_DIVERGENCE between the two, SHARE_BELOW_P1 (the share of "
+                  "patches less familiar than 99 % of the training patches) and OUT_OF_DISTRIBUTION when either is "
+                  "too large. Writes ood.json and the two histograms, one over the other, as ood.png into "
+                  "OUTPUT_FOLDER.")
 
     def createInstance(self) -> "OodReportAlgorithm":  # noqa: N802 (QGIS's name)
         return OodReportAlgorithm()

@@ -1,7 +1,8 @@
-"""Dependencies inside QGIS: the check on load, the Install button's pip task, the torch build and Diagnostics.
+"""Dependencies inside QGIS: the check on load, the Install button's plan and pip task, the torch build and Diagnostics.
 
 pip only ever sees a local folder of wheels written here (`--no-index --find-links`): nothing
-is downloaded and torch is never installed.
+is downloaded and torch is never installed. The plan is checked with Debian's own Python, whose
+numpy, scipy and matplotlib must never be fetched a second time.
 """
 import base64
 import hashlib
@@ -24,14 +25,25 @@ from qgis.PyQt.QtWidgets import QApplication, QPushButton
 from core.errors import RunCanceled
 from natural_explain_plugin import classFactory, dependencies
 from natural_explain_plugin.dependencies import Requirement, engine_requirements, read_specs
-from natural_explain_plugin.dependency_message import DIAGNOSTICS_TEXT, INSTALL_TEXT
-from natural_explain_plugin.installer import InstallTask, index_options, pip_command, qgis_python, run_pip
+from natural_explain_plugin.dependency_message import DIAGNOSTICS_TEXT, DOWNLOAD_TEXT, INSTALL_TEXT
+from natural_explain_plugin.installer import (
+    MEASURED_DOWNLOAD_MB,
+    InstallTask,
+    headless_pip_command,
+    index_options,
+    pip_command,
+    plan,
+    plan_from_report,
+    qgis_python,
+    run_pip,
+)
 from natural_explain_plugin.package import REPO
 from natural_explain_plugin.torch_build import TORCH_INDEX
 
 PIP_TIMEOUT_MS = 120_000
 PROBE = Requirement("ne_probe", "ne_probe", "ne_probe==1.0")
 NUMPY_FILE, NUMPY_VERSION = numpy.__file__, numpy.__version__
+DEBIAN_PYTHON = Path("/usr/bin/python3")
 
 
 def write_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
@@ -101,7 +113,7 @@ def test_requirements_pin_what_requirements_txt_pins_and_name_every_engine_packa
 
 
 def test_missing_torch_shows_one_install_message_without_traceback_or_importing_torch(tmp_path: Path) -> None:
-    """QGIS's own Python, without the developer venv (torch, safetensors, captum, filelock), loads the plugin."""
+    """QGIS's own Python, without the developer venv (torch, safetensors, captum), loads the plugin."""
     code = """
 import json, sys
 from qgis.core import QgsApplication
@@ -126,7 +138,7 @@ plugin.unload()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in done.stderr, done.stderr
     shown = json.loads(done.stdout.strip().splitlines()[-1])
-    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum, filelock: click Install to add them to your QGIS "
+    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum: click Install to add them to your QGIS "
                               "profile"]
     assert {INSTALL_TEXT, DIAGNOSTICS_TEXT} <= set(shown["buttons"][0])
     assert shown["imported"] == []
@@ -155,6 +167,13 @@ def test_install_button_installs_the_missing_package_and_it_imports_without_rest
         install.click()
         task = loaded.dependency_message.task
         assert [r.name for r in task.requirements] == [PROBE.name] and task.target == target
+        assert wait_until(lambda: loaded.dependency_message.task is None, timeout_milliseconds=PIP_TIMEOUT_MS)
+        confirm = loaded.dependency_message.item  # nothing downloaded yet: the size and the packages first
+        assert not target.exists() or not list(target.iterdir())
+        assert confirm.text().startswith("Install will download 1 MB and add ne_probe 1.0, ne_probe_dep 1.0 to "
+                                         f"{target}; QGIS's own packages stay as they are"), confirm.text()
+        next(b for b in confirm.findChildren(QPushButton) if b.text() == DOWNLOAD_TEXT).click()
+        assert loaded.dependency_message.task is not None
         assert wait_until(lambda: loaded.dependency_message.task is None, timeout_milliseconds=PIP_TIMEOUT_MS)
         successes = qgis_iface.messageBar().get_messages(Qgis.Success)
         assert any("installed ne_probe: ready to run" in m for m in successes), qgis_iface.messageBar().messages
@@ -186,8 +205,9 @@ def test_installer_task_installs_into_target_holding_numpy_at_qgis_version(wheel
     assert (numpy_file, numpy_version) == (NUMPY_FILE, NUMPY_VERSION)
     assert not list(target.glob("numpy*")), "pip's copy of numpy was left where it would shadow QGIS's"
     assert f"constraints: numpy=={NUMPY_VERSION}" in "\n".join(log_lines)
-    assert any(line.startswith("Successfully installed") and "numpy" in line for line in log_lines)
-    assert any("already has at the same version: numpy" in line for line in log_lines)
+    installed = [line for line in log_lines if line.startswith("Successfully installed")]
+    assert installed == ["Successfully installed ne_probe-1.0 ne_probe_dep-1.0"]  # numpy never fetched
+    assert any("--no-deps" in line and "ne_probe==1.0 ne_probe_dep==1.0" in line for line in log_lines)
 
 
 def test_failed_install_is_one_sentence_with_pip_output_in_the_log(wheel_folder, tmp_path, log_lines) -> None:
@@ -208,6 +228,73 @@ def test_cancel_stops_pip_within_a_second() -> None:
     with pytest.raises(RunCanceled):
         run_pip(command, lines.append, lambda: bool(lines))
     assert time.monotonic() - started < 10 and lines == ["Collecting torch"]
+
+
+def debian_wheels(folder: Path, probe_requires: tuple[str, ...]) -> Path:
+    """A local index with a probe needing `probe_requires`, and newer matplotlib, scipy and numpy than Debian's."""
+    folder.mkdir()
+    write_wheel(folder, "ne_probe", "1.0", ("ne_probe_dep", *probe_requires))
+    write_wheel(folder, "ne_probe_dep", "1.0")
+    for name, version in (("matplotlib", "3.10.9"), ("scipy", "1.15.0"), ("numpy", "2.0.0"), ("numpy", NUMPY_VERSION)):
+        write_wheel(folder, name, version)
+    return folder
+
+
+@pytest.mark.skipif(not DEBIAN_PYTHON.is_file(), reason="needs Debian's /usr/bin/python3, numpy, scipy, matplotlib")
+def test_plan_for_debian_python_leaves_out_the_packages_it_has(tmp_path, monkeypatch) -> None:
+    """captum needs matplotlib: pip --target alone fetched 3.10.9 over Debian's; the plan fetches only what lacks."""
+    monkeypatch.setattr("natural_explain_plugin.installer.qgis_python", lambda: DEBIAN_PYTHON)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    wheels = debian_wheels(tmp_path / "wheels", ("matplotlib", "numpy", "scipy"))
+    planned = plan([PROBE], tmp_path / "target", ["--no-index", "--find-links", str(wheels)], lambda: False)
+    assert planned.specs == ["ne_probe==1.0", "ne_probe_dep==1.0"]
+    assert planned.shadowing == [] and planned.index_args == ("--no-index", "--find-links", str(wheels))
+    sizes = [(wheels / f"{name}-1.0-py3-none-any.whl").stat().st_size for name in ("ne_probe", "ne_probe_dep")]
+    assert [p.size for p in planned.packages] == sizes
+    assert "matplotlib" not in planned.describe(tmp_path / "target")
+
+
+@pytest.mark.skipif(not DEBIAN_PYTHON.is_file(), reason="needs Debian's /usr/bin/python3 with its matplotlib")
+def test_plan_says_when_a_pinned_version_must_shadow_qgis_copy(tmp_path, monkeypatch) -> None:
+    import matplotlib
+
+    monkeypatch.setattr("natural_explain_plugin.installer.qgis_python", lambda: DEBIAN_PYTHON)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    wheels = debian_wheels(tmp_path / "wheels", ("matplotlib>=3.10",))
+    planned = plan([PROBE], tmp_path / "target", ["--no-index", "--find-links", str(wheels)], lambda: False)
+    assert sorted(planned.specs) == ["matplotlib==3.10.9", "ne_probe==1.0", "ne_probe_dep==1.0"]
+    assert [(p.name, p.shadows) for p in planned.shadowing] == [("matplotlib", matplotlib.__version__)]
+    assert planned.describe(tmp_path / "target").endswith(
+        f", except matplotlib 3.10.9 (QGIS has {matplotlib.__version__}): a pinned version needs them, so these "
+        "copies load instead of QGIS's for every plugin")
+
+
+def test_install_message_holds_the_download_size_before_it_starts(tmp_path) -> None:
+    """The size comes from the files pip's plan names; when the index gives none, the measured 985 MB is said."""
+    report = {"install": [{"metadata": {"name": n, "version": v}, "download_info": {"url": f"https://example/{n}.whl"}}
+                          for n, v in (("torch", "2.13.0"), ("captum", "0.8.0"))]}
+    sizes = {"https://example/torch.whl": 960_000_000, "https://example/captum.whl": 24_300_000}
+    known = plan_from_report(report, has_version=lambda name: None, size_of=sizes.get)
+    assert known.describe(tmp_path).startswith(f"Install will download 985 MB and add torch 2.13.0, captum 0.8.0 to "
+                                               f"{tmp_path}; QGIS's own packages stay as they are")
+    unknown = plan_from_report(report, has_version=lambda name: None, size_of=lambda url: None)
+    assert unknown.describe(tmp_path).startswith(f"Install will download about {MEASURED_DOWNLOAD_MB} MB (")
+
+
+def test_headless_pip_command_fills_the_plugin_folder_with_the_pins() -> None:
+    requirements = [r for r in engine_requirements() if r.name in ("torch", "captum")]
+    command = headless_pip_command(requirements, Path("/profile/python/natural_explain_deps/py311"),
+                                   Path("/usr/bin/python3.11"), ["--extra-index-url", f"{TORCH_INDEX}/cpu"])
+    assert command == ("/usr/bin/python3.11 -m pip install --upgrade --target "
+                       f"/profile/python/natural_explain_deps/py311 --extra-index-url {TORCH_INDEX}/cpu "
+                       "torch==2.13.0 captum==0.8.0")
+
+
+def test_pip_command_installs_a_plan_without_resolving_again() -> None:
+    command = pip_command(Path("/qgis/python3"), ["torch==2.13.0", "sympy==1.13.3"], Path("/profile/deps"), None, [])
+    assert command == ["/qgis/python3", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                       "--progress-bar", "off", "--upgrade", "--target", "/profile/deps", "--no-deps",
+                       "torch==2.13.0", "sympy==1.13.3"]
 
 
 def test_pip_command_targets_the_folder_with_the_constraint_and_index() -> None:

@@ -73,6 +73,17 @@ def test_qgis_process_runs_explain_with_methods(qgis_process, sample_stack, tmp_
         assert (folder / name).with_suffix(".qml").is_file()
 
 
+def test_qgis_process_runs_explain_with_methods_by_number(qgis_process, sample_stack, tmp_path) -> None:
+    """`qgis_process help` lists the methods by number, so METHODS=2,4 must run gradcam and deeplift."""
+    folder = tmp_path / "maps"
+    run = qgis_process(["run", EXPLAIN_ID, "--", f"INPUT={sample_stack}", "METHODS=2,4", "DEVICE=1",
+                        f"AOI={centre_aoi(sample_stack, AOI_HALF_WIDTH_M)}", f"OUTPUT_FOLDER={folder}"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((folder / "run.json").read_text())["parameters"]["methods"] == ["gradcam", "deeplift"]
+    for name in ("attribution_gradcam.tif", "attribution_deeplift.tif"):
+        assert_on_input_grid(folder / name, sample_stack)
+
+
 @pytest.mark.skipif(not DEFAULT_GENERATORS.exists(), reason="the bundled CycleGAN generators are not trained yet")
 def test_enhanced_images_from_explain_take_the_input_layers_bands_and_min_max(plugin, qgis_processing, project,
                                                                                stack_layer, tmp_path) -> None:
@@ -121,11 +132,22 @@ def test_evaluate_hands_the_engine_a_label_file_with_only_the_features_the_layer
     assert call["input_path"] == str(sample_stack) and call["out_dir"] == folder
     assert (call["label_field"], call["reference_class"], call["q"]) == ("label", "natural", 10.0)
     assert (call["methods"], call["model"], call["aoi"], call["device"]) == (["gradcam", "deeplift"], None, None, "cpu")
-    assert "tiles" not in call and "draws" not in call  # left empty: the engine's default
+    assert not {"tiles", "draws", "tile_size"} & set(call)  # left empty: the engine's default
     assert call["randomization"] is True
     labels = ogr.Open(call["labels"])
     assert {feature.GetField("label") for feature in labels.GetLayer(0)} == {"natural"}
     assert result["JSON"] == str(folder / "evaluation.json") and Path(result["FIGURE"]).name == "comparison.png"
+
+
+def test_evaluate_hands_the_engine_its_tile_size(plugin, qgis_processing, sample_stack, tmp_path, monkeypatch) -> None:
+    import processing
+
+    calls: list[dict] = []
+    monkeypatch.setitem(sys.modules, "core.evaluate", fake_evaluate(calls))
+    processing.run(EVALUATE_ID, {"INPUT": str(sample_stack), "LABELS": str(LABELS), "LABEL_FIELD": "label",
+                                 "METHODS": "2", "TILE_SIZE": 64, "TILES": 3, "OUTPUT_FOLDER": str(tmp_path / "e")})
+    (call,) = calls
+    assert (call["tile_size"], call["tiles"], call["methods"]) == (64, 3, ["gradcam"])
 
 
 def test_evaluate_writes_its_table_json_and_figure(plugin, qgis_processing, sample_stack, tmp_path) -> None:

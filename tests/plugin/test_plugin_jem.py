@@ -23,6 +23,7 @@ from qgis.core import (
 
 from core.models.card import read_card
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
+from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.reporting import TITLE
 from natural_explain_plugin.settings import MODEL_KEY
 from tests.plugin.conftest import (RDYLBU_ENDS, assert_ramp, centre_aoi, feedback_that_cancels_mid_run, result_groups,
@@ -217,7 +218,7 @@ def test_a_dock_run_with_the_jem_adds_a_styled_confidence_layer(plugin, qgis_ifa
     assert run_to_end(dock.run()) == "completed", qgis_iface.messageBar().messages
 
     (group,) = result_groups(project)
-    layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+    layers = {output_name(node.layer()): node.layer() for node in group.findLayers()}
     assert list(layers) == ["naturalness", "confidence"]
     confidence = layers["confidence"]
     assert confidence.extent() == layer.extent() and confidence.crs() == layer.crs()
@@ -241,4 +242,4 @@ def test_a_cloudy_landsat_scene_gets_the_out_of_distribution_warning_as_one_sent
     details = "\n".join(text for text, tag, level in logged if tag == TITLE and level == Qgis.Warning)
     assert unfamiliar.removeprefix(f"{TITLE}:") in details and '"out_of_distribution": true' in details
     (group,) = result_groups(project)
-    assert [node.layer().name() for node in group.findLayers()] == ["naturalness", "confidence"]
+    assert [output_name(node.layer()) for node in group.findLayers()] == ["naturalness", "confidence"]

@@ -12,7 +12,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
-from tests.plugin.conftest import feedback_that_cancels_mid_run
+from tests.plugin.conftest import centre_aoi, feedback_that_cancels_mid_run
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 
@@ -114,3 +114,45 @@ def test_band_mapping_parameter_feeds_bands_whose_names_say_nothing(plugin, qgis
         assert (a.read() == b.read()).all() and a.transform == b.transform
     with pytest.raises(QgsProcessingException, match="B02=1"):
         processing.run(ALGORITHM_ID, {"INPUT": str(unnamed), "OUTPUT": str(tmp_path / "refused.tif")})
+
+
+def triangle_around_centre(raster: Path, half_width_m: float, path: Path) -> Path:
+    """A GeoJSON triangle (EPSG:4326) with its base under the raster's centre: no box, so the AOI must mask."""
+    crs, transform, width, height = grid(raster)
+    cx, cy = transform * (width / 2, height / 2)
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem(crs.to_string()),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    corners = [(cx - half_width_m, cy - half_width_m), (cx + half_width_m, cy - half_width_m), (cx, cy + half_width_m)]
+    ring = [list(to_wgs84.transform(x, y)) for x, y in corners]
+    feature = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_polygon_aoi_and_tiling_parameters_reach_the_engine(plugin, qgis_processing, sample_stack, tmp_path) -> None:
+    """AOI_LAYER (a triangle in another CRS) masks the map; TILE_SIZE, OVERLAP and BATCH_SIZE are the run's."""
+    import numpy as np
+    import processing
+
+    triangle = triangle_around_centre(sample_stack, 640, tmp_path / "triangle.geojson")
+    output = tmp_path / "triangle.tif"
+    processing.run(ALGORITHM_ID, {"INPUT": str(sample_stack), "AOI_LAYER": str(triangle), "TILE_SIZE": 64,
+                                  "OVERLAP": 8, "BATCH_SIZE": 2, "DEVICE": 1, "OUTPUT": str(output)})
+    record = json.loads(output.with_name("triangle.run.json").read_text())
+    parameters = record["parameters"]
+    assert (parameters["tile_size"], parameters["overlap"], parameters["batch_size"]) == (64, 8, 2)
+    assert parameters["aoi"]["is_box"] is False and parameters["aoi"]["crs"] == "EPSG:4326"
+    with rasterio.open(output) as src:
+        valid = src.read_masks(1) > 0
+    assert 120 <= valid.shape[0] <= 140 and 120 <= valid.shape[1] <= 140  # the triangle's 1.28 km box
+    assert not valid[2, 2] and not valid[2, -3]  # the top corners lie outside the triangle
+    assert valid[-3, valid.shape[1] // 2] and 0.4 < np.mean(valid) < 0.6  # the base is inside; half the box
+
+
+def test_extent_and_polygon_aoi_together_are_refused(plugin, qgis_processing, sample_stack, tmp_path) -> None:
+    import processing
+
+    triangle = triangle_around_centre(sample_stack, 640, tmp_path / "triangle.geojson")
+    with pytest.raises(QgsProcessingException, match="either as AOI .* or as AOI_LAYER"):
+        processing.run(ALGORITHM_ID, {"INPUT": str(sample_stack), "AOI_LAYER": str(triangle),
+                                      "AOI": centre_aoi(sample_stack, 640), "OUTPUT": str(tmp_path / "n.tif")})
