@@ -41,14 +41,13 @@ from core.explain.randomization import RandomizedModel, cascading_randomization,
 from core.explain.registry import build_explainer, parse_methods
 from core.explain.road import NOISE_STD, PERCENTAGES, road_auc, road_curve
 from core.models.card import sidecar_path
+from core.models.choice import Choice, choose_model, match_chosen
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace, to_model_input
 from core.quicklook import TRUE_COLOUR
-from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid
 from core.raster.read import BandReader
 from core.raster.sources import open_input
-from core.resources import DEFAULT_MODEL
 from core.run_outputs import RunOutputs
 from core.tiling import tile_grid
 from core.vector_io import read_polygons
@@ -75,6 +74,7 @@ class EvaluationResult:
     figure_path: Path
     summaries: list[MethodSummary]
     draws: list[list[MethodRow]]
+    model: Choice | None = None
 
     @property
     def rows(self) -> list[MethodRow]:
@@ -355,7 +355,8 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
              aoi: AOI | None = None, bands: dict[str, int] | None = None, q: float = 10.0, tiles: int = 16,
              tile_size: int = 128, device: str = "auto", seed: int = 0, draws: int = 1, randomization: bool = True,
              progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-             method_options: dict[str, Any] | None = None, fill: str = "blur") -> EvaluationResult:
+             method_options: dict[str, Any] | None = None, fill: str = "blur",
+             report: Callable[[str], None] | None = None) -> EvaluationResult:
     """Score every method's attributions on sampled tiles; write evaluation.json, .md and comparison.png.
 
     Args:
@@ -366,7 +367,8 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
         reference_class: the `label_field` value to compare top pixels with; None takes the
             model's first natural class when the labels hold it.
         methods: names from core.explain.registry.METHODS; the controls "random" and "brightness" are always added.
-        model: a model file; the bundled default when None.
+        model: a model file; when None, the richest bundled classifier whose bands the input has
+            (core.models.choice.choose_model), recorded in evaluation.json and reported.
         aoi: where tiles may be cut; the whole raster when None.
         bands: optional model band name -> 1-based input band number, overriding name matching.
         q: the percentage of top-attributed pixels compared with the reference class.
@@ -382,6 +384,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
         is_canceled: polled before each tile of each step.
         method_options: extra options for the methods that take them (e.g. `generators`).
         fill: what deleted pixels become (FILLS).
+        report: called before the run with the line saying which model was chosen, when it was chosen automatically.
 
     Returns:
         The written paths, each method's summary over the draws and every draw's rows.
@@ -394,11 +397,14 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     _check_options(q, tiles, tile_size, fill, draws)
     raster = open_input(input_path)
     torch_device = resolve_device(device)
-    loaded = load_model(model or DEFAULT_MODEL, torch_device)
+    choice = choose_model(raster, model, bands, names, (method_options or {}).get("generators"))
+    if report and choice.automatic:
+        report(choice.line())
+    loaded = load_model(choice.path, torch_device)
     reference, reference_class = _reference(labels, label_field, reference_class, loaded)
     options = method_options or {}
     explainers = [build_explainer(name, loaded, **options) for name in names]
-    band_refs = match_bands(raster, loaded.card.bands, bands)
+    band_refs = match_chosen(raster, loaded.card.bands, bands, choice)
     grid = _evaluation_grid(raster.grid, aoi, loaded.card.resolution_m)
     _check_area(grid, aoi, tile_size)
     inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
@@ -425,8 +431,9 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
         per_draw = [_rows(d) for d in evaluated]
         summaries = summarise(per_draw)
         result = EvaluationResult(outputs.final("evaluation.json"), outputs.final("evaluation.md"),
-                                  outputs.final("comparison.png"), summaries, per_draw)
+                                  outputs.final("comparison.png"), summaries, per_draw, choice)
         context = _context(raster.path, plan, evaluated, labels, label_field, reference_class, seed, names)
+        context["model"].update(choice.to_json())
         _write_report(outputs, plan, evaluated, per_draw, summaries, context)
         _figure(loaded, evaluated[0], reference_class, outputs.staged("comparison.png"))
         outputs.commit()

@@ -32,35 +32,38 @@ from core.jem.energy import log_px_of_logits
 from core.jem.familiarity import Familiarity, PatchLogPx, assess
 from core.jem.histogram import training_histogram
 from core.models.card import ModelCard, sidecar_path
+from core.models.choice import Choice, choose_model, match_chosen
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
-from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
 from core.raster.sources import BandRef, RasterInput, open_input
 from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
-from core.resources import DEFAULT_MODEL
 from core.run_outputs import RunOutputs, writable_dir  # noqa: F401  (writable_dir: other commands' import)
 from core.tiling import Tile, blend_weights, tile_grid
 from core.value_range import ValueRangeCheck
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
+Report = Callable[[str], None]
 
 # Pixels neighbouring tiles share and blend, so edge pixels see context.
 DEFAULT_OVERLAP = 32
 # The most a run resamples the input finer (a 60 m raster for a 10 m model is 6x); beyond it the
 # model grid grows quadratically and the model sees only interpolation.
 MAX_UPSAMPLING = 8
+# From this ratio of pixel sizes on, a run says before it starts what resampling means for the maps.
+FAR_RESOLUTION = 2.0
 
 
 @dataclasses.dataclass
 class ExplainResult:
-    """What a run wrote: output paths by name, the run record, and warnings for the user."""
+    """What a run wrote: output paths by name, the run record, warnings for the user, and the model choice."""
 
     outputs: dict[str, Path]
     run_json: Path
     warnings: list[str]
+    model: Choice | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +144,21 @@ def plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overla
     context_window = Window(c0, r0, c1 - c0, r1 - r0)
     context = ref.window(context_window)
     return RunGrids(ref.window(out_window), out_window, context, context_window, model_grid(context, resolution_m))
+
+
+def resolution_note(input_m: float, model_m: float) -> str | None:
+    """What resampling an input far from the model's resolution means, said before the run; None when close.
+
+    A 0.5 m orthophoto for a 10 m model is seen as a 10 m image: its finer detail cannot change
+    the verdict, and a model trained on the analyst's own imagery would see it.
+    """
+    if max(input_m / model_m, model_m / input_m) < FAR_RESOLUTION:
+        return None
+    seen = "averaged" if input_m < model_m else "interpolated"
+    return (f"the model was trained on {model_m:g} m pixels and the input has {input_m:.3g} m ones: it sees a "
+            f"{model_m:g} m version of the image ({seen}), and the maps are resampled back onto the input's grid; "
+            f"for maps at the input's own detail, train a model on this imagery (python -m train classifier "
+            f"--raster IMAGE --polygons LABELS --resolution-m {input_m:.3g}) and give it with --model")
 
 
 def dense_logits(loaded: LoadedModel, batch: torch.Tensor) -> torch.Tensor:
@@ -292,7 +310,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             aoi: AOI | None = None, device: str = "auto", bands: dict[str, int] | None = None,
             batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-            method_options: dict[str, Any] | None = None) -> ExplainResult:
+            method_options: dict[str, Any] | None = None, report: Report | None = None) -> ExplainResult:
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
     A JEM also writes confidence.tif (per-pixel log p(x)) and puts its patches' log p(x) against
@@ -303,7 +321,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         input_path: a raster file or a folder of band files.
         out_dir: folder for the outputs; created if missing.
         methods: names from core.explain.registry.METHODS; naturalness is always written.
-        model: a model file (.json or .safetensors); the bundled default when None.
+        model: a model file (.json or .safetensors); when None, the richest bundled classifier whose bands
+            the input has (core.models.choice.choose_model), recorded in run.json and reported.
         aoi: area of interest in any CRS; the whole raster when None.
         device: "auto", "cpu" or "cuda".
         bands: optional model band name -> 1-based input band number, overriding name matching.
@@ -313,9 +332,11 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         progress: called with percent done after each batch.
         is_canceled: polled before each batch.
         method_options: extra options for the methods that take them (e.g. `generators`).
+        report: called before the run with each line the user should read first: the model chosen
+            automatically, and what resampling an input far from the model's resolution means.
 
     Returns:
-        The written outputs, the run.json path and any warnings.
+        The written outputs, the run.json path, any warnings and the model choice.
 
     Raises:
         NaturalExplainError: for input the user can fix; RunCanceled when canceled.
@@ -325,10 +346,15 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     method_names = parse_methods(",".join(methods))
     raster = open_input(input_path)
     torch_device = resolve_device(device)
-    loaded = load_model(model or DEFAULT_MODEL, torch_device)
+    choice = choose_model(raster, model, bands, method_names, (method_options or {}).get("generators"))
+    loaded = load_model(choice.path, torch_device)
     explainers = [build_explainer(name, loaded, **(method_options or {})) for name in method_names]
-    band_refs = match_bands(raster, loaded.card.bands, bands)
+    band_refs = match_chosen(raster, loaded.card.bands, bands, choice)
     grids = plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
+    note = resolution_note(pixel_size_m(raster.grid), loaded.card.resolution_m)
+    if report:
+        for line in ([choice.line()] if choice.automatic else []) + ([note] if note else []):
+            report(line)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
     jem = bool(loaded.card.jem)
@@ -348,9 +374,9 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         timings["total_s"] = time.perf_counter() - started
         paths = {name: outputs.final(file) for name, file in names.items()}
         write_json(outputs.staged("run.json"),
-                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity))
+                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity, choice))
         outputs.commit()
-    return ExplainResult(paths, outputs.final("run.json"), warnings)
+    return ExplainResult(paths, outputs.final("run.json"), warnings, choice)
 
 
 def default_batch_size(device: torch.device) -> int:
@@ -376,7 +402,8 @@ def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: i
 
 
 def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None, tile_size: int, tiles: list[Tile],
-                used: int, warnings: list[str], outputs: dict[str, Path], familiarity: Familiarity | None) -> dict:
+                used: int, warnings: list[str], outputs: dict[str, Path], familiarity: Familiarity | None,
+                choice: Choice) -> dict:
     megapixels = grids.out.width * grids.out.height / 1e6
     card = run.loaded.card
     per_mpx = {k.removesuffix("_s"): round(v / max(megapixels, 1e-9), 3) for k, v in run.timings.items()}
@@ -390,12 +417,13 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
         "model": {"path": str(run.loaded.weights_path.resolve()), "weights_sha256": run.loaded.weights_sha256,
                   "architecture": card.architecture, "bands": card.bands, "classes": card.classes,
                   "natural_classes": card.natural_classes, "resolution_m": card.resolution_m,
-                  "training_command": card.training.get("command")},
+                  "training_command": card.training.get("command"), **choice.to_json()},
         "parameters": {"methods": [e.name for e in run.explainers], "aoi": dataclasses.asdict(aoi) if aoi else None,
                        "device": str(run.device), "tile_size": tile_size, "overlap": run.overlap,
                        "batch_size": run.batch_size},
         "grid": {"crs": grids.out.crs.to_string(), "transform": list(grids.out.transform)[:6],
-                 "width": grids.out.width, "height": grids.out.height, "model_grid_resampled": grids.resampled},
+                 "width": grids.out.width, "height": grids.out.height, "model_grid_resampled": grids.resampled,
+                 "resolution_note": resolution_note(pixel_size_m(raster.grid), card.resolution_m)},
         "tiles": {"total": len(tiles), "with_data": used},
         "timings": {**{k: round(v, 3) for k, v in run.timings.items()}, "megapixels": round(megapixels, 4),
                     "s_per_megapixel": per_mpx},

@@ -8,6 +8,11 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 MODELS = RESOURCES / "models"
 STYLES = RESOURCES / "styles"
 DEFAULT_MODEL = MODELS / "naturalness_s2.json"
+RGBN_MODEL = MODELS / "naturalness_s2_rgbn.json"
+RGB_MODEL = MODELS / "naturalness_s2_rgb.json"
+# The bundled classifiers core.models.choice picks from when no model is named, richest first:
+# ten Sentinel-2 bands, then blue, green, red and near infrared, then blue, green and red.
+BUNDLED_CLASSIFIERS = (DEFAULT_MODEL, RGBN_MODEL, RGB_MODEL)
 DEFAULT_GENERATORS = MODELS / "cyclegan_s2.json"
 SAMPLE = RESOURCES / "sample" / "virginia_s2"
 DEFAULT_JEM = MODELS / "naturalness_jem_s2.json"

@@ -3,6 +3,7 @@ import argparse
 
 from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, methods_text,
                               path_value, percentage, progress_bar, seed, text_value, whole_number)
+from core.cli.explain import AUTOMATIC_MODEL
 from core.explain.registry import METHODS
 
 HELP = ("score the methods' attributions: deletion/insertion and ROAD AUC, IoU with a reference class, cost, and "
@@ -31,7 +32,7 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
     e.add_argument("--fill", default="blur", choices=["mean", "blur"],
                    help="what deleted pixels become: the model's band means, or a Gaussian blur of the tile")
     add_aoi_arguments(e)
-    add_model_arguments(e)
+    add_model_arguments(e, default=AUTOMATIC_MODEL)
     add_bands_argument(e)
     e.add_argument("--randomization", action=argparse.BooleanOptionalAction, default=True,
                    help="check that each method's maps change when the classifier's layers are randomised "
@@ -41,6 +42,10 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Run the evaluation and print its table."""
+    import sys
+
+    from tqdm import tqdm
+
     from core.evaluate import evaluate
     from core.explain.registry import parse_methods
 
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> None:
                           reference_class=args.reference_class, methods=parse_methods(args.methods), model=args.model,
                           aoi=aoi(args), bands=band_mapping(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
                           seed=args.seed, draws=args.draws, randomization=args.randomization, fill=args.fill,
-                          progress=progress)
+                          progress=progress, report=lambda line: tqdm.write(line, file=sys.stderr))
     print(result.markdown_path.read_text())
     for path in (result.json_path, result.markdown_path, result.figure_path):
         print(f"written: {path}")

@@ -9,6 +9,10 @@ HELP = "write naturalness.tif and run.json for a raster"
 MAX_BATCH_SIZE = 1024
 MIN_TILE_SIZE, MAX_TILE_SIZE = 8, 4096
 MAX_OVERLAP = MAX_TILE_SIZE // 2
+# What --model's help says happens without it (core.models.choice.choose_model).
+AUTOMATIC_MODEL = ("the richest bundled classifier whose bands the input has: 10 Sentinel-2 bands, else blue, green, "
+                   "red and near infrared (B02, B03, B04, B08), else blue, green and red; the choice is printed and "
+                   "recorded in run.json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--methods", default="", type=methods_text,
                    help=f"explanation methods, comma separated, from: {', '.join(METHODS)} (naturalness is always written)")
     add_aoi_arguments(p)
-    add_model_arguments(p)
+    add_model_arguments(p, default=AUTOMATIC_MODEL)
     add_bands_argument(p)
     p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE),
                    help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
@@ -32,6 +36,8 @@ def run(args: argparse.Namespace) -> None:
     """Run explain and print what it wrote."""
     import sys
 
+    from tqdm import tqdm
+
     from core.explain.registry import parse_methods
     from core.pipeline import explain
 
@@ -39,7 +45,8 @@ def run(args: argparse.Namespace) -> None:
     with progress_bar("naturalness", args.quiet) as progress:
         result = explain(args.input, args.out, methods=parse_methods(args.methods), model=args.model, aoi=area,
                          device=args.device, bands=band_mapping(args),
-                         batch_size=args.batch_size, tile_size=args.tile_size, overlap=args.overlap, progress=progress)
+                         batch_size=args.batch_size, tile_size=args.tile_size, overlap=args.overlap, progress=progress,
+                         report=lambda line: tqdm.write(line, file=sys.stderr))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for name, path in result.outputs.items():

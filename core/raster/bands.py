@@ -29,8 +29,20 @@ def parse_band_mapping(text: str) -> BandMapping:
     return mapping
 
 
-def _positional_hint(wanted: list[str]) -> str:
-    return ",".join(f"{name}={i}" for i, name in enumerate(wanted, start=1))
+def _mapping_hint(raster: RasterInput, wanted: list[str], missing: list[str]) -> str | None:
+    """A --bands example for the missing bands that uses only band numbers the input has, or None.
+
+    Every band unnamed and enough of them: the model's bands in its order. Otherwise the missing
+    bands go to the input's bands that are unnamed or named for no band of the model, when there
+    are enough of those.
+    """
+    keys = {normalize_band_name(name) for name in wanted}
+    if all(b.name is None for b in raster.bands) and len(raster.bands) >= len(wanted):
+        return ",".join(f"{name}={i}" for i, name in enumerate(wanted, start=1))
+    free = [i for i, b in enumerate(raster.bands, start=1) if b.name not in keys]
+    if len(free) < len(missing):
+        return None
+    return ",".join(f"{name}={i}" for name, i in zip(missing, free))
 
 
 def match_bands(raster: RasterInput, wanted: list[str], mapping: dict[str, int] | None = None) -> list[BandRef]:
@@ -71,9 +83,17 @@ def match_bands(raster: RasterInput, wanted: list[str], mapping: dict[str, int] 
         else:
             missing.append(name)
     if missing:
+        count = len(raster.bands)
         have = ", ".join(str(b.name) for b in raster.bands)
-        few = f"it has only {len(raster.bands)} band(s) but the model needs {len(wanted)}; " if len(raster.bands) < len(wanted) else ""
+        hint = _mapping_hint(raster, wanted, missing)
+        if count < len(wanted):
+            raise NaturalExplainError(
+                f"cannot find band(s) {', '.join(missing)} in {raster.path}: it has only {count} band"
+                f"{'s' if count != 1 else ''} ({have}) and the model needs {len(wanted)} ({', '.join(wanted)}); "
+                "give a raster that holds them, or a model trained on the bands it has"
+                + (f" (or, if its bands are misnamed, map them: --bands {hint})" if hint else ""))
         raise NaturalExplainError(
-            f"cannot find band(s) {', '.join(missing)} in {raster.path} ({few}its bands are named: {have}); "
-            f"name the bands, or map model bands to input band numbers (command line: --bands {_positional_hint(wanted)})")
+            f"cannot find band(s) {', '.join(missing)} in {raster.path} (its bands are named: {have}); "
+            "name the bands, or map model bands to input band numbers (command line: --bands "
+            f"{hint or f'NAME=NUMBER with NUMBER from 1 to {count}'})")
     return picked

@@ -21,7 +21,7 @@ from osgeo import ogr, osr
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
-from core.models.model_file import load_model
+from core.models.card import read_card
 from core.raster.bands import match_bands
 from core.raster.grid import Grid
 from core.raster.read import read_window
@@ -48,7 +48,7 @@ def assert_records_make_models_command(model: Path, command: str, arguments: Cal
     Run from the repository root (the recorded paths are relative to it); `arguments` builds
     the training CLI's arguments for a models folder.
     """
-    recorded = shlex.split(load_model(model).card.training["command"])
+    recorded = shlex.split(read_card(model)[0].training["command"])
     assert recorded[:4] == ["python", "-m", "train", command]
     parser, _ = build_parsers()
     made = vars(parser.parse_args(arguments(model.parent.relative_to(REPO))))
