@@ -65,7 +65,7 @@ bench: setup
 # Export polygons; each step timed, with checks and a screenshot, in out/walkthrough/ (about 5 minutes,
 # most of it pip installing torch into the profile).
 walkthrough: setup
-	$(PY) bench/walkthrough.py --out out/walkthrough
+	$(PY) bench/walkthrough.py --out out/walkthrough --docs docs
 
 clean:
 	rm -rf out dist build .pytest_cache

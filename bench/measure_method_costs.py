@@ -1,6 +1,7 @@
-"""What each map costs in a real run, for the dock's estimates (natural_explain_plugin/dock/cost_estimate.py).
+"""What each map costs in a real run, the figures behind the dock's estimates (natural_explain_plugin/dock/cost_estimate.py).
 
-The dock predicts how long Run will take, so the figures must come from runs: `explain` on
+The dock predicts start-up plus a rate per computed (tiled) megapixel, calibrated by the machine's
+own last runs; the rates it starts from must come from runs: `explain` on
 the bundled sample, one method at a time, through the tiler with its overlap and blending,
 read from run.json's `s_per_megapixel`. (evaluate's s/Mpx times attribute() on single tiles
 without overlap; it under-estimated gradcam several times over.) Each run also reports its

@@ -8,8 +8,10 @@ torch has to come through the plugin's Install button.
 
     python bench/walkthrough.py --out out/walkthrough
 
-Writes OUT/walkthrough.json (steps, seconds, checks, messages), OUT/walkthrough.png and
-OUT/qgis.log; exits 0 when every check passed.
+Writes OUT/walkthrough.json (steps, seconds, checks, messages), OUT/steps/NN_<step>.png (the
+window after each step), OUT/panel.png (the dock at 1280 x 800, before Run), OUT/walkthrough.png
+and OUT/qgis.log; exits 0 when every check passed. `--docs docs` also writes the README's
+screenshots there, as small PNGs (docs/panel.png, docs/resolution_warning.png, docs/result.png).
 """
 import argparse
 import json
@@ -60,10 +62,33 @@ def summary(record: dict) -> str:
     return "\n".join(lines)
 
 
+DOC_SHOTS = {"panel.png": "panel.png", "panel_resolution_warning.png": "resolution_warning.png",
+             "walkthrough.png": "result.png"}
+DOC_WIDTH = 1024  # the main window is scaled down to this; the panel shots stay at their size
+
+
+def write_doc_screenshots(out: Path, docs: Path) -> list[Path]:
+    """The README's screenshots from the walk-through's, scaled and reduced to 128 colours (tens of kB each)."""
+    from PIL import Image
+
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source, target in DOC_SHOTS.items():
+        if not (out / source).is_file():
+            continue
+        image = Image.open(out / source).convert("RGB")
+        if image.width > DOC_WIDTH:
+            image = image.resize((DOC_WIDTH, round(image.height * DOC_WIDTH / image.width)), Image.LANCZOS)
+        image.quantize(colors=128, method=Image.MEDIANCUT, dither=Image.NONE).save(docs / target, optimize=True)
+        written.append(docs / target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=REPO / "out" / "walkthrough", help="folder for the results (emptied first)")
     parser.add_argument("--timeout-s", type=int, default=2400, help="stop QGIS after this many seconds (default: 2400)")
+    parser.add_argument("--docs", type=Path, help="also write the README's screenshots into this folder")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     shutil.rmtree(out, ignore_errors=True)
@@ -78,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     record = json.loads(result.read_text(encoding="utf-8"))
     print(summary(record))
+    if args.docs is not None and record["ok"]:
+        for path in write_doc_screenshots(out, args.docs):
+            print(f"wrote {path}")
     return 0 if record["ok"] else 1
 
 

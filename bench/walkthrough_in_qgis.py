@@ -6,12 +6,15 @@ button, Processing's Build Virtual Raster, the toolbar action, the dock's widget
 events on the map canvas, Run, and the export dialog. Nothing of the repository is on
 sys.path: the engine, its models and torch must all come from the profile.
 
-Writes walkthrough.json (each step's seconds and what it found, every message-bar message)
-and walkthrough.png (the main window at the end) into $NE_WALK_OUT, then ends QGIS.
+Writes walkthrough.json (each step's seconds and what it found, every message-bar message),
+steps/NN_<step>.png (the main window after each step), panel.png (the dock before Run, at
+1280 x 800), panel_resolution_warning.png (the dock on the Average stack) and walkthrough.png (the main window at the end) into $NE_WALK_OUT, then ends QGIS.
 """
 import contextlib
 import json
 import os
+import re
+import shutil
 import sys
 import time
 import traceback
@@ -21,7 +24,7 @@ from typing import Any, Callable, Iterator
 from osgeo import gdal, ogr, osr
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.gui import QgsMessageBarItem
-from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, Qt, QTimer
+from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, QRect, Qt, QTimer
 from qgis.PyQt.QtGui import QMouseEvent
 from qgis.PyQt.QtTest import QTest
 from qgis.PyQt import sip
@@ -38,6 +41,8 @@ EXPORTED_MAP = "attribution_cyclegan"
 TOP_PERCENT = 10.0
 INSTALL_TIMEOUT_S = 1200
 RUN_TIMEOUT_S = 900
+WINDOW = (1280, 800)  # a laptop's QGIS window: the panel must work in it
+STEPS = OUT / "steps"
 record: dict[str, Any] = {"steps": [], "messages": [], "checks": {}, "ok": False}
 started = time.perf_counter()
 seen_items: set[int] = set()
@@ -65,7 +70,18 @@ def step(name: str) -> Iterator[dict[str, Any]]:
         yield found
     finally:
         record["steps"].append({"step": name, "seconds": round(time.perf_counter() - begin, 2), **found})
+        step_screenshot(name)
         save()
+
+
+def step_screenshot(name: str) -> None:
+    """The main window as the step left it, as steps/NN_<step>.png."""
+    QApplication.processEvents()
+    STEPS.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60]
+    path = STEPS / f"{len(record['steps']):02d}_{slug}.png"
+    qgis.utils.iface.mainWindow().grab().save(str(path))
+    record["steps"][-1]["screenshot"] = str(path.relative_to(OUT))
 
 
 def save() -> None:
@@ -119,9 +135,22 @@ def install_packages() -> None:
         (button,) = [b for b in item.findChildren(QPushButton) if b.text() == "Install"]
         button.click()
     with step("pip installs the packages (task bar)") as found:
-        wait(lambda: bool(messages_with("ready to run") or messages_with("canceled")
-                          or any(m["level"] == Qgis.Critical for m in record["messages"])),
-             INSTALL_TIMEOUT_S, "the install")
+        def confirm_download() -> bool:
+            """Click 'Download and install' once the installer shows its plan (size, packages), if it asks."""
+            for item in bar.items():
+                buttons = [b for b in item.findChildren(QPushButton) if b.text() == "Download and install"]
+                if buttons:
+                    found["plan"] = item.text()
+                    buttons[0].click()
+                    return True
+            return False
+
+        def ended() -> bool:
+            confirm_download()
+            return bool(messages_with("ready to run") or messages_with("canceled")
+                        or any(m["level"] == Qgis.Critical for m in record["messages"]))
+
+        wait(ended, INSTALL_TIMEOUT_S, "the install")
         found["outcome"] = record["messages"][-1]["text"]
         import torch  # what the plugin's runs will import, from the profile's dependency folder
 
@@ -130,20 +159,75 @@ def install_packages() -> None:
         raise RuntimeError(f"the install failed: {record['messages'][-1]['text']}")
 
 
-def add_sample_layer() -> QgsRasterLayer:
-    """Raster › Miscellaneous › Build Virtual Raster (each file a separate band) on the sample's band files."""
+def add_average_stack() -> QgsRasterLayer:
+    """Build Virtual Raster as the old README said, leaving Resolution at its default (Average): 23.3 m pixels."""
     import processing
 
-    with step("Build Virtual Raster of the sample's band files and add it") as found:
+    with step("Build Virtual Raster with its default Resolution = Average and add it") as found:
         files = sorted(str(p) for p in SAMPLE.glob("*.tif"))
-        vrt = processing.run("gdal:buildvirtualraster", {"INPUT": files, "RESOLUTION": 1, "SEPARATE": True,
-                                                         "OUTPUT": str(OUT / "virginia_s2.vrt")})["OUTPUT"]
-        layer = qgis.utils.iface.addRasterLayer(vrt, "virginia_s2")
-        found["bands"] = layer.bandCount()
-        found["size_px"] = [layer.width(), layer.height()]
+        vrt = processing.run("gdal:buildvirtualraster", {"INPUT": files, "RESOLUTION": 0, "SEPARATE": True,
+                                                         "OUTPUT": str(OUT / "virginia_s2_average.vrt")})["OUTPUT"]
+        layer = qgis.utils.iface.addRasterLayer(vrt, "virginia_s2 (average)")
+        found["pixel_m"] = layer.rasterUnitsPerPixelX()
         qgis.utils.iface.setActiveLayer(layer)
         qgis.utils.iface.zoomToActiveLayer()
     return layer
+
+
+def warned_about_resolution(dock: Any, plugin: Any) -> None:  # noqa: ANN401
+    """The panel says the Average stack is coarse, before anyone clicks Run."""
+    with step("the panel warns about the Average stack's 23.3 m pixels before Run") as found:
+        found["input_note"] = dock.input_note.text()
+        found["band_summary"] = dock.band_panel.summary.text()
+        dock.grab().save(str(OUT / "panel_resolution_warning.png"))
+    record["checks"]["resolution_warning_before_run_for_an_average_vrt"] = (
+        not plugin.tasks and dock.input_note.isVisible() and "Resolution = Highest" in dock.input_note.text()
+        and "the model's 10 m" in dock.input_note.text())
+
+
+def stack_sample_folder(dock: Any) -> QgsRasterLayer:  # noqa: ANN401
+    """Stack a Sentinel-2 folder… on a copy of the sample's band files (the folder dialog answered by the dock's API)."""
+    folder = OUT / "virginia_s2"
+    shutil.copytree(SAMPLE, folder, dirs_exist_ok=True)
+    with step("Stack a Sentinel-2 folder…: the sample's band files at the highest resolution") as found:
+        layer = dock.stack_and_add(folder)
+        found["file"] = layer.source()
+        found["bands"] = layer.bandCount()
+        found["pixel_m"] = layer.rasterUnitsPerPixelX()
+        found["band_summary"] = dock.band_panel.summary.text()
+        found["input_note"] = dock.input_note.text()
+        qgis.utils.iface.setActiveLayer(layer)
+        qgis.utils.iface.zoomToActiveLayer()
+    record["checks"]["stack_is_10_m_with_every_band_matched"] = (
+        layer.rasterUnitsPerPixelX() == 10.0 and found["band_summary"] == "10/10 bands matched"
+        and not found["input_note"])
+    return layer
+
+
+def panel_fits_the_window(dock: Any) -> None:  # noqa: ANN401
+    """At 1280 x 800 the Run button is in sight without scrolling, and the maps have readable names."""
+    from core.explain.registry import METHODS as REGISTRY
+
+    window = qgis.utils.iface.mainWindow()
+    with step("the panel in a 1280 x 800 window: Run in sight, readable names") as found:
+        window.showNormal()
+        window.resize(*WINDOW)
+        for _ in range(10):
+            QApplication.processEvents()
+            time.sleep(0.05)
+        top_left = dock.run_button.mapTo(window, QPoint(0, 0))
+        found["window"] = [window.width(), window.height()]
+        found["dock_width"] = dock.width()
+        found["run_button_at"] = [top_left.x(), top_left.y()]
+        found["method_labels"] = {name: box.text() for name, box in dock.methods.boxes.items()}
+        found["model_summary"] = dock.model.label.text()
+        dock.grab().save(str(OUT / "panel.png"))
+    inside = QRect(QPoint(0, 0), window.size()).contains(QRect(top_left, dock.run_button.size()))
+    record["checks"]["run_button_visible_without_scrolling_at_1280x800"] = (
+        inside and dock.run_button.isVisible() and not dock.run_button.visibleRegion().isEmpty()
+        and tuple(found["window"]) == WINDOW)
+    record["checks"]["methods_have_readable_names_and_tooltips"] = all(
+        found["method_labels"][name] != name and dock.methods.boxes[name].toolTip() for name in REGISTRY)
 
 
 def open_dock(plugin: Any) -> Any:  # noqa: ANN401 (the plugin and its dock)
@@ -155,7 +239,6 @@ def open_dock(plugin: Any) -> Any:  # noqa: ANN401 (the plugin and its dock)
         found["model"] = dock.model.label.text()
         found["band_mapping"] = dock.bands.mapping()
         found["band_note"] = dock.band_note.text()
-    record["checks"]["every_band_matched_by_name"] = None not in dock.bands.mapping().values()
     return dock
 
 
@@ -208,13 +291,27 @@ def run(dock: Any, input_layer: QgsRasterLayer) -> dict[str, QgsRasterLayer]:  #
     """Choose the output folder, click Run, wait for the styled result group."""
     with step("click Run and wait for the result layers") as found:
         dock.folder.setFilePath(str(OUT / "results"))
+        found["estimate_before_run"] = dock.estimate.text()
+        clicked = time.perf_counter()
         dock.run_button.click()
-        wait(lambda: result_group() is not None, RUN_TIMEOUT_S, "the result group")
+        stages: list[str] = []
+        wait(lambda: stages.append(dock.status.text()) or result_group() is not None, RUN_TIMEOUT_S,
+             "the result group")
+        found["seconds_to_the_layers"] = round(time.perf_counter() - clicked, 1)
+        wait(lambda: not dock.runs, 60, "the run's end in the panel")
+        found["estimate_s"] = dock.last_estimate_s
+        found["measured_s"] = dock.last_measured_s
+        found["stages"] = list(dict.fromkeys(re.sub(r"[~0-9.]+ (s|min|h) left", "… left", t) for t in stages))
+        found["status_after"] = dock.status.text()
         group = result_group()
-        layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+        layers = {layer_output(node.layer()): node.layer() for node in group.findLayers()}
         found["group"] = group.name()
         found["layers"] = {name: {"renderer": layer.renderer().type(), "file": layer.source()}
                            for name, layer in layers.items()}
+    estimate, measured = found["estimate_s"], found["seconds_to_the_layers"]
+    record["checks"]["estimate_within_2x_of_the_measured_time"] = bool(
+        estimate and measured and 0.5 <= measured / estimate <= 2.0)
+    record["checks"]["stage_and_time_left_shown_during_the_run"] = any(" left" in t for t in found["stages"])
     record["checks"]["outputs_on_the_input_grid"] = all(on_input_grid(Path(layer.source()), input_layer)
                                                        for layer in layers.values())
     record["checks"]["maps_use_a_colour_ramp"] = all(layer.renderer().type() == "singlebandpseudocolor"
@@ -222,6 +319,12 @@ def run(dock: Any, input_layer: QgsRasterLayer) -> dict[str, QgsRasterLayer]:  #
     record["checks"]["enhanced_images_in_true_colour"] = all(layer.renderer().type() == "multibandcolor"
                                                              for name, layer in layers.items() if name.startswith("enhanced"))
     return layers
+
+
+def layer_output(layer: QgsRasterLayer) -> str:
+    """Which engine output a result layer holds ('naturalness', 'attribution_cyclegan', ...), whatever its name."""
+    names = sys.modules.get(f"{PLUGIN}.layer_names")
+    return names.output_name(layer) if names is not None else layer.name()
 
 
 def on_input_grid(path: Path, input_layer: QgsRasterLayer) -> bool:
@@ -290,11 +393,18 @@ def walk() -> None:
     record["profile"] = QgsApplication.qgisSettingsDirPath()
     plugin = install_from_zip()
     install_packages()
-    layer = add_sample_layer()
+    add_average_stack()
     dock = open_dock(plugin)
+    warned_about_resolution(dock, plugin)
+    layer = stack_sample_folder(dock)
+    record["checks"]["every_band_matched_by_name"] = None not in dock.bands.mapping().values()
     choose_methods(dock)
+    panel_fits_the_window(dock)
     draw_rectangle(dock)
     layers = run(dock, layer)
+    # --- Lead: the two further checks go here, on `layers` (result layers by output name) and `layer` ---
+    #     (attribution top value drawn; the enhanced images' band pairing)
+    # ---
     export(dock, layers, layer)
     screenshot(layer, layers)
     record["engine_from"] = sys.modules["core"].__file__

@@ -15,9 +15,11 @@ def raster_path(layer: QgsRasterLayer) -> str:
     Raises:
         NaturalExplainError: when the layer is not file-based (a WMS, XYZ or other service).
     """
-    if not layer.isValid() or layer.providerType() != "gdal":
-        raise NaturalExplainError(
-            f"layer '{layer.name()}' is not a raster file: save it as a GeoTIFF (Export > Save As) and run on that")
+    from .dock.input_check import not_a_file_message
+
+    message = not_a_file_message(layer, None, None)
+    if message:
+        raise NaturalExplainError(message)
     return layer.source()
 
 

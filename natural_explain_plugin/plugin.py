@@ -3,16 +3,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qgis.core import Qgis, QgsApplication, QgsMapLayer, QgsMapLayerType, QgsProject, QgsRasterLayer
-from qgis.PyQt.QtCore import Qt
+from qgis.core import Qgis, QgsApplication, QgsMapLayer, QgsMapLayerType, QgsProject, QgsRasterLayer, QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
 from core.errors import NaturalExplainError
 
 from .compare_view import CompareDock, has_enhanced_image
+from .dock.input_check import not_a_file_message
 from .dependency_message import DependencyMessage
 from .engine_import import MissingPackage
 from .explain_request import ExplainRequest
+from .help_about import open_help, show_about
+from .i18n import tr
 from .icons import plugin_icon
 from .layer_arguments import raster_path
 from .provider import NaturalExplainProvider
@@ -28,9 +31,35 @@ if TYPE_CHECKING:
 
     from .dock.dock_widget import NaturalExplainDock
 
-ACTION_TEXT = "Explain naturalness"
+ACTION_TEXT = "Explain naturalness"  # also the start of each run's task name; translated where shown
 FOLDER_ACTION_TEXT = "Output folder…"
 DOCK_ACTION_TEXT = "Natural Explain panel"
+STACK_ACTION_TEXT = "Stack a Sentinel-2 folder…"
+HELP_ACTION_TEXT = "Help"
+ABOUT_ACTION_TEXT = "About Natural Explain"
+I18N_FOLDER = Path(__file__).resolve().parent / "i18n"
+LOCALE_KEY = "locale/userLocale"
+
+
+def translation_file(locale: str) -> Path | None:
+    """The bundled .qm for a QGIS locale ('de_DE' tries natural_explain_de_DE.qm, then _de.qm); None if none."""
+    for name in (locale, locale.split("_")[0]):
+        path = I18N_FOLDER / f"natural_explain_{name}.qm"
+        if name and path.is_file():
+            return path
+    return None
+
+
+def install_translator() -> QTranslator | None:
+    """Install a translator for the user's QGIS locale when the plugin bundles one; the caller keeps it."""
+    path = translation_file(QgsSettings().value(LOCALE_KEY, "", type=str) or "")
+    if path is None:
+        return None
+    translator = QTranslator()
+    if not translator.load(str(path)):
+        return None
+    QCoreApplication.installTranslator(translator)
+    return translator
 
 
 class NaturalExplainPlugin:
@@ -52,6 +81,10 @@ class NaturalExplainPlugin:
         self.compare: CompareDock | None = None
         self.result_ids: list[str] = []  # the newest run's result layers, which the compare map offers
         self.tasks = RunQueue()
+        self.stack_action: QAction | None = None
+        self.help_action: QAction | None = None
+        self.about_action: QAction | None = None
+        self.translator = install_translator() if iface is not None else None
 
     def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
         """Register the Processing provider (toolbox and qgis_process)."""
@@ -61,19 +94,29 @@ class NaturalExplainPlugin:
     def initGui(self) -> None:  # noqa: N802 (QGIS calls it by this name)
         """Add the action where an analyst looks for it, and the Processing provider."""
         self.initProcessing()
-        self.action = QAction(plugin_icon(), ACTION_TEXT, self.iface.mainWindow())
-        self.action.setToolTip("Open the Natural Explain panel on the selected raster layer")
+        self.action = QAction(plugin_icon(), tr(ACTION_TEXT), self.iface.mainWindow())
+        self.action.setToolTip(tr("Open the Natural Explain panel on the selected raster layer"))
         self.action.triggered.connect(self.open_dock)
         self.iface.addToolBarIcon(self.action)
         self.iface.addPluginToMenu(TITLE, self.action)
         self.iface.addCustomActionForLayerType(self.action, "", QgsMapLayerType.RasterLayer, True)
-        self.folder_action = QAction(FOLDER_ACTION_TEXT, self.iface.mainWindow())
+        self.folder_action = QAction(tr(FOLDER_ACTION_TEXT), self.iface.mainWindow())
         self.folder_action.triggered.connect(self.choose_output_folder)
         self.iface.addPluginToMenu(TITLE, self.folder_action)
-        self.dock_action = QAction(plugin_icon(), DOCK_ACTION_TEXT, self.iface.mainWindow())
+        self.dock_action = QAction(plugin_icon(), tr(DOCK_ACTION_TEXT), self.iface.mainWindow())
         self.dock_action.setCheckable(True)
         self.dock_action.toggled.connect(self.show_dock)
         self.iface.addPluginToMenu(TITLE, self.dock_action)
+        self.stack_action = QAction(tr(STACK_ACTION_TEXT), self.iface.mainWindow())
+        self.stack_action.setToolTip(tr("stack a folder of Sentinel-2 band files at the highest resolution and "
+                                        "explain it"))
+        self.stack_action.triggered.connect(lambda: self.open_dock().ask_stack_folder())
+        self.help_action = QAction(tr(HELP_ACTION_TEXT), self.iface.mainWindow())
+        self.help_action.triggered.connect(open_help)
+        self.about_action = QAction(tr(ABOUT_ACTION_TEXT), self.iface.mainWindow())
+        self.about_action.triggered.connect(lambda: show_about(self.iface.mainWindow()))
+        for action in (self.stack_action, self.help_action, self.about_action):
+            self.iface.addPluginToMenu(TITLE, action)
         self.dependency_message.init_gui()
 
     def unload(self) -> None:
@@ -90,21 +133,27 @@ class NaturalExplainPlugin:
         if self.action is not None:
             self.iface.removeCustomActionForLayerType(self.action)
             self.iface.removeToolBarIcon(self.action)
-            for action in (self.action, self.folder_action, self.dock_action):
+            for action in (self.action, self.folder_action, self.dock_action, self.stack_action, self.help_action,
+                           self.about_action):
                 self.iface.removePluginMenu(TITLE, action)
                 action.deleteLater()
             self.action = self.folder_action = self.dock_action = None
+            self.stack_action = self.help_action = self.about_action = None
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
 
     def choose_output_folder(self) -> None:
         """Let the user pick the folder that later runs save their results under."""
-        chosen = QFileDialog.getExistingDirectory(self.iface.mainWindow(), "Natural Explain: save results under",
+        chosen = QFileDialog.getExistingDirectory(self.iface.mainWindow(), tr("Natural Explain: save results under"),
                                                   str(output_folder()))
         if chosen:
             set_output_folder(chosen)
-            self.iface.messageBar().pushMessage(TITLE, f"results will be saved under {chosen}", level=Qgis.Info)
+            self.iface.messageBar().pushMessage(TITLE, tr("results will be saved under {0}").format(chosen),
+                                                level=Qgis.Info)
 
     def open_dock(self) -> "NaturalExplainDock":
         """Show and focus the dock, on the raster layer selected in the Layers panel if there is one."""
@@ -139,6 +188,9 @@ class NaturalExplainPlugin:
         """
         started = datetime.now()
         try:
+            refused = not_a_file_message(layer, None, None)
+            if refused:
+                raise NaturalExplainError(refused)
             request = ExplainRequest(raster_path(layer), new_run_folder(output_folder(), layer.name(), started),
                                      methods=tuple(methods), **choices)
         except NaturalExplainError as exc:
@@ -146,7 +198,7 @@ class NaturalExplainPlugin:
             return None
         name, layer_id = layer.name(), layer.id()
         task = ExplainTask(
-            f"{ACTION_TEXT}: {name}", request,
+            f"{tr(ACTION_TEXT)}: {name}", request,
             on_success=lambda result: self._show_results(name, layer_id, request, started, result),
             on_failure=lambda exc: self._discard_run(request.out_dir, exc),
             on_canceled=lambda: self._discard_run(request.out_dir, None))
@@ -167,7 +219,8 @@ class NaturalExplainPlugin:
         self.result_ids = [node.layerId() for node in group.findLayers()]
         self._offer_compare()
         folder = result.run_json.parent
-        self.iface.messageBar().pushMessage(TITLE, f"maps of '{layer_name}' saved in {folder}", level=Qgis.Success)
+        self.iface.messageBar().pushMessage(TITLE, tr("maps of '{0}' saved in {1}").format(layer_name, folder),
+                                            level=Qgis.Success)
         report_warnings(self.iface.messageBar(), result.warnings, result.run_json)
 
     def open_compare(self) -> CompareDock | None:
@@ -177,8 +230,8 @@ class NaturalExplainPlugin:
         """
         layers = self._result_layers()
         if not layers:
-            self.iface.messageBar().pushMessage(TITLE, "the last run's maps were removed from the project; run "
-                                                "again to compare its results with the input", level=Qgis.Warning)
+            self.iface.messageBar().pushMessage(TITLE, tr("the last run's maps were removed from the project; run "
+                                                   "again to compare its results with the input"), level=Qgis.Warning)
             return None
         self.close_compare()
         self.compare = CompareDock(self.iface.mapCanvas(), layers, self.iface.mainWindow())
@@ -213,7 +266,7 @@ class NaturalExplainPlugin:
         except OSError:
             pass
         if exc is None:
-            self.iface.messageBar().pushMessage(TITLE, "the run was canceled; no map was saved", level=Qgis.Info)
+            self.iface.messageBar().pushMessage(TITLE, tr("the run was canceled; no map was saved"), level=Qgis.Info)
             return
         report_failure(self.iface.messageBar(), exc)
         if isinstance(exc, MissingPackage):

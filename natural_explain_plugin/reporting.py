@@ -13,6 +13,8 @@ from qgis.gui import QgsMessageBar
 
 from core.errors import NaturalExplainError
 
+from .i18n import tr
+
 TITLE = "Natural Explain"
 
 
@@ -25,8 +27,8 @@ def report_failure(message_bar: QgsMessageBar, exc: Exception) -> None:
         message_bar.pushMessage(TITLE, str(exc), level=Qgis.Warning)
         return
     QgsMessageLog.logMessage("".join(traceback.format_exception(exc)), TITLE, Qgis.Critical)
-    message_bar.pushMessage(TITLE, f"unexpected error ({type(exc).__name__}: {exc}), a bug: the traceback is in the "
-                                   f"Log Messages panel, tab {TITLE}", level=Qgis.Critical)
+    message_bar.pushMessage(TITLE, tr("unexpected error ({0}: {1}), a bug: the traceback is in the Log Messages "
+                                      "panel, tab {2}").format(type(exc).__name__, exc, TITLE), level=Qgis.Critical)
 
 
 def report_warnings(message_bar: QgsMessageBar, warnings: list[str], run_json: Path) -> None:
@@ -35,8 +37,9 @@ def report_warnings(message_bar: QgsMessageBar, warnings: list[str], run_json: P
         return
     for warning in warnings:
         message_bar.pushMessage(TITLE, warning, level=Qgis.Warning)
-    details = [*warnings, f"run record: {run_json}"]
+    details = [*warnings, tr("run record: {0}").format(run_json)]
     ood = json.loads(run_json.read_text(encoding="utf-8")).get("ood")
     if ood:
-        details.append(f"log p(x) of the input's patches against the training histogram: {json.dumps(ood)}")
+        details.append(tr("log p(x) of the input's patches against the training histogram: {0}").format(
+            json.dumps(ood)))
     QgsMessageLog.logMessage("\n".join(details), TITLE, Qgis.Warning)

@@ -69,3 +69,27 @@ def remembered_model() -> str:
 
 def remember_model(path: str) -> None:
     QgsSettings().setValue(MODEL_KEY, path)
+
+
+RUN_TIMES_KEY = "natural_explain/run_times"
+RUN_TIMES_KEPT = 8
+
+
+def remembered_run_times() -> list[dict]:
+    """The machine's last runs, newest last: each {'estimate_s', 'measured_s', 'device'} (none before the first run)."""
+    import json
+
+    try:
+        runs = json.loads(QgsSettings().value(RUN_TIMES_KEY, "[]", type=str))
+    except ValueError:
+        return []
+    return [r for r in runs if isinstance(r, dict)] if isinstance(runs, list) else []
+
+
+def remember_run_time(estimate_s: float, measured_s: float, device: str) -> None:
+    """Keep one finished run's estimated (uncalibrated) and measured seconds, for calibrating later estimates."""
+    import json
+
+    runs = [*remembered_run_times(), {"estimate_s": round(estimate_s, 2), "measured_s": round(measured_s, 2),
+                                      "device": device}]
+    QgsSettings().setValue(RUN_TIMES_KEY, json.dumps(runs[-RUN_TIMES_KEPT:]))

@@ -1,4 +1,5 @@
 """The QgsTasks that run engine work off the GUI thread, with progress and Cancel."""
+import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from qgis.core import QgsTask
@@ -36,10 +37,13 @@ class EngineTask(QgsTask):
         self._on_canceled = on_canceled
         self.result: Any = None
         self.error: Exception | None = None
+        self.started_at: float | None = None  # time.perf_counter() when run() began (after any wait in the queue)
+        self.ended_at: float | None = None
         EngineTask._unfinished.add(self)
 
     def run(self) -> bool:
         """Worker thread: the engine polls `isCanceled` per batch, so Cancel stops it within a batch."""
+        self.started_at = time.perf_counter()
         try:
             self.result = self._work(self.setProgress, self.isCanceled)
         except RunCanceled:
@@ -49,15 +53,24 @@ class EngineTask(QgsTask):
             return False
         return True
 
+    def elapsed_s(self) -> float | None:
+        """Seconds since run() began, up to the end of finished(); None while it has not begun."""
+        if self.started_at is None:
+            return None
+        return (self.ended_at or time.perf_counter()) - self.started_at
+
     def finished(self, succeeded: bool) -> None:  # noqa: FBT001 (QgsTask's signature)
         """GUI thread: hand the outcome to exactly one callback."""
         EngineTask._unfinished.discard(self)
-        if succeeded:
-            self._on_success(self.result)
-        elif self.error is not None:
-            self._on_failure(self.error)
-        else:
-            self._on_canceled()
+        try:
+            if succeeded:
+                self._on_success(self.result)
+            elif self.error is not None:
+                self._on_failure(self.error)
+            else:
+                self._on_canceled()
+        finally:
+            self.ended_at = time.perf_counter()
 
 
 class ExplainTask(EngineTask):

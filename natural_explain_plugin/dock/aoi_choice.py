@@ -26,6 +26,7 @@ from qgis.gui import QgsMapCanvas
 
 from core.errors import NaturalExplainError
 
+from ..i18n import tr
 from ..layer_arguments import crs_text, rectangle_bounds
 
 EDGE_VERTICES = 32  # per edge of a drawn rectangle, so it bends when reprojected
@@ -62,8 +63,8 @@ def selected_features_shape(layer: QgsVectorLayer) -> AoiShape:
     """
     geometries = [feature.geometry() for feature in layer.getSelectedFeatures() if feature.hasGeometry()]
     if not geometries:
-        raise NaturalExplainError(f"no feature of '{layer.name()}' is selected: select the polygons to explain "
-                                  "(Select Features tool), or choose another area of interest")
+        raise NaturalExplainError(tr("no feature of '{0}' is selected: select the polygons to explain "
+                                     "(Select Features tool), or choose another area of interest").format(layer.name()))
     return AoiShape(QgsGeometry.unaryUnion(geometries), layer.crs())
 
 
@@ -81,8 +82,8 @@ def reprojected(shape: AoiShape, crs: QgsCoordinateReferenceSystem,
     try:
         geometry.transform(QgsCoordinateTransform(shape.crs, crs, context))
     except QgsCsException as exc:
-        raise NaturalExplainError(f"the area of interest cannot be reprojected to {crs.authid() or 'the raster CRS'}: "
-                                  "draw it over the raster") from exc
+        raise NaturalExplainError(tr("the area of interest cannot be reprojected to {0}: draw it over the "
+                                     "raster").format(crs.authid() or tr("the raster CRS"))) from exc
     return geometry
 
 
@@ -94,8 +95,8 @@ def in_raster_crs(shape: AoiShape, raster: QgsRasterLayer, context: QgsCoordinat
     """
     geometry = reprojected(shape, raster.crs(), context)
     if not geometry.intersects(QgsGeometry.fromRect(raster.extent())):
-        raise NaturalExplainError(f"the area of interest lies outside '{raster.name()}': "
-                                  "draw it over the raster, or choose the whole layer")
+        raise NaturalExplainError(tr("the area of interest lies outside '{0}': draw it over the raster, or choose "
+                                     "the whole layer").format(raster.name()))
     return geometry
 
 

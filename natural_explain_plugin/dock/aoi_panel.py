@@ -12,12 +12,13 @@ from qgis.PyQt.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVB
 
 from core.errors import NaturalExplainError
 
+from ..i18n import tr
 from .aoi_choice import AoiShape, AoiSource, canvas_extent_shape, selected_features_shape
 from .aoi_tools import PolygonTool, RectangleTool, aoi_rubber_band
 
 DRAW_HINTS = {
-    AoiSource.RECTANGLE: "drag a rectangle on the map",
-    AoiSource.POLYGON: "click the corners on the map, right-click to close the polygon",
+    AoiSource.RECTANGLE: tr("drag a rectangle on the map"),
+    AoiSource.POLYGON: tr("click the corners on the map, right-click to close the polygon"),
 }
 
 
@@ -31,11 +32,15 @@ class AoiPanel(QWidget):
         self.canvas = canvas
         self.source_combo = QComboBox()
         for source in AoiSource:
-            self.source_combo.addItem(source.value, source)
-        self.draw_button = QPushButton("Draw")
+            self.source_combo.addItem(tr(source.value), source)
+        self.source_combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.source_combo.setMinimumContentsLength(12)
+        self.draw_button = QPushButton(tr("Draw"))
         self.polygon_layer = QgsMapLayerComboBox()
         self.polygon_layer.setFilters(QgsMapLayerProxyModel.PolygonLayer)
         self.polygon_layer.setAllowEmptyLayer(True)
+        self.polygon_layer.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.polygon_layer.setMinimumContentsLength(12)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         row = QHBoxLayout()
@@ -80,10 +85,10 @@ class AoiPanel(QWidget):
         if source is AoiSource.SELECTED_FEATURES:
             layer = self.polygon_layer.currentLayer()
             if layer is None:
-                raise NaturalExplainError("choose the polygon layer whose selected features are the area of interest")
+                raise NaturalExplainError(tr("choose the polygon layer whose selected features are the area of interest"))
             return selected_features_shape(layer)
         if source not in self.drawn:
-            raise NaturalExplainError(f"no area of interest is drawn yet: {DRAW_HINTS[source]}")
+            raise NaturalExplainError(tr("no area of interest is drawn yet: {0}").format(DRAW_HINTS[source]))
         return self.drawn[source]
 
     def start_drawing(self) -> None:

@@ -5,12 +5,25 @@ match so the user sees a missing or wrong band before the run, and can fix it by
 the band instead of renaming files.
 """
 from qgis.core import QgsRasterLayer
-from qgis.PyQt.QtCore import pyqtSignal
-from qgis.PyQt.QtWidgets import QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QAbstractScrollArea,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.sources import open_input
+
+from ..i18n import tr
 
 UNMAPPED = "—"
 UNMAPPED_NUMBER = 0  # the combo's data for '—': band numbers start at 1
@@ -39,8 +52,8 @@ def mapping_problem(mapping: dict[str, int | None]) -> str | None:
     missing = [name for name, number in mapping.items() if number is None]
     if not missing:
         return None
-    return (f"no input band for {', '.join(missing)}: pick one for each in the band table, or choose a layer "
-            "that has them")
+    return tr("no input band for {0}: pick one for each in the band table (Edit…), or choose a layer that has "
+              "them").format(", ".join(missing))
 
 
 def mapping_doubts(mapping: dict[str, int | None]) -> str | None:
@@ -49,7 +62,8 @@ def mapping_doubts(mapping: dict[str, int | None]) -> str | None:
     for name, number in mapping.items():
         if number is not None:
             used.setdefault(number, []).append(name)
-    shared = [f"input band {number} feeds {' and '.join(names)}" for number, names in used.items() if len(names) > 1]
+    shared = [tr("input band {0} feeds {1}").format(number, tr(" and ").join(names))
+              for number, names in used.items() if len(names) > 1]
     return "; ".join(shared) or None
 
 
@@ -60,9 +74,12 @@ class BandMappingTable(QTableWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, 2, parent)
-        self.setHorizontalHeaderLabels(["Model band", "Input band"])
+        self.setHorizontalHeaderLabels([tr("Model band"), tr("Input band")])
         self.horizontalHeader().setSectionResizeMode(1, QHeaderView.Stretch)
         self.verticalHeader().hide()
+        # Every row shown, no scroll area of its own inside the dock's.
+        self.setSizeAdjustPolicy(QAbstractScrollArea.AdjustToContents)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.combos: dict[str, QComboBox] = {}
 
     def fill(self, model_bands: list[str], layer: QgsRasterLayer | None, mapping: dict[str, int | None]) -> None:
@@ -71,6 +88,8 @@ class BandMappingTable(QTableWidget):
         self.combos = {}
         for row, name in enumerate(model_bands):
             combo = QComboBox()
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
             combo.addItem(UNMAPPED, UNMAPPED_NUMBER)
             for number in range(1, (layer.bandCount() if layer else 0) + 1):
                 combo.addItem(layer.bandName(number), number)
@@ -80,6 +99,8 @@ class BandMappingTable(QTableWidget):
             self.setItem(row, 0, QTableWidgetItem(name))
             self.setCellWidget(row, 1, combo)
             self.combos[name] = combo
+        self.setFixedHeight(self.horizontalHeader().height() + sum(self.rowHeight(r) for r in range(self.rowCount()))
+                            + 2 * self.frameWidth())
         self.changed.emit()
 
     def mapping(self) -> dict[str, int | None]:
@@ -90,3 +111,42 @@ class BandMappingTable(QTableWidget):
         """Choose input band `number` (None for '—') for `model_band`, as the user does."""
         combo = self.combos[model_band]
         combo.setCurrentIndex(combo.findData(number or UNMAPPED_NUMBER))
+
+
+def matched_text(mapping: dict[str, int | None]) -> str:
+    """'10/10 bands matched', the band mapping in one line."""
+    return tr("{0}/{1} bands matched").format(sum(n is not None for n in mapping.values()), len(mapping))
+
+
+class BandMappingPanel(QWidget):
+    """The band mapping folded to one line ('10/10 bands matched') with Edit… to show the table.
+
+    The table opens by itself when a model band has no input band, where the user must act.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.table = BandMappingTable()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.edit_button = QPushButton(tr("Edit…"))
+        self.edit_button.setCheckable(True)
+        self.edit_button.setToolTip(tr("show which input band feeds each model band, and change it"))
+        self.edit_button.toggled.connect(self.table.setVisible)
+        row = QHBoxLayout()
+        row.addWidget(self.summary, 1)
+        row.addWidget(self.edit_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.table)
+        self.table.hide()
+        self.table.changed.connect(self._summarize)
+        self._summarize()
+
+    def _summarize(self) -> None:
+        mapping = self.table.mapping()
+        self.summary.setText(matched_text(mapping) if mapping else tr("no band table: choose a layer and a model"))
+        self.edit_button.setEnabled(bool(mapping))
+        if mapping_problem(mapping):
+            self.edit_button.setChecked(True)

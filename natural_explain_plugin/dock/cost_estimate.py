@@ -1,24 +1,44 @@
-"""What a run will cost, from timings measured on real runs, so a slow choice is seen before Run.
+"""What a run will cost, so a slow choice is seen before Run, and how long the running one has left.
 
-The explanation methods differ by three orders of magnitude: occlusion and integrated
-gradients run the model many times per tile. The numbers below are seconds per megapixel
-at the model's resolution (10 m for the bundled models), from `bench/measure_method_costs.py`:
-`explain` on a 400 x 400 px AOI of the bundled sample, one method per run, through the tiler
-with its overlap and blending, on the development machine's 2-core CPU (torch 2.13 CPU).
-They replace figures taken from `evaluate`, which times attribute() on small tiles without
-overlap and under-estimated gradcam 3.6 times and occlusion 9.5 times. A JEM's confidence map
-comes from the same forward pass as the naturalness map. No GPU timing has been measured yet,
-so on CUDA the CPU figure is shown as an upper bound.
+A run's time is a start-up plus a cost per tile. The start-up is importing torch (the first
+run of a QGIS session only), loading the classifier, and for the generator methods
+(cyclegan, counterfactual) loading the pattern generators; Captum's methods import Captum.
+The tiles cover the AOI plus the pipeline's margin, 256 px each, overlapping by 32 px, so a
+small AOI computes far more pixels than it holds (a 320 px square: four full tiles, 2.6
+times its own pixels); the estimate counts the tiles the engine will run.
+
+The per-megapixel figures are seconds per computed megapixel on the development machine's
+2-core CPU (torch CPU build), from `explain` runs on the bundled sample through the tiler
+(bench/measure_method_costs.py, and timed runs of 320 and 600 px AOIs from a fresh Python),
+set between what that machine gave idle and under load from other work (about 2x apart):
+e.g. gradcam + cyclegan on 320 px took 18 s loaded with the import, naturalness alone on a
+320 px view 4.7 s idle, and the walk-through's run 14.6 s against 14.8 s estimated. Machines
+differ several-fold, so every finished run is kept in QgsSettings (settings.remember_run_time)
+and the estimate is scaled by the median ratio of measured to estimated time of the
+machine's last runs on the same device. No GPU figure has been measured: on CUDA the CPU
+figure is an upper bound until the first CUDA runs calibrate it.
 """
+import math
+import sys
+
+from ..i18n import tr
+
+# Seconds per computed megapixel (tiles x 256 x 256) on the development CPU.
 CPU_SECONDS_PER_MEGAPIXEL = {
-    "naturalness": 2.8,
-    "cyclegan": 4.4,
-    "counterfactual": 3.7,
-    "gradcam": 4.7,
-    "deeplift": 12.4,
-    "ig": 109.0,
-    "occlusion": 3751.0,
+    "naturalness": 4.0,
+    "cyclegan": 12.0,
+    "counterfactual": 9.5,
+    "gradcam": 7.0,
+    "deeplift": 19.0,
+    "ig": 170.0,
+    "occlusion": 5800.0,
 }
+IMPORT_S = 1.5  # importing torch and the engine, once per QGIS session
+STARTUP_S = 0.5  # reading the model card and weights, opening the input
+METHOD_STARTUP_S = {"cyclegan": 3.5, "counterfactual": 3.5, "gradcam": 0.7, "deeplift": 0.7, "ig": 0.7,
+                    "occlusion": 0.7}  # loading the generators / importing Captum
+FINISH_S = 1.0  # committing the files, styling and adding the result layers
+TILE_PX, OVERLAP_PX = 256, 32  # the bundled models' tile size and the pipeline's default overlap
 LONG_RUN_S = 600.0  # ten minutes: past this, an analyst should choose on purpose
 
 
@@ -27,34 +47,85 @@ def megapixels(area_m2: float, resolution_m: float) -> float:
     return area_m2 / (resolution_m * resolution_m) / 1e6
 
 
-def method_seconds(method: str, mpx: float) -> float | None:
-    """Estimated CPU seconds of one method (or 'naturalness') over `mpx` megapixels; None if never measured."""
+def _tiles_along(length_px: int, tile: int, overlap: int) -> int:
+    """How many tiles the engine's tile grid puts along one axis (core.tiling._offsets)."""
+    if length_px <= tile:
+        return 1
+    return math.ceil((length_px - tile) / (tile - overlap)) + 1
+
+
+def computed_megapixels(width_px: float, height_px: float, tile: int = TILE_PX, overlap: int = OVERLAP_PX) -> float:
+    """Model pixels (millions) the engine computes for an AOI of `width_px` x `height_px` model pixels.
+
+    The engine pads the AOI by `overlap` on every side and covers it with overlapping tiles.
+    """
+    w, h = round(width_px) + 2 * overlap, round(height_px) + 2 * overlap
+    tw, th = min(tile, w), min(tile, h)
+    return _tiles_along(w, tile, overlap) * _tiles_along(h, tile, overlap) * tw * th / 1e6
+
+
+def method_seconds(method: str, computed_mpx: float) -> float | None:
+    """Estimated CPU seconds of one method's (or 'naturalness') tile work and start-up; None if never measured."""
     rate = CPU_SECONDS_PER_MEGAPIXEL.get(method)
-    return None if rate is None else rate * mpx
+    return None if rate is None else rate * computed_mpx + METHOD_STARTUP_S.get(method, 0.0)
 
 
-def run_seconds(methods: list[str], mpx: float) -> float:
-    """Estimated CPU seconds of a run: the naturalness map plus every measured method."""
-    return sum(method_seconds(name, mpx) or 0.0 for name in ["naturalness", *methods])
+def run_seconds(methods: list[str], computed_mpx: float, *, engine_imported: bool | None = None,
+                calibration: float = 1.0) -> float:
+    """Estimated seconds of a whole run, from Run to the result layers.
+
+    `engine_imported` None asks this Python whether torch is imported already.
+    """
+    if engine_imported is None:
+        engine_imported = "torch" in sys.modules
+    work = sum(method_seconds(name, computed_mpx) or 0.0 for name in ["naturalness", *methods])
+    return ((0.0 if engine_imported else IMPORT_S) + STARTUP_S + work + FINISH_S) * calibration
+
+
+def calibration_factor(history: list[dict], device: str) -> float:
+    """Median of measured / estimated seconds over the machine's last runs on `device` (1 without any).
+
+    Runs on another device count only when none ran on this one; the factor is kept within 0.2 to 20.
+    """
+    runs = [r for r in history if r.get("estimate_s", 0) > 0 and r.get("measured_s", 0) > 0]
+    same = [r for r in runs if r.get("device") == device] or runs
+    if not same:
+        return 1.0
+    ratios = sorted(r["measured_s"] / r["estimate_s"] for r in same)
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return min(max(median, 0.2), 20.0)
 
 
 def duration_text(seconds: float) -> str:
     """'~4 s', '~12 min', '~2.5 h': as precise as an estimate deserves."""
     if seconds < 90:
-        return f"~{max(seconds, 1):.0f} s"
+        return tr("~{0} s").format(f"{max(seconds, 1):.0f}")
     if seconds < 5400:
-        return f"~{seconds / 60:.0f} min"
-    return f"~{seconds / 3600:.1f} h"
+        return tr("~{0} min").format(f"{seconds / 60:.0f}")
+    return tr("~{0} h").format(f"{seconds / 3600:.1f}")
 
 
-def large_aoi_warning(methods: list[str], mpx: float, device: str) -> str | None:
+def remaining_seconds(estimate_s: float, elapsed_s: float, percent: float, first: tuple[float, float] | None) -> float:
+    """Time left in a run: from the tiles' own pace once two progress reports are in, else from the estimate.
+
+    `first` is (elapsed seconds, percent) at the first tile report; the pace after it leaves start-up out.
+    """
+    if first is not None and percent > first[1]:
+        pace = (elapsed_s - first[0]) / (percent - first[1])
+        return max(pace * (100.0 - percent), 0.0) + FINISH_S
+    return max(estimate_s - elapsed_s, FINISH_S)
+
+
+def large_aoi_warning(methods: list[str], computed_mpx: float, device: str, calibration: float = 1.0) -> str | None:
     """One sentence when the run would take long on the CPU; None when it is quick or runs on CUDA.
 
     `auto` counts as the CPU: without CUDA that is where it runs, and with CUDA the run is only faster.
     """
-    seconds = run_seconds(methods, mpx)
+    seconds = run_seconds(methods, computed_mpx, calibration=calibration)
     if device == "cuda" or seconds <= LONG_RUN_S:
         return None
     slowest = max(["naturalness", *methods], key=lambda name: CPU_SECONDS_PER_MEGAPIXEL.get(name, 0.0))
-    return (f"this run would take {duration_text(seconds)} on the CPU ({mpx:.1f} megapixels, {slowest} costs most): "
-            "draw a smaller area of interest, drop the slow methods, or run on a CUDA GPU")
+    return tr("this run would take {0} on the CPU ({1} megapixels computed, {2} costs most): draw a smaller area "
+              "of interest, drop the slow methods, or run on a CUDA GPU").format(
+        duration_text(seconds), f"{computed_mpx:.1f}", slowest)

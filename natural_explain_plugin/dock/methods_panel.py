@@ -1,19 +1,61 @@
 """The maps a run writes, one checkbox each with its estimated cost for the chosen AOI.
 
 Methods come from the engine's registry, so a method added to core appears here without a
-change to the plugin. The confidence map is not a method: the engine writes it for every
-JEM model, so its box only says whether this run will have one.
+change to the plugin (under its registry name until it is given a readable one below). The
+confidence map is not a method: the engine writes it for every JEM model, so its box only
+says whether this run will have one.
 """
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QCheckBox, QGridLayout, QLabel, QWidget
 
 from core.explain.registry import METHODS
 
+from ..i18n import tr
 from .cost_estimate import duration_text, large_aoi_warning, method_seconds
 
 NATURALNESS = "naturalness"
 CONFIDENCE = "confidence"
 WARNING_STYLE = "color: #b35900"
+
+
+def method_label(name: str) -> str:
+    """The name an analyst reads for a registry method (or 'naturalness', 'confidence')."""
+    labels = {
+        NATURALNESS: tr("Naturalness"),
+        "cyclegan": tr("CycleGAN patterns"),
+        "counterfactual": tr("Counterfactual change"),
+        "gradcam": tr("GradCAM"),
+        "occlusion": tr("Occlusion"),
+        "deeplift": tr("DeepLIFT"),
+        "ig": tr("Integrated Gradients"),
+        CONFIDENCE: tr("Confidence (JEM)"),
+    }
+    return labels.get(name, name)
+
+
+def method_tooltip(name: str) -> str:
+    """One line: what the map shows, what it costs, and when to trust it."""
+    tips = {
+        NATURALNESS: tr("The model's probability that each pixel is natural, 0 (anthropogenic) to 1 (natural). "
+                        "Always written; cheapest. Trust it where the input looks like the training imagery "
+                        "(see the warnings after the run)."),
+        "cyclegan": tr("Where the scene changes when generators push it towards more and less natural, with the "
+                       "two enhanced images. Moderate cost (loads the generators). The most readable map: trust "
+                       "it where the enhanced images still look like real land cover."),
+        "counterfactual": tr("How much each pixel must change for the model to call the place the other class. "
+                             "Moderate cost. Read with the enhanced images; noisy where the model is unsure."),
+        "gradcam": tr("Coarse regions the model's last layer looked at, one value per few pixels. Cheap. Good "
+                      "for 'which patch', not for single pixels or fine edges."),
+        "occlusion": tr("How the score drops when each patch is hidden: the most direct test, but by far the "
+                        "slowest (hours on a CPU for a large area). Use on a small area of interest."),
+        "deeplift": tr("Per-pixel contribution against a reference image. A few times naturalness. Sharp, but "
+                       "depends on the reference; check against GradCAM before trusting details."),
+        "ig": tr("Per-pixel contribution along a path from a reference image (many model passes). Slow on a "
+                 "CPU. The most faithful gradient method; noisy on its own."),
+        CONFIDENCE: tr("Written for every JEM model: how typical each tile is of the training data (log p(x)). "
+                       "Free with the naturalness map. Low values mean: do not trust the other maps there."),
+    }
+    return tips.get(name, "")
 
 
 class MethodsPanel(QWidget):
@@ -25,17 +67,20 @@ class MethodsPanel(QWidget):
         super().__init__(parent)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setColumnStretch(0, 1)
         self.boxes: dict[str, QCheckBox] = {}
         self.costs: dict[str, QLabel] = {}
         for row, name in enumerate([NATURALNESS, *METHODS, CONFIDENCE]):
-            box, cost = QCheckBox(name), QLabel()
+            box, cost = QCheckBox(method_label(name)), QLabel()
+            box.setObjectName(name)
+            box.setToolTip(method_tooltip(name))
             box.setChecked(name in chosen or name == NATURALNESS)
             box.setEnabled(name in METHODS)
             box.toggled.connect(self.changed)
+            cost.setToolTip(tr("estimated time for the chosen area on this machine, start-up included"))
             layout.addWidget(box, row, 0)
             layout.addWidget(cost, row, 1)
             self.boxes[name], self.costs[name] = box, cost
-        self.boxes[NATURALNESS].setToolTip("always written: 0 anthropogenic to 1 natural")
         self.set_jem(False)
         self.warning = QLabel()
         self.warning.setWordWrap(True)
@@ -55,17 +100,19 @@ class MethodsPanel(QWidget):
         """Tick the confidence box when the model is a JEM, which is when the engine writes that map."""
         box = self.boxes[CONFIDENCE]
         box.setChecked(is_jem)
-        box.setToolTip("written for every JEM model: how typical each tile is of the training data (log p(x))"
-                       if is_jem else "only a JEM model writes a confidence map; this model is none")
+        box.setToolTip(method_tooltip(CONFIDENCE) if is_jem
+                       else tr("only a JEM model writes a confidence map; this model is none"))
 
-    def show_costs(self, mpx: float | None, device: str) -> None:
-        """Each map's estimated CPU time for `mpx` megapixels, and a warning when the whole run is long.
+    def show_costs(self, computed_mpx: float | None, device: str, calibration: float = 1.0) -> None:
+        """Each map's estimated time for `computed_mpx` computed megapixels, and a warning when the run is long.
 
-        `mpx` None (the AOI is not set yet) clears the estimates.
+        `computed_mpx` None (the AOI is not set yet) clears the estimates.
         """
         for name, label in self.costs.items():
-            seconds = None if mpx is None or name == CONFIDENCE else method_seconds(name, mpx)
-            label.setText("" if mpx is None else "with naturalness" if name == CONFIDENCE
-                          else "not measured" if seconds is None else duration_text(seconds))
-        self.warning.setText((large_aoi_warning(self.methods(), mpx, device) if mpx is not None else None) or "")
+            seconds = None if computed_mpx is None or name == CONFIDENCE else method_seconds(name, computed_mpx)
+            label.setText("" if computed_mpx is None else tr("free") if name == CONFIDENCE
+                          else tr("not measured") if seconds is None else duration_text(seconds * calibration))
+        warning = large_aoi_warning(self.methods(), computed_mpx, device, calibration) \
+            if computed_mpx is not None else None
+        self.warning.setText(warning or "")
         self.warning.setVisible(bool(self.warning.text()))

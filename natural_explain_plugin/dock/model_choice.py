@@ -14,11 +14,12 @@ from core.errors import NaturalExplainError
 from core.models.card import read_card, require_kind
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 
+from ..i18n import tr
 from ..reporting import report_failure
 from ..settings import remember_model, remembered_model
 
-MODEL_FILE_ENTRY = "Model file…"
-MODEL_FILTER = "Natural Explain model (*.json *.safetensors)"
+MODEL_FILE_ENTRY = tr("Model file…")
+MODEL_FILTER = tr("Natural Explain model (*.json *.safetensors)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,10 +34,20 @@ class ModelSummary:
     is_jem: bool
 
     def text(self) -> str:
-        """Two short lines for the dock."""
-        return (f"{len(self.bands)} bands ({' '.join(self.bands)}) at {self.resolution_m:g} m\n"
-                f"classes: {', '.join(self.classes)} (natural: {', '.join(self.natural_classes)}); "
-                f"JEM: {'yes, writes a confidence map' if self.is_jem else 'no'}")
+        """A few short lines for the dock, in words: bands, resolution, what the map measures, JEM or not."""
+        others = [name for name in self.classes if name not in self.natural_classes]
+        if self.natural_classes == ["natural"] and others == ["anthropogenic"]:
+            measures = tr("Maps the probability that land is natural rather than anthropogenic.")
+        else:
+            measures = tr("Maps the probability of {0} (against {1}).").format(
+                " + ".join(self.natural_classes), ", ".join(others) or "—")
+        return "\n".join([
+            tr("Sentinel-2, {0} bands at {1} m: {2}").format(len(self.bands), f"{self.resolution_m:g}",
+                                                          ", ".join(self.bands)),
+            measures,
+            tr("JEM: also writes a confidence map (how typical the input is of its training imagery).")
+            if self.is_jem else tr("Not a JEM: no confidence map."),
+        ])
 
 
 def read_summary(path: str) -> ModelSummary:
@@ -53,9 +64,9 @@ def read_summary(path: str) -> ModelSummary:
 
 def bundled_models() -> dict[str, Path]:
     """The bundled models the dock offers, by the name shown."""
-    models = {f"Bundled: {DEFAULT_MODEL.stem}": DEFAULT_MODEL}
+    models = {tr("Bundled classifier ({0})").format(DEFAULT_MODEL.stem): DEFAULT_MODEL}
     if DEFAULT_JEM.is_file():
-        models[f"Bundled: {DEFAULT_JEM.stem} (JEM)"] = DEFAULT_JEM
+        models[tr("Bundled JEM, with confidence map ({0})").format(DEFAULT_JEM.stem)] = DEFAULT_JEM
     return models
 
 
@@ -77,6 +88,8 @@ class ModelChoice(QWidget):
         self.combo.addItem(MODEL_FILE_ENTRY, "")
         self.file = QgsFileWidget()
         self.file.setFilter(MODEL_FILTER)
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(12)
         self.label = QLabel()
         self.label.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -110,14 +123,14 @@ class ModelChoice(QWidget):
         self.file.setVisible(not self.combo.currentData())
         path = self.model_path()
         if not path:
-            self._set_summary(None, "choose a model file")
+            self._set_summary(None, tr("choose a model file"))
             return
         remember_model("" if path == str(DEFAULT_MODEL) else path)
         try:
             summary = read_summary(path)
         except NaturalExplainError as exc:
             report_failure(self.message_bar, exc)
-            self._set_summary(None, f"this model cannot be used: {exc}")
+            self._set_summary(None, tr("this model cannot be used: {0}").format(exc))
             return
         self._set_summary(summary, summary.text())
 

@@ -30,7 +30,8 @@ from core.explain.registry import METHODS
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from natural_explain_plugin.dock.aoi_choice import AoiSource
 from natural_explain_plugin.dock.dock_widget import NaturalExplainDock
-from natural_explain_plugin.settings import DEVICE_KEY, MODEL_KEY, output_folder
+from natural_explain_plugin.layer_names import output_name
+from natural_explain_plugin.settings import DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY, output_folder
 from tests.plugin.test_plugin_explain_task import result_groups, run_to_end
 
 PIXEL_M = 10.0
@@ -40,10 +41,10 @@ SUMMARY_TIMEOUT_MS = 60_000
 @pytest.fixture(autouse=True)
 def forget_model_and_device() -> Iterator[None]:
     """Each test starts from the bundled model and `auto`, as a fresh profile does."""
-    for key in (DEVICE_KEY, MODEL_KEY):
+    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
         QgsSettings().remove(key)
     yield
-    for key in (DEVICE_KEY, MODEL_KEY):
+    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
         QgsSettings().remove(key)
 
 
@@ -82,8 +83,9 @@ def show_layer_on_canvas(canvas: QgsMapCanvas, layer: QgsRasterLayer) -> None:
 
 
 def output_layers(project: QgsProject) -> dict[str, QgsRasterLayer]:
+    """The run's result layers by the output each holds ('naturalness', 'attribution_gradcam', ...)."""
     (group,) = result_groups(project)
-    return {node.layer().name(): node.layer() for node in group.findLayers()}
+    return {output_name(node.layer()): node.layer() for node in group.findLayers()}
 
 
 def test_dock_opens_on_the_selected_layer_with_bands_matched_by_name_and_costs(
@@ -96,17 +98,21 @@ def test_dock_opens_on_the_selected_layer_with_bands_matched_by_name_and_costs(
     assert not dock.isHidden() and plugin.dock_action.isChecked()
     assert dock.layer_combo.currentLayer() is layer and dock.layer_combo.count() == 1
     assert dock.model.summary.path == str(DEFAULT_MODEL) and dock.model.summary.bands == model_bands
-    assert "10 bands" in dock.model.label.text() and "JEM: no" in dock.model.label.text()
+    assert "10 bands" in dock.model.label.text() and "Not a JEM" in dock.model.label.text()
+    assert "(natural: natural)" not in dock.model.label.text()
+    assert "natural rather than anthropogenic" in dock.model.label.text()
     assert dock.bands.mapping() == {name: shuffled.index(name) + 1 for name in model_bands}
-    assert dock.band_note.text() == "every model band has an input band"
+    assert dock.band_panel.summary.text() == "10/10 bands matched" and dock.bands.isHidden()
+    assert dock.band_note.text() == "" and not dock.input_note.text()  # 10 m stack, 10 m model: nothing to say
 
     assert list(dock.methods.boxes) == ["naturalness", *METHODS, "confidence"]
     assert dock.methods.methods() == ["gradcam"]  # the first run's default
     assert not dock.methods.boxes["naturalness"].isEnabled() and dock.methods.boxes["naturalness"].isChecked()
     assert not dock.methods.boxes["confidence"].isChecked()  # the bundled model is no JEM
     costs = {name: label.text() for name, label in dock.methods.costs.items()}
-    assert costs["naturalness"] == "~2 s"  # 0.64 Mpx x 2.8 s/Mpx
-    assert costs["occlusion"] == "~40 min"  # 0.64 Mpx x 3751 s/Mpx
+    # 800 px + 2 x 32 px margin = 4 x 4 tiles of 256 px = 1.05 computed Mpx
+    assert costs["naturalness"] == "~4 s"  # 1.05 Mpx x 4 s/Mpx
+    assert costs["occlusion"] == "~1.7 h"  # 1.05 Mpx x 5800 s/Mpx + 0.7 s
     assert not dock.methods.warning.isVisible()
 
 
@@ -117,7 +123,7 @@ def test_a_jem_model_file_ticks_the_confidence_map(plugin, qgis_iface, project, 
     dock = open_dock(plugin, qgis_iface, stack_layer)
     dock.model.choose_file(str(jem))
     assert wait_until(lambda: dock.model.summary is not None, timeout_milliseconds=SUMMARY_TIMEOUT_MS)
-    assert dock.model.summary.is_jem and "JEM: yes" in dock.model.label.text()
+    assert dock.model.summary.is_jem and "JEM: also writes a confidence map" in dock.model.label.text()
     assert dock.methods.boxes["confidence"].isChecked()
     assert QgsSettings().value(MODEL_KEY) == str(jem)
 
@@ -141,6 +147,7 @@ def test_band_mismatch_shows_before_the_run_and_mapping_by_hand_fixes_it(
     missing = [name for name in model_bands if name not in ("B04", "B03", "B02")]
     assert "B08" in dock.band_note.text() and "no input band" in dock.band_note.text()
     assert dock.bands.mapping()["B04"] == 1 and dock.bands.mapping()["B02"] == 3
+    assert dock.band_panel.summary.text() == "3/10 bands matched" and not dock.bands.isHidden()  # opened to fix
 
     assert dock.run() is None and not plugin.tasks
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
@@ -159,7 +166,7 @@ def test_a_large_aoi_with_slow_methods_warns_on_the_cpu_only(plugin, qgis_iface,
     gdal.BuildVRT(str(wide), [str(sample_stack)], outputBounds=(x0 - 8000, y0 - 16000, x0 + 16000, y0 + 8000))
     dock = open_dock(plugin, qgis_iface, add_layer(project, wide, "wide"))
     dock.methods.set_methods(["gradcam"])
-    assert not dock.methods.warning.text()  # 5.76 Mpx x 4.9 s/Mpx: under ten minutes
+    assert not dock.methods.warning.text()  # 121 tiles = 7.9 computed Mpx x 11 s/Mpx: under ten minutes
     dock.methods.set_methods(["gradcam", "occlusion"])
     assert "on the CPU" in dock.methods.warning.text() and "occlusion costs most" in dock.methods.warning.text()
     dock.device.setCurrentText("cuda")
@@ -190,7 +197,8 @@ def test_drawn_rectangle_sets_the_aoi_and_the_run_stays_inside_it(plugin, qgis_i
     assert task.request.aoi_bounds == pytest.approx((drawn.xMinimum(), drawn.yMinimum(), drawn.xMaximum(),
                                                      drawn.yMaximum()))
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
-    assert dock.progress.value() == 100 and dock.status.text() == "the last run finished"
+    assert dock.progress.value() == 100 and dock.status.text().startswith("the last run finished in ~")
+    assert dock.open_folder_button.isEnabled() and dock.last_folder == task.request.out_dir
     extent = output_layers(project)["naturalness"].extent()
     grown = drawn.buffered(PIXEL_M)  # the engine writes whole input pixels
     assert grown.contains(extent) and extent.contains(drawn.buffered(-PIXEL_M))
@@ -296,8 +304,11 @@ def test_runs_queue_one_after_another(plugin, qgis_iface, project, stack_layer, 
     qgis_iface.mapCanvas().setDestinationCrs(stack_layer.crs())
     qgis_iface.mapCanvas().setExtent(QgsRectangle(445000, 4171000, 446000, 4172000))
     first, second = dock.run(), dock.run()
-    assert second.status() == QgsTask.OnHold and dock.status.text() == "running, 1 queued"
+    assert second.status() == QgsTask.OnHold and dock.status.text().endswith(", 1 queued")
+    stages = []
+    first.progressChanged.connect(lambda _: stages.append(dock.status.text()))
     assert run_to_end(first) == "completed"
+    assert stages and all(" left" in text for text in stages), stages  # a stage and the time left, all along
     assert run_to_end(second) == "completed"
     assert len(result_groups(project)) == 2 and not plugin.tasks
 

@@ -1,4 +1,5 @@
 """A run started as the dock starts it, on a real Sentinel-2 layer: styled maps on the input's grid, Cancel, messages."""
+import json
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from qgis.PyQt.QtCore import Qt
 
 from core.resources import DEFAULT_GENERATORS
 
+from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.run_folder import GROUP_PREFIX
 from natural_explain_plugin.reporting import TITLE
 from tests.plugin.conftest import (assert_attribution_style, result_groups, run_to_end, show_in_colour,
@@ -25,7 +27,7 @@ def test_a_run_adds_styled_naturalness_and_attribution_layers_on_the_input_grid(
 
     (group,) = result_groups(project)
     assert group.name().startswith(f"{GROUP_PREFIX} – virginia_s2 – ")
-    layers: dict[str, QgsRasterLayer] = {node.layer().name(): node.layer() for node in group.findLayers()}
+    layers: dict[str, QgsRasterLayer] = {output_name(node.layer()): node.layer() for node in group.findLayers()}
     assert list(layers) == ["naturalness", "attribution_gradcam"]
     for layer in layers.values():
         assert layer.isValid()
@@ -56,7 +58,7 @@ def test_cyclegan_run_adds_enhanced_images_in_the_input_layers_bands_and_stretch
     assert run_to_end(task) == "completed", qgis_iface.messageBar().messages
 
     (group,) = result_groups(project)
-    layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+    layers = {output_name(node.layer()): node.layer() for node in group.findLayers()}
     assert list(layers) == ["naturalness", "attribution_cyclegan", "enhanced_max", "enhanced_min"]
     assert_attribution_style(layers["attribution_cyclegan"])
     for name in ("enhanced_max", "enhanced_min"):
@@ -105,12 +107,22 @@ def test_run_warnings_reach_the_message_bar_as_sentences_with_details_in_the_log
 
 def test_layer_missing_model_bands_gets_one_sentence_on_the_message_bar(plugin, qgis_iface, project, output_base,
                                                                         make_stack, tmp_path) -> None:
-    rgb = QgsRasterLayer(str(make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
-    project.addMapLayer(rgb)
-    task = plugin.start_explain(rgb, [])
+    red_green = QgsRasterLayer(str(make_stack(tmp_path / "rg.vrt", ["B04", "B03"])), "rg", "gdal")
+    project.addMapLayer(red_green)
+    task = plugin.start_explain(red_green, [])
     assert run_to_end(task) == "terminated"
     assert not result_groups(project)
     (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
-    assert "B08" in warning and "Traceback" not in warning and "\n" not in warning
+    assert "B02" in warning and "naturalness_s2_rgb" in warning  # what is missing, and the model that would fit
+    assert "Traceback" not in warning and "\n" not in warning
     assert not qgis_iface.messageBar().get_messages(Qgis.Critical)
     assert not list(output_base.rglob("naturalness.tif"))
+
+
+def test_an_rgb_layer_is_explained_by_the_bundled_rgb_model(plugin, project, output_base, make_stack, tmp_path) -> None:
+    rgb = QgsRasterLayer(str(make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"])), "rgb", "gdal")
+    project.addMapLayer(rgb)
+    assert run_to_end(plugin.start_explain(rgb, [])) == "completed"
+    (run_json,) = output_base.rglob("run.json")
+    record = json.loads(run_json.read_text())
+    assert record["model"]["chosen_automatically"] and Path(record["model"]["path"]).stem == "naturalness_s2_rgb"

@@ -5,7 +5,14 @@ import sys
 from datetime import datetime
 from unittest.mock import MagicMock
 
-from qgis.core import Qgis, QgsApplication, QgsMapLayerType, QgsProcessingParameterEnum, QgsSettings
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsMapLayerType,
+    QgsProcessingParameterEnum,
+    QgsRasterLayer,
+    QgsSettings,
+)
 
 from core.explain.registry import METHODS
 from natural_explain_plugin import classFactory
@@ -27,12 +34,16 @@ from tests.plugin.conftest import run_to_end
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {
-    ALGORITHM_ID: ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT"],
-    "natural_explain:explain": ["INPUT", "AOI", "METHODS", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
+    ALGORITHM_ID: ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE", "OVERLAP", "BATCH_SIZE",
+                   "OUTPUT"],
+    "natural_explain:explain": ["INPUT", "AOI", "AOI_LAYER", "METHODS", "MODEL", "DEVICE", "BANDS", "TILE_SIZE",
+                                "OVERLAP", "BATCH_SIZE", "OUTPUT_FOLDER"],
     "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "DRAWS",
-                                 "RANDOMIZATION", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
-    "natural_explain:confidence_map": ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT"],
-    "natural_explain:ood_report": ["INPUT", "AOI", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
+                                 "RANDOMIZATION", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE",
+                                 "OUTPUT_FOLDER"],
+    "natural_explain:confidence_map": ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE", "OVERLAP",
+                                       "BATCH_SIZE", "OUTPUT"],
+    "natural_explain:ood_report": ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
     "natural_explain:inpaint": ["INPUT", "MASK", "MASK_POLYGONS", "MODEL", "DEVICE", "BANDS", "STEPS", "SEED", "OUTPUT"],
 }
 JEM_ALGORITHMS = ("natural_explain:confidence_map", "natural_explain:ood_report", "natural_explain:inpaint")
@@ -79,6 +90,9 @@ def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, p
         assert [c.args for c in menu.call_args_list] == [("Natural Explain", plugin.action),
                                                          ("Natural Explain", plugin.folder_action),
                                                          ("Natural Explain", plugin.dock_action),
+                                                         ("Natural Explain", plugin.stack_action),
+                                                         ("Natural Explain", plugin.help_action),
+                                                         ("Natural Explain", plugin.about_action),
                                                          ("Natural Explain", plugin.dependency_message.action)]
         assert plugin.folder_action.text() == FOLDER_ACTION_TEXT
         qgis_iface.addCustomActionForLayerType.assert_called_with(plugin.action, "", QgsMapLayerType.RasterLayer, True)
@@ -136,13 +150,22 @@ def test_run_folder_and_group_are_named_for_layer_and_start_time(tmp_path) -> No
     assert group_name("S2 scene", started) == "Natural Explain – S2 scene – 2024-05-17 09:03:07"
 
 
-def test_a_layer_that_is_no_file_is_refused_with_advice(plugin, qgis_iface) -> None:
-    layer = MagicMock()
-    layer.isValid.return_value = True
-    layer.providerType.return_value = "wms"
-    layer.name.return_value = "basemap"
-    assert plugin.start_explain(layer, []) is None
-    assert any("save it as a GeoTIFF" in m for m in qgis_iface.messageBar().get_messages(Qgis.Warning))
+def test_a_web_map_is_refused_saying_it_cannot_supply_the_bands(plugin, qgis_iface, project) -> None:
+    xyz = QgsRasterLayer("type=xyz&url=https://tile.openstreetmap.org/{z}/{x}/{y}.png&zmax=19&zmin=0",
+                         "OpenStreetMap", "wms")
+    assert xyz.isValid()  # an XYZ layer is valid without fetching a tile
+    project.addMapLayer(xyz)
+    assert plugin.start_explain(xyz, []) is None
+    (warning,) = qgis_iface.messageBar().get_messages(Qgis.Warning)
+    assert "'OpenStreetMap' is a web map" in warning and "No web map can supply them" in warning
+    assert "save it as a GeoTIFF" not in warning
+
+    qgis_iface.setActiveLayer(xyz)
+    dock = plugin.open_dock()  # the panel says so before Run, with the model's bands
+    assert dock.layer_combo.currentLayer() is xyz
+    assert "is a web map" in dock.input_note.text() and "10 Sentinel-2 bands (B02, B03" in dock.input_note.text()
+    assert dock.band_panel.summary.text().startswith("no band table")
+    assert dock.run() is None and not plugin.tasks
 
 
 def test_output_folder_chosen_in_the_menu_is_used_by_later_runs(plugin, qgis_iface, output_base, tmp_path,
