@@ -316,9 +316,19 @@ def run(dock: Any, input_layer: QgsRasterLayer) -> dict[str, QgsRasterLayer]:  #
                                                        for layer in layers.values())
     record["checks"]["maps_use_a_colour_ramp"] = all(layer.renderer().type() == "singlebandpseudocolor"
                                                      for name, layer in layers.items() if not name.startswith("enhanced"))
-    record["checks"]["enhanced_images_in_true_colour"] = all(layer.renderer().type() == "multibandcolor"
-                                                             for name, layer in layers.items() if name.startswith("enhanced"))
     return layers
+
+
+def check_result_layers(layers: dict[str, QgsRasterLayer], input_layer: QgsRasterLayer) -> None:
+    """The attribution maps draw their top value (not a hole), and the enhanced images pair B04/B03/B02
+    with the input's own stretch (bands and limits read off the renderers, not just their type)."""
+    from natural_explain_plugin.result_checks import drawn_at_maximum, true_colour_facts
+
+    attributions = [layer for name, layer in layers.items() if name.startswith("attribution")]
+    record["checks"]["attribution_top_value_drawn"] = bool(attributions) and all(map(drawn_at_maximum, attributions))
+    facts = {name: true_colour_facts(layer, input_layer) for name, layer in layers.items() if name.startswith("enhanced")}
+    record["true_colour"] = json.loads(json.dumps(facts, default=str))
+    record["checks"]["enhanced_images_in_true_colour"] = bool(facts) and all(f["ok"] for f in facts.values())
 
 
 def layer_output(layer: QgsRasterLayer) -> str:
@@ -402,9 +412,7 @@ def walk() -> None:
     panel_fits_the_window(dock)
     draw_rectangle(dock)
     layers = run(dock, layer)
-    # --- Lead: the two further checks go here, on `layers` (result layers by output name) and `layer` ---
-    #     (attribution top value drawn; the enhanced images' band pairing)
-    # ---
+    check_result_layers(layers, layer)
     export(dock, layers, layer)
     screenshot(layer, layers)
     record["engine_from"] = sys.modules["core"].__file__
