@@ -35,6 +35,7 @@ from core.models.card import ModelCard, sidecar_path
 from core.models.choice import Choice, choose_model, match_chosen
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
+from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
 from core.raster.sources import BandRef, RasterInput, open_input
@@ -114,9 +115,14 @@ class _Run:
     patches: PatchLogPx | None
     in_range: ValueRangeCheck | None
     band_refs: list[BandRef]
+    # A run of write_maps: the network output to write instead of naturalness and explanations, and its files' bands.
+    maps: "MapsOf | None" = None
+    bands: dict[str, list[str]] | None = None
 
     def output_bands(self) -> dict[str, list[str]]:
         """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
+        if self.bands is not None:
+            return dict(self.bands)
         bands = {"naturalness": ["naturalness"]}
         if self.patches is not None:
             bands["confidence"] = ["log_px"]
@@ -179,6 +185,8 @@ def _compute(run: _Run, batch: TileBatch) -> np.ndarray:
 
     The JEM's confidence map and patch log p(x) reuse the logits naturalness needs: no second pass.
     """
+    if run.maps is not None:
+        return _compute_maps(run, batch)
     x = batch.x
     t = time.perf_counter()
     logits = dense_logits(run.loaded, x)
@@ -434,3 +442,84 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__},
     }
+
+
+# ---- write_maps: explain's tiles, blending, nodata, AOI and run record for another network output ----
+
+# What write_maps writes: (B, channels, H, W) maps from a loaded model and a batch of model input.
+MapsOf = Callable[[LoadedModel, torch.Tensor], torch.Tensor]
+
+
+def _compute_maps(run: _Run, batch: TileBatch) -> np.ndarray:
+    """(B, channels, H, W) of `run.maps`, timed under the first output file's name."""
+    t = time.perf_counter()
+    with torch.inference_mode(), torch.autocast(batch.x.device.type, dtype=torch.bfloat16,
+                                                enabled=batch.x.device.type == "cuda"):
+        values = run.maps(run.loaded, batch.x)
+    if run.in_range is not None:
+        run.in_range.add(batch.x, batch.valid)
+    run.timings[f"{next(iter(run.bands))}_s"] += time.perf_counter() - t
+    return values.float().cpu().numpy()
+
+
+def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel, choice: Choice, maps: MapsOf,
+               bands: dict[str, list[str]], *, aoi: AOI | None = None, device: torch.device | None = None,
+               mapping: dict[str, int] | None = None, batch_size: int | None = None, tile_size: int | None = None,
+               overlap: int = DEFAULT_OVERLAP, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
+               report: Report | None = None) -> ExplainResult:
+    """Write `maps(network, x)` for `input_path` as explain writes naturalness: same tiles, blending, grids and record.
+
+    The input is matched to the model's bands, tiled at the model's resolution with `overlap`,
+    blended, written on the input's grid (nodata and the AOI kept), and recorded in run.json,
+    through the same functions explain uses; only the network output differs.
+
+    Args:
+        input_path: a raster file or a folder of band files.
+        out_dir: folder for the outputs; created if missing.
+        loaded: the model (of any kind `maps` can run).
+        choice: the model and why it was taken, recorded in run.json.
+        maps: (loaded, (B, C, H, W) model input) -> (B, channels, H, W) maps, channels as `bands` lists them.
+        bands: output file name (without .tif) -> its band descriptions, in channel order.
+        aoi: area of interest in any CRS; the whole raster when None.
+        device: where `loaded` runs; its parameters' device when None.
+        mapping: optional model band name -> 1-based input band number, overriding name matching.
+        batch_size: tiles per forward pass; None = default_batch_size(device).
+        tile_size: tile edge in model pixels; the model card's when None.
+        overlap: pixels shared by neighbouring tiles and blended.
+        progress: called with percent done after each batch.
+        is_canceled: polled before each batch.
+        report: called before the run with what resampling an input far from the model's resolution means.
+
+    Returns:
+        The written outputs, the run.json path, any warnings and `choice`.
+
+    Raises:
+        NaturalExplainError: for input the user can fix; RunCanceled when canceled.
+    """
+    started = time.perf_counter()
+    raster = open_input(input_path)
+    device = device or next(loaded.network.parameters()).device
+    band_refs = match_bands(raster, loaded.card.bands, mapping)
+    grids = plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
+    note = resolution_note(pixel_size_m(raster.grid), loaded.card.resolution_m)
+    if report and note:
+        report(note)
+    size = tile_size or loaded.card.tile_size
+    tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
+    timings = {"read_s": 0.0, f"{next(iter(bands))}_s": 0.0}
+    run = _Run(loaded, [], device, batch_size or default_batch_size(device), overlap, progress, is_canceled, timings,
+               None, ValueRangeCheck(loaded.card, device) if loaded.card.value_range else None, band_refs,
+               maps=maps, bands=bands)
+    names = {name: f"{name}.tif" for name in bands}
+    with RunOutputs(Path(out_dir), names.values(),
+                    [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
+        staged = {name: outputs.staged(file) for name, file in names.items()}
+        with BandReader(band_refs) as reader:
+            used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
+        warnings = _warnings(raster, grids, loaded, used, len(tiles), None, run.in_range, reader.nonfinite_pixels)
+        timings["total_s"] = time.perf_counter() - started
+        paths = {name: outputs.final(file) for name, file in names.items()}
+        write_json(outputs.staged("run.json"),
+                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, None, choice))
+        outputs.commit()
+    return ExplainResult(paths, outputs.final("run.json"), warnings, choice)

@@ -8,7 +8,9 @@ and split, then the pattern generators resources/models/cyclegan_s2.{safetensors
 the classifier, with the JEM's features scoring their images' KID each epoch (a network they
 were not trained against), and last the classifiers for inputs with fewer bands: blue, green,
 red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2_rgb), with the
-10-band classifier's options. Each command is recorded in its model's sidecar.
+10-band classifier's options, and last the U-Net segmenter resources/models/segmenter_s2.{safetensors,json}
+on the same scene, labels (rasterised to pixel masks), blocks and split. Each command is recorded in
+its model's sidecar.
 """
 import os
 import sys
@@ -25,6 +27,7 @@ JEM_NAME = "naturalness_jem_s2"
 # The classifiers for inputs that lack Sentinel-2's red-edge and short-wave infrared bands (a
 # 4-band RGB+NIR GeoTIFF, an RGB image), by model name: same options, fewer bands.
 BAND_SUBSET_MODELS = {"naturalness_s2_rgbn": ["B02", "B03", "B04", "B08"], "naturalness_s2_rgb": ["B02", "B03", "B04"]}
+SEGMENTER_NAME = "segmenter_s2"
 LABELS = Path("resources/labels/virginia_s2_train.geojson")
 CHECKPOINTS = Path(".cache/train") / f"{MODEL_NAME}.ckpt"
 GENERATOR_CHECKPOINTS = Path(".cache/train") / f"{GENERATORS_NAME}.ckpt"
@@ -56,8 +59,14 @@ JEM_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--width",
                "--batch-size", "32", "--lr", "0.0001", "--seed", "0", "--block-size-m", "1000", "--val-fraction", "0.2",
                "--sgld-steps", "20", "--sgld-step-size", "1", "--sgld-noise", "0.01", "--buffer-size", "10000",
                "--reinit-freq", "0.05", "--data-noise", "0.03", "--warmup-steps", "100", "--energy-reg", "1"]
+# The U-Net segmenter: 64 px patches every 32 px inside the 1 km blocks (those at least a quarter
+# labelled: about 1450 from the north half), 10 bands, width 16 and 3 poolings (0.54 M weights),
+# cross-entropy + Dice, 10 epochs of batches of 16 on one thread.
+SEGMENTER_OPTIONS = ["--label-field", "label", "--natural-classes", "natural", "--patch-size", "64", "--stride", "32",
+                     "--min-labelled", "0.25", "--width", "16", "--depth", "3", "--epochs", "10", "--batch-size", "16",
+                     "--lr", "0.001", "--seed", "0", "--block-size-m", "1000", "--val-fraction", "0.2"]
 # CPU float sums depend on the thread count, and adversarial training and SGLD amplify the
-# difference: the bundled generators, the JEM and the band-subset classifiers were trained on one
+# difference: the bundled generators, the JEM, the band-subset classifiers and the segmenter were trained on one
 # thread, so they are retrained on one.
 SINGLE_THREAD = 1
 
@@ -104,9 +113,15 @@ def jem_arguments(out_dir: Path) -> list[str]:
     return _arguments("jem", out_dir / JEM_NAME, JEM_CHECKPOINTS, JEM_OPTIONS)
 
 
+def segmenter_arguments(out_dir: Path) -> list[str]:
+    """The training CLI's arguments for the bundled U-Net segmenter, written into `out_dir`."""
+    return _arguments("segmenter", out_dir / SEGMENTER_NAME, Path(".cache/train") / f"{SEGMENTER_NAME}.ckpt",
+                      SEGMENTER_OPTIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Fetch the scene and train the bundled classifier, the JEM, the generators, then the band-subset
-    classifiers; returns the exit status."""
+    """Fetch the scene and train the bundled classifier, the JEM, the generators, the band-subset
+    classifiers, then the segmenter; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
     # --fresh: a rerun retrains from scratch over the checkpoints of the last one.
@@ -116,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
               or train_main([*generator_arguments(out_dir), "--fresh"]))
     for name in BAND_SUBSET_MODELS:
         status = status or train_main([*band_subset_arguments(out_dir, name), "--fresh"])
+    status = status or train_main([*segmenter_arguments(out_dir), "--fresh"])
     return status
 
 

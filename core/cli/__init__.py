@@ -7,6 +7,8 @@ from types import ModuleType
 
 from core.cli import evaluate, explain, ood, quicklook, vectorize
 from core.cli import export_onnx, inpaint, sample
+from core.cli import ssc
+from core.cli import segment
 
 COMMANDS: dict[str, ModuleType] = {
     "explain": explain,
@@ -17,4 +19,6 @@ COMMANDS: dict[str, ModuleType] = {
     "inpaint": inpaint,
     "sample": sample,
     "export-onnx": export_onnx,
+    "ssc": ssc,
+    "segment": segment,
 }

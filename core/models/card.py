@@ -37,7 +37,7 @@ SHOWN_CHARS = 60
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # A generator or classifier's kind, as the user reads it.
-KIND_WORDS = {"classifier": "a classifier", "generators": "pattern generators"}
+KIND_WORDS = {"classifier": "a classifier", "generators": "pattern generators", "segmenter": "a segmenter"}
 
 
 @dataclasses.dataclass
@@ -76,7 +76,8 @@ class ModelCard:
 
     @property
     def kind(self) -> str:
-        """The model's kind, "classifier" or "generators": which commands can use it (core.models.registry.KINDS)."""
+        """The model's kind, "classifier", "generators" or "segmenter": which commands can use it
+        (core.models.registry.KINDS)."""
         return KINDS[self.architecture]
 
     def validate(self, source: str = "model card") -> None:
@@ -250,6 +251,12 @@ ARCH_ARGS: dict[str, dict[str, Rule]] = {
         "n_blocks": _whole_rule(0, 64),
         "n_downsampling": _whole_rule(0, 5),
     },
+    "unet_segmenter": {
+        "in_channels": NUMBER_OF_BANDS,
+        "num_classes": Rule("the number of classes, {k}", lambda v, c: _whole(v, c.k, c.k)),
+        "width": _whole_rule(1, 256),
+        "depth": _whole_rule(1, 6),
+    },
 }
 
 def _edges(v: Any, c: Context) -> bool:
@@ -413,6 +420,14 @@ def require_kind(card: ModelCard, expect: str, path: str | Path) -> None:
     spath = sidecar_path(path)
     what = (f"model {spath} holds {KIND_WORDS[card.kind]} (architecture \"{card.architecture}\"), "
             f"not {KIND_WORDS[expect]}")
+    if card.kind == "segmenter" and expect == "classifier":
+        raise NaturalExplainError(
+            f"{what}: a segmenter is run by `python -m core segment INPUT --model {spath} --out DIR`; give a classifier "
+            "here, such as the bundled naturalness_s2.json")
+    if expect == "segmenter":
+        raise NaturalExplainError(
+            f"{what}: give a segmenter as --model, such as the bundled segmenter_s2.json (or train one with "
+            "`python -m train segmenter --raster ... --polygons ...`); classifiers are run by `python -m core explain`")
     if card.kind == "generators":
         raise NaturalExplainError(
             f"{what}: give a classifier as --model, such as the bundled naturalness_s2.json; pattern generators are "

@@ -32,7 +32,7 @@ from torch import nn
 
 from core.atomic import atomic_path
 from core.errors import NaturalExplainError
-from core.models.card import ModelCard, read_card, sidecar_path
+from core.models.card import ModelCard, read_card, require_kind, sidecar_path
 from core.models.model_file import LoadedModel, load_model
 
 # Deepness divides every input value by this before standardising (preprocessing_utils.normalize_values_to_01).
@@ -137,16 +137,13 @@ def deepness_metadata(card: ModelCard, model_name: str, weights_sha256: str, ove
 
 
 def _require_classifier(model_path: Path) -> None:
-    """Refuse pattern generators (or any non-classifier) by name, before loading any weights.
+    """Refuse generators, segmenters or any other non-classifier by what it is, before loading any weights.
 
     Raises:
-        NaturalExplainError: naming the file and what to give instead.
+        NaturalExplainError: naming the file, its kind and what to give instead.
     """
     card, _ = read_card(model_path)
-    if card.kind != "classifier":
-        raise NaturalExplainError(f"model {sidecar_path(model_path)} holds pattern generators "
-                                  f"(architecture \"{card.architecture}\"), not a classifier: export-onnx exports "
-                                  "classifiers such as resources/models/naturalness_s2.json")
+    require_kind(card, "classifier", model_path)
 
 
 def _onnx_module() -> Any:

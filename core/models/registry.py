@@ -12,12 +12,14 @@ if TYPE_CHECKING:
 ARCHITECTURES: dict[str, str] = {
     "naturalness_fcn": "core.models.classifier:NaturalnessFCN",
     "repaint_pattern_generators": "core.models.generator:PatternGenerators",
+    "unet_segmenter": "core.models.unet:UNetSegmenter",
 }
 
 # What each architecture is for, so a model given where another kind belongs is refused by name, not by a crash.
 KINDS: dict[str, str] = {
     "naturalness_fcn": "classifier",
     "repaint_pattern_generators": "generators",
+    "unet_segmenter": "segmenter",
 }
 
 

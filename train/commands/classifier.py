@@ -25,6 +25,7 @@ from train.datasets.anthroprotect import anthroprotect
 from train.datasets.eurosat import eurosat
 from train.datasets.labelled_patches import LabelledPatches
 from train.datasets.raster_polygons import RasterPolygonPatches
+from train.label_checks import check_labels
 from train.normalization import ModelInputs, band_statistics
 from train.provenance import command_line, data_hash
 from train.split import Split, split_samples
@@ -108,6 +109,7 @@ def build_dataset(args: argparse.Namespace) -> LabelledPatches:
         args.resolution_m = args.resolution_m or 10.0
         args.stride = args.stride or max(args.patch_size // 2, 1)
         names, mapping = band_names_and_mapping(args.bands)
+        check_labels(args.raster, args.polygons, args.label_field, args.resolution_m)
         return RasterPolygonPatches(args.raster, args.polygons, args.label_field, names, args.resolution_m,
                                     args.patch_size, args.stride, args.block_size_m, mapping)
     args.label_field = args.patch_size = None  # raster-only options; kept out of the recorded command
