@@ -1,15 +1,15 @@
 """`python -m core evaluate`: how faithful each method's attribution is to the model, against two controls."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, methods_text,
-                              path_value, percentage, progress_bar, seed, text_value, whole_number)
+from core.cli.options import (MAX_TILE_SIZE, MIN_TILE_SIZE, add_aoi_arguments, add_bands_argument, add_model_arguments, aoi,
+                              band_mapping, methods_text, path_value, percentage, progress_bar, seed, text_value,
+                              whole_number)
 from core.cli.explain import AUTOMATIC_MODEL
 from core.explain.registry import METHODS
 
 HELP = ("score the methods' attributions: deletion/insertion and ROAD AUC, IoU with a reference class, cost, and "
         "whether the maps change when the model is randomised; writes evaluation.json, evaluation.md and comparison.png")
 MAX_TILES, MAX_DRAWS = 10_000, 100
-MIN_TILE_SIZE, MAX_TILE_SIZE = 8, 4096
 
 
 def add_arguments(e: argparse.ArgumentParser) -> None:

@@ -1,14 +1,11 @@
 """`python -m core explain`: the naturalness map and the chosen explanations for a raster."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, methods_text,
-                              path_value, progress_bar, whole_number)
+from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, add_tiling_arguments, aoi, band_mapping, methods_text,
+                              path_value, progress_bar)
 from core.explain.registry import METHODS
 
 HELP = "write naturalness.tif and run.json for a raster"
-MAX_BATCH_SIZE = 1024
-MIN_TILE_SIZE, MAX_TILE_SIZE = 8, 4096
-MAX_OVERLAP = MAX_TILE_SIZE // 2
 # What --model's help says happens without it (core.models.choice.choose_model).
 AUTOMATIC_MODEL = ("the richest bundled classifier whose bands the input has: 10 Sentinel-2 bands, else blue, green, "
                    "red and near infrared (B02, B03, B04, B08), else blue, green and red; the choice is printed and "
@@ -24,12 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_aoi_arguments(p)
     add_model_arguments(p, default=AUTOMATIC_MODEL)
     add_bands_argument(p)
-    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE),
-                   help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
-    p.add_argument("--tile-size", type=whole_number(MIN_TILE_SIZE, MAX_TILE_SIZE),
-                   help="tile edge in model pixels (default: the model's)")
-    p.add_argument("--overlap", type=whole_number(0, MAX_OVERLAP), default=32,
-                   help="pixels shared and blended by neighbouring tiles (at most half the tile size is used)")
+    add_tiling_arguments(p)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -19,6 +19,10 @@ DEVICES = ["auto", "cpu", "cuda"]
 EXIT_USER_ERROR = 2
 # The largest seed every generator takes (NumPy's legacy seeding stops at 2**32 - 1).
 MAX_SEED = 2 ** 32 - 1
+# Bounds of the tiling options: beyond them a run is a mistake, not a choice.
+MAX_BATCH_SIZE = 1024
+MIN_TILE_SIZE, MAX_TILE_SIZE = 8, 4096
+MAX_OVERLAP = MAX_TILE_SIZE // 2
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _REAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
 
@@ -145,6 +149,16 @@ def methods_text(text: str) -> str:
 
     _as_argument_error(parse_methods, text)
     return text
+
+
+def add_tiling_arguments(parser: argparse.ArgumentParser) -> None:
+    """--batch-size, --tile-size and --overlap, for the commands that run a network tile by tile."""
+    parser.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE),
+                        help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
+    parser.add_argument("--tile-size", type=whole_number(MIN_TILE_SIZE, MAX_TILE_SIZE),
+                        help="tile edge in model pixels (default: the model's)")
+    parser.add_argument("--overlap", type=whole_number(0, MAX_OVERLAP), default=32,
+                        help="pixels shared and blended by neighbouring tiles (at most half the tile size is used)")
 
 
 def add_aoi_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,8 @@
 """`python -m core segment`: a U-Net segmenter's map of natural land for a raster (segmentation.tif)."""
 import argparse
 
-from core.cli.explain import MAX_BATCH_SIZE, MAX_OVERLAP, MAX_TILE_SIZE, MIN_TILE_SIZE
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, path_value,
-                              progress_bar, whole_number)
+from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, add_tiling_arguments, aoi, band_mapping, path_value,
+                              progress_bar)
 
 HELP = ("write segmentation.tif (band 1: probability of natural, on the input's grid) and run.json with a "
         "U-Net segmenter")
@@ -16,12 +15,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_aoi_arguments(p)
     add_model_arguments(p, default="the bundled Sentinel-2 segmenter, segmenter_s2")
     add_bands_argument(p)
-    p.add_argument("--batch-size", type=whole_number(1, MAX_BATCH_SIZE),
-                   help="tiles per forward pass (default: 8 on CUDA, 1 on the CPU)")
-    p.add_argument("--tile-size", type=whole_number(MIN_TILE_SIZE, MAX_TILE_SIZE),
-                   help="tile edge in model pixels (default: the model's)")
-    p.add_argument("--overlap", type=whole_number(0, MAX_OVERLAP), default=32,
-                   help="pixels shared and blended by neighbouring tiles (at most half the tile size is used)")
+    add_tiling_arguments(p)
 
 
 def run(args: argparse.Namespace) -> None:

@@ -27,7 +27,7 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
-from core.cli.explain import MAX_BATCH_SIZE, MAX_OVERLAP, MAX_TILE_SIZE, MIN_TILE_SIZE
+from core.cli.options import MAX_BATCH_SIZE, MAX_OVERLAP, MAX_TILE_SIZE, MIN_TILE_SIZE
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.registry import METHODS

@@ -12,17 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from rasterio.windows import Window
-from torch.utils.data import Dataset
 
 from core.errors import NaturalExplainError
-from core.models.card import ModelCard
 from core.models.preprocess import to_model_input
-from core.raster.bands import match_bands
-from core.raster.grid import Grid, model_grid
+from core.raster.grid import Grid
 from core.raster.read import BandReader
-from core.raster.sources import open_input, open_raster
-from train.datasets.labelled_patches import LabelledPatches, class_index
-from train.datasets.raster_polygons import _polygon_bounds, block_windows, label_raster, read_labelled_polygons
+from train.datasets.labelled_patches import LabelledPatches
+from train.datasets.raster_polygons import _polygon_bounds, block_windows, label_raster, open_labelled
+from train.normalization import ModelInputs
 from train.split import BlockKey
 
 # The mask value of pixels that count in no loss and no score (torch's CrossEntropyLoss default ignore_index).
@@ -64,16 +61,8 @@ class RasterPolygonMasks(LabelledPatches):
     def __init__(self, raster: Path, polygons: Path, label_field: str, bands: list[str], resolution_m: float,
                  patch_size: int, stride: int, block_size_m: float, min_labelled: float = 0.25,
                  band_mapping: dict[str, int] | None = None) -> None:
-        source = open_input(raster)
-        refs = match_bands(source, bands, band_mapping)
-        grid = model_grid(source.grid, resolution_m)
-        shapes = read_labelled_polygons(polygons, label_field, grid)
-        self.classes, _ = class_index([label for _, label in shapes])
-        self.bands, self.resolution_m, self.splits = list(bands), resolution_m, None
-        self.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
-        with open_raster(refs[0].path) as ds:
-            self.is_8bit = ds.dtypes[refs[0].index - 1] == "uint8"
-        self._patch_size = patch_size
+        refs, grid, shapes = open_labelled(self, raster, polygons, label_field, bands, resolution_m, patch_size,
+                                           band_mapping)
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, Grid]] = []
         self._origins: list[tuple[int, int, int]] = []
         self.labels, self.groups = [], []
@@ -138,19 +127,9 @@ class RasterPolygonMasks(LabelledPatches):
         return raw[:, r:r + p, c:c + p], valid[r:r + p, c:c + p], self.labels[index]
 
 
-class MaskedModelInputs(Dataset):
-    """A subset of mask patches prepared by the card's preprocessing: (tensor (C,H,W), mask (H,W) int64)."""
-
-    def __init__(self, dataset: RasterPolygonMasks, indices: list[int], card: ModelCard) -> None:
-        self.dataset, self.indices, self.card = dataset, list(indices), card
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    @property
-    def labels(self) -> list[int]:
-        """Each patch's majority class, without reading any pixels."""
-        return [self.dataset.labels[i] for i in self.indices]
+class MaskedModelInputs(ModelInputs):
+    """A subset of mask patches prepared by the card's preprocessing: (tensor (C,H,W), mask (H,W) int64);
+    `labels` are the patches' majority classes."""
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         raw, valid, _ = self.dataset[self.indices[i]]

@@ -19,7 +19,7 @@ from core.errors import NaturalExplainError
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, metres_per_unit, model_grid
 from core.raster.read import BandReader
-from core.raster.sources import open_input, open_raster
+from core.raster.sources import BandRef, open_input, open_raster
 from core.vector_io import read_polygons
 from train.datasets.labelled_patches import LabelledPatches, class_index
 from train.split import BlockKey
@@ -109,6 +109,25 @@ def patch_origins(labels: np.ndarray, patch_size: int, stride: int) -> list[tupl
     return found
 
 
+def open_labelled(dataset: LabelledPatches, raster: Path, polygons: Path, label_field: str, bands: list[str],
+                  resolution_m: float, patch_size: int,
+                  band_mapping: dict[str, int] | None) -> tuple[list[BandRef], Grid, LabelledShapes]:
+    """Match the raster's bands, lay the model grid and read the polygons onto it, setting what every
+    raster-and-polygons dataset records (classes, bands, files, 8-bit input, patch size); returns the
+    band references, the model grid and the labelled shapes."""
+    source = open_input(raster)
+    refs = match_bands(source, bands, band_mapping)
+    grid = model_grid(source.grid, resolution_m)
+    shapes = read_labelled_polygons(polygons, label_field, grid)
+    dataset.classes, _ = class_index([label for _, label in shapes])
+    dataset.bands, dataset.resolution_m, dataset.splits = list(bands), resolution_m, None
+    dataset.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
+    with open_raster(refs[0].path) as ds:
+        dataset.is_8bit = ds.dtypes[refs[0].index - 1] == "uint8"
+    dataset._patch_size = patch_size
+    return refs, grid, shapes
+
+
 class RasterPolygonPatches(LabelledPatches):
     """Patches of a raster (file or band folder) labelled by the polygons that cover them.
 
@@ -129,16 +148,8 @@ class RasterPolygonPatches(LabelledPatches):
 
     def __init__(self, raster: Path, polygons: Path, label_field: str, bands: list[str], resolution_m: float,
                  patch_size: int, stride: int, block_size_m: float, band_mapping: dict[str, int] | None = None) -> None:
-        source = open_input(raster)
-        refs = match_bands(source, bands, band_mapping)
-        grid = model_grid(source.grid, resolution_m)
-        shapes = read_labelled_polygons(polygons, label_field, grid)
-        self.classes, _ = class_index([label for _, label in shapes])
-        self.bands, self.resolution_m, self.splits = list(bands), resolution_m, None
-        self.files = list(dict.fromkeys(ref.path for ref in refs)) + [polygons]
-        with open_raster(refs[0].path) as ds:
-            self.is_8bit = ds.dtypes[refs[0].index - 1] == "uint8"
-        self._patch_size = patch_size
+        refs, grid, shapes = open_labelled(self, raster, polygons, label_field, bands, resolution_m, patch_size,
+                                           band_mapping)
         self._blocks: list[tuple[np.ndarray, np.ndarray, Grid]] = []
         self._origins: list[tuple[int, int, int]] = []
         self.labels, self.groups = [], []
