@@ -371,15 +371,23 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
                overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
                ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None, band_refs)
+    return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
+
+
+def _write_run(run: _Run, raster: RasterInput, grids: RunGrids, tiles: list[Tile], size: int, aoi: AOI | None,
+               out_dir: Path, choice: Choice, started: float) -> ExplainResult:
+    """Run every tile and write every map of `run` and its run.json into `out_dir`, together or not at all."""
+    loaded = run.loaded
     names = {name: f"{name}.tif" for name in run.output_bands()}
     with RunOutputs(out_dir, names.values(), [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
         staged = {name: outputs.staged(file) for name, file in names.items()}
-        with BandReader(band_refs) as reader:
+        with BandReader(run.band_refs) as reader:
             used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
-        familiarity = assess(run.patches.values(), training_histogram(loaded.card)) if jem else None
+        familiarity = (assess(run.patches.values(), training_histogram(loaded.card)) if run.patches is not None
+                       else None)
         warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range,
                              reader.nonfinite_pixels)
-        timings["total_s"] = time.perf_counter() - started
+        run.timings["total_s"] = time.perf_counter() - started
         paths = {name: outputs.final(file) for name, file in names.items()}
         write_json(outputs.staged("run.json"),
                    _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity, choice))
@@ -510,16 +518,4 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
     run = _Run(loaded, [], device, batch_size or default_batch_size(device), overlap, progress, is_canceled, timings,
                None, ValueRangeCheck(loaded.card, device) if loaded.card.value_range else None, band_refs,
                maps=maps, bands=bands)
-    names = {name: f"{name}.tif" for name in bands}
-    with RunOutputs(Path(out_dir), names.values(),
-                    [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
-        staged = {name: outputs.staged(file) for name, file in names.items()}
-        with BandReader(band_refs) as reader:
-            used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
-        warnings = _warnings(raster, grids, loaded, used, len(tiles), None, run.in_range, reader.nonfinite_pixels)
-        timings["total_s"] = time.perf_counter() - started
-        paths = {name: outputs.final(file) for name, file in names.items()}
-        write_json(outputs.staged("run.json"),
-                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, None, choice))
-        outputs.commit()
-    return ExplainResult(paths, outputs.final("run.json"), warnings, choice)
+    return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
