@@ -2,7 +2,8 @@
 
 Builds the plugin zip, then starts QGIS itself (Debian's `qgis`, under Xvfb when there is no
 display) with a new, empty profiles folder and `--code bench/walkthrough_in_qgis.py`, which
-clicks through what an analyst does and times each step. QGIS runs with its own Python and
+clicks through what an analyst does and times each step, ending with training a classifier on
+the panel's Train model page and explaining with it. QGIS runs with its own Python and
 none of the developer set-up: no venv, no PYTHONPATH, the repository not on sys.path, so
 torch has to come through the plugin's Install button.
 
@@ -28,6 +29,7 @@ from core.resources import SAMPLE  # noqa: E402 (after the repository is on sys.
 from natural_explain_plugin.package import build_zip  # noqa: E402
 
 INNER = Path(__file__).resolve().parent / "walkthrough_in_qgis.py"
+LABELS = REPO / "resources" / "labels" / "virginia_s2_train.geojson"  # north half of the scene only
 DEVELOPER_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QT_QPA_PLATFORM", "QGIS_PLUGINPATH")
 SCREEN = "-screen 0 1600x1200x24"
 
@@ -37,7 +39,8 @@ def qgis_environment(out: Path, archive: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DEVELOPER_VARIABLES}
     venv = str(REPO / ".venv")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(venv))
-    return {**env, "NE_WALK_ZIP": str(archive), "NE_WALK_OUT": str(out), "NE_WALK_SAMPLE": str(SAMPLE)}
+    return {**env, "NE_WALK_ZIP": str(archive), "NE_WALK_OUT": str(out), "NE_WALK_SAMPLE": str(SAMPLE),
+            "NE_WALK_LABELS": str(LABELS)}
 
 
 def qgis_command(profiles: Path) -> list[str]:

@@ -6,6 +6,10 @@ button, Processing's Build Virtual Raster, the toolbar action, the dock's widget
 events on the map canvas, Run, and the export dialog. Nothing of the repository is on
 sys.path: the engine, its models and torch must all come from the profile.
 
+Then, on the panel's Train model page, it trains a classifier for one epoch on the stack with the
+bundled labels clipped to the sample (they cover only the scene's north half), checks the new
+model became the panel's model, and explains with it.
+
 Writes walkthrough.json (each step's seconds and what it found, every message-bar message),
 steps/NN_<step>.png (the main window after each step), panel.png (the dock before Run, at
 1280 x 800), panel_resolution_warning.png (the dock on the Average stack) and walkthrough.png (the main window at the end) into $NE_WALK_OUT, then ends QGIS.
@@ -35,6 +39,9 @@ import qgis.utils
 ZIP = Path(os.environ["NE_WALK_ZIP"])
 OUT = Path(os.environ["NE_WALK_OUT"])
 SAMPLE = Path(os.environ["NE_WALK_SAMPLE"])
+LABELS = Path(os.environ["NE_WALK_LABELS"])  # the bundled training labels (north half of the scene only)
+TRAIN_EPOCHS = 1
+TRAIN_TIMEOUT_S = 900
 PLUGIN = "natural_explain_plugin"
 METHODS = ("gradcam", "cyclegan")
 EXPORTED_MAP = "attribution_cyclegan"
@@ -394,6 +401,67 @@ def screenshot(input_layer: QgsRasterLayer, layers: dict[str, QgsRasterLayer]) -
     qgis.utils.iface.mainWindow().grab().save(str(OUT / "walkthrough.png"))
 
 
+def clipped_labels(layer: QgsRasterLayer) -> QgsVectorLayer:
+    """The bundled training labels clipped to the sample's extent (Processing's Extract/clip by extent), added."""
+    import processing
+
+    clipped = processing.run("native:extractbyextent", {"INPUT": str(LABELS), "EXTENT": layer.extent(), "CLIP": True,
+                                                        "OUTPUT": str(OUT / "labels_on_sample.gpkg")})["OUTPUT"]
+    labels = QgsVectorLayer(clipped, "training labels", "ogr")
+    QgsProject.instance().addMapLayer(labels)
+    return labels
+
+
+def train_from_the_panel(dock: Any, layer: QgsRasterLayer) -> Path:  # noqa: ANN401
+    """Train model page: the stack and the clipped labels, 'natural' ticked, one epoch; the new model is chosen."""
+    model = OUT / "models" / "walkthrough_classifier.json"
+    with step("Train model page: one epoch on the sample with the bundled labels") as found:
+        labels = clipped_labels(layer)
+        page = dock.show_train_page()
+        page.set_raster(layer)
+        page.set_polygons(labels, "label")
+        page.set_natural_classes(["natural"])
+        page.epochs.setValue(TRAIN_EPOCHS)
+        page.out.setFilePath(str(model))
+        found["classes"] = [page.classes.item(i).text() for i in range(page.classes.count())]
+        found["band_note"] = page.band_note.text()
+        found["estimate"] = page.estimate.text()
+        clicked = time.perf_counter()
+        page.train_button.click()
+        wait(lambda: page.task is None, TRAIN_TIMEOUT_S, "the training run")
+        found["seconds"] = round(time.perf_counter() - clicked, 1)
+        found["status"] = page.status.text()
+        found["note"] = page.note.text()
+        found["log"] = page.log.toPlainText().splitlines()
+        found["card_summary"] = page.summary.text()
+        found["panel_model"] = dock.model.label.text()
+    record["checks"]["trained_from_the_panel_and_selected"] = bool(
+        model.is_file() and dock.model.summary is not None and dock.model.summary.path == str(model)
+        and "Held-out accuracy" in found["card_summary"] and "python -m train classifier" in found["card_summary"]
+        and any(line.startswith(f"epoch {TRAIN_EPOCHS}/{TRAIN_EPOCHS}: train loss") for line in found["log"]))
+    record["checks"]["train_page_offers_the_pattern_generators"] = page.generators_button.isVisibleTo(page)
+    return model
+
+
+def explain_with_trained_model(dock: Any, model: Path) -> None:  # noqa: ANN401
+    """Run the panel again (gradcam on the drawn AOI) with the model just trained; its run.json names it."""
+    groups_before = len([g for g in QgsProject.instance().layerTreeRoot().findGroups()
+                         if g.name().startswith("Natural Explain")])
+    with step("explain with the trained model") as found:
+        for name, box in dock.methods.boxes.items():
+            if box.isEnabled():
+                box.setChecked(name == "gradcam")
+        dock.run_button.click()
+        wait(lambda: len([g for g in QgsProject.instance().layerTreeRoot().findGroups()
+                          if g.name().startswith("Natural Explain")]) > groups_before, RUN_TIMEOUT_S, "the second run")
+        wait(lambda: not dock.runs, 60, "the second run's end in the panel")
+        run_json = dock.last_folder / "run.json" if dock.last_folder else None
+        found["run_json"] = str(run_json)
+        found["model"] = json.loads(run_json.read_text())["model"] if run_json and run_json.is_file() else None
+    record["checks"]["explained_with_the_trained_model"] = bool(
+        found["model"] and Path(found["model"]["path"]).with_suffix("").name == model.with_suffix("").name)
+
+
 def walk() -> None:
     qgis.utils.iface.messageBar().widgetAdded.connect(note_message)
     watchdog = QTimer(qgis.utils.iface.mainWindow())
@@ -415,6 +483,7 @@ def walk() -> None:
     check_result_layers(layers, layer)
     export(dock, layers, layer)
     screenshot(layer, layers)
+    explain_with_trained_model(dock, train_from_the_panel(dock, layer))
     record["engine_from"] = sys.modules["core"].__file__
     record["ok"] = all(record["checks"].values())
 

@@ -23,9 +23,12 @@ ENGINE_MODULES = {
     "torch": "torch",
     "safetensors": "safetensors",
     "captum": "captum",
+    "tqdm": "tqdm",  # the training child process (python -m train) prints its progress with it
     "rasterio": "rasterio",
     "scipy": "scipy",
     "matplotlib": "matplotlib",
+    "scikit-learn": "sklearn",  # SSC phase 2 (core.ssc): the per-pixel MLP or random forest
+    "imbalanced-learn": "imblearn",  # SSC phase 2: balancing the two classes' training pixels
 }
 FOLDER_NAME = "natural_explain_deps"
 

@@ -17,6 +17,8 @@ from .layer_names import (
     ENHANCED_PREFIX,
     INPAINTED,
     NATURALNESS,
+    SEGMENTATION,
+    SSC,
     method_name,
     readable_name,
 )
@@ -27,6 +29,11 @@ def what_it_shows(output: str) -> str:
     if output == NATURALNESS:
         return tr("The classifier's naturalness score per pixel: 0 anthropogenic (built-up, farmland), "
                   "1 natural (marsh, forest, water).")
+    if output == SSC:
+        return tr("The naturalness score sharpened per pixel by a small learner fitted on this image's own pixels "
+                  "where the classifier was confident (Self-Supervised Classification).")
+    if output == SEGMENTATION:
+        return tr("The U-Net segmenter's probability of natural per pixel: 0 anthropogenic, 1 natural.")
     if output.startswith(ATTRIBUTION_PREFIX):
         return tr("How much each pixel mattered to the naturalness verdict, by {method}, in the method's own "
                   "units: compare places within the map, not values across methods.").format(

@@ -18,6 +18,10 @@ ENHANCED_PREFIX = "enhanced_"
 NATURALNESS = "naturalness"
 CONFIDENCE = "confidence"
 INPAINTED = "inpainted"
+SSC = "naturalness_ssc"
+SEGMENTATION = "segmentation"
+# Maps whose band 1 is a probability of natural: one style and one legend serve all three.
+PROBABILITY_MAPS = (NATURALNESS, SSC, SEGMENTATION)
 
 # Proper names of the methods (not translated); the generic ones go through tr() in method_name().
 METHOD_PROPER_NAMES = {"gradcam": "GradCAM", "occlusion": "Occlusion", "deeplift": "DeepLIFT"}
@@ -34,6 +38,10 @@ def readable_name(output: str) -> str:
     """The layer name for the engine's output `output` (its file stem); an unknown output keeps its own name."""
     if output == NATURALNESS:
         return tr("Naturalness")
+    if output == SSC:
+        return tr("Naturalness, sharpened (SSC)")
+    if output == SEGMENTATION:
+        return tr("Natural land (U-Net segmentation)")
     if output.startswith(ATTRIBUTION_PREFIX):
         return tr("Why: {method} (importance)").format(method=method_name(output.removeprefix(ATTRIBUTION_PREFIX)))
     if output == f"{ENHANCED_PREFIX}max":
@@ -49,7 +57,7 @@ def readable_name(output: str) -> str:
 
 def value_title(output: str) -> str | None:
     """What a single-band map's values are, for the legend's first line; None for images of the input's bands."""
-    if output == NATURALNESS:
+    if output in PROBABILITY_MAPS:
         return tr("naturalness score, 0 to 1")
     if output.startswith(ATTRIBUTION_PREFIX):
         return tr("importance, in {method}'s own units").format(

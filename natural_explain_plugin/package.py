@@ -1,6 +1,7 @@
 """Build the plugin as QGIS installs it: `python -m natural_explain_plugin.package --out dist`.
 
-The installed plugin folder holds the plugin modules plus the engine (`core/`), the bundled
+The installed plugin folder holds the plugin modules plus the engine (`core/`), the training code
+(`train/`, which the Train model page runs as `python -m train` in a child process), the bundled
 resources (models, styles, icons), `metadata.txt` and a `requirements.txt` of the packages the
 engine needs (pinned as the repository's), so "Install from ZIP" needs nothing else from the
 repository. The sample scene and the training labels stay out: they are for the demo
@@ -28,6 +29,8 @@ from .dependencies import REQUIREMENTS_NAME, engine_requirements
 PLUGIN_NAME = "natural_explain_plugin"
 REPO = Path(__file__).resolve().parent.parent
 RESOURCE_FOLDERS = ("models", "styles", "icons")
+# The engine, and the training code the Train model page runs as a child process (never imported by the plugin).
+CODE_PACKAGES = ("core", "train")
 BUILD_ONLY_MODULES = ("package.py",)
 CACHES = ("__pycache__", "*.pyc", ".*")
 I18N = "i18n"
@@ -113,7 +116,8 @@ def lay_out(parent: Path) -> Path:
     shutil.copytree(REPO / PLUGIN_NAME, target,
                     ignore=shutil.ignore_patterns(*CACHES, *BUILD_ONLY_MODULES, "*.qm"))
     compile_translations(target / I18N)
-    shutil.copytree(REPO / "core", target / "core", ignore=shutil.ignore_patterns(*CACHES))
+    for package in CODE_PACKAGES:
+        shutil.copytree(REPO / package, target / package, ignore=shutil.ignore_patterns(*CACHES))
     for folder in RESOURCE_FOLDERS:
         shutil.copytree(REPO / "resources" / folder, target / "resources" / folder, ignore=shutil.ignore_patterns(*CACHES))
     shutil.copyfile(REPO / "metadata.txt", target / "metadata.txt")

@@ -35,6 +35,7 @@ ACTION_TEXT = "Explain naturalness"  # also the start of each run's task name; t
 FOLDER_ACTION_TEXT = "Output folder…"
 DOCK_ACTION_TEXT = "Natural Explain panel"
 STACK_ACTION_TEXT = "Stack a Sentinel-2 folder…"
+TRAIN_ACTION_TEXT = "Train a model…"
 HELP_ACTION_TEXT = "Help"
 ABOUT_ACTION_TEXT = "About Natural Explain"
 I18N_FOLDER = Path(__file__).resolve().parent / "i18n"
@@ -82,6 +83,7 @@ class NaturalExplainPlugin:
         self.result_ids: list[str] = []  # the newest run's result layers, which the compare map offers
         self.tasks = RunQueue()
         self.stack_action: QAction | None = None
+        self.train_action: QAction | None = None
         self.help_action: QAction | None = None
         self.about_action: QAction | None = None
         self.translator = install_translator() if iface is not None else None
@@ -111,11 +113,15 @@ class NaturalExplainPlugin:
         self.stack_action.setToolTip(tr("stack a folder of Sentinel-2 band files at the highest resolution and "
                                         "explain it"))
         self.stack_action.triggered.connect(lambda: self.open_dock().ask_stack_folder())
+        self.train_action = QAction(tr(TRAIN_ACTION_TEXT), self.iface.mainWindow())
+        self.train_action.setToolTip(tr("train your own classifier on a raster and labelled polygons, on the panel's "
+                                        "Train model page"))
+        self.train_action.triggered.connect(lambda: self.open_dock().show_train_page())
         self.help_action = QAction(tr(HELP_ACTION_TEXT), self.iface.mainWindow())
         self.help_action.triggered.connect(open_help)
         self.about_action = QAction(tr(ABOUT_ACTION_TEXT), self.iface.mainWindow())
         self.about_action.triggered.connect(lambda: show_about(self.iface.mainWindow()))
-        for action in (self.stack_action, self.help_action, self.about_action):
+        for action in (self.stack_action, self.train_action, self.help_action, self.about_action):
             self.iface.addPluginToMenu(TITLE, action)
         self.dependency_message.init_gui()
 
@@ -124,6 +130,8 @@ class NaturalExplainPlugin:
         self.dependency_message.unload()
         for task in self.tasks:
             task.cancel()
+        if self.dock is not None:
+            self.dock.train_page.cancel()  # the child process keeps its last checkpoint
         self.close_compare()
         if self.dock is not None:
             self.dock.release_canvas()
@@ -133,12 +141,12 @@ class NaturalExplainPlugin:
         if self.action is not None:
             self.iface.removeCustomActionForLayerType(self.action)
             self.iface.removeToolBarIcon(self.action)
-            for action in (self.action, self.folder_action, self.dock_action, self.stack_action, self.help_action,
-                           self.about_action):
+            for action in (self.action, self.folder_action, self.dock_action, self.stack_action, self.train_action,
+                           self.help_action, self.about_action):
                 self.iface.removePluginMenu(TITLE, action)
                 action.deleteLater()
             self.action = self.folder_action = self.dock_action = None
-            self.stack_action = self.help_action = self.about_action = None
+            self.stack_action = self.train_action = self.help_action = self.about_action = None
         if self.translator is not None:
             QCoreApplication.removeTranslator(self.translator)
             self.translator = None

@@ -8,6 +8,9 @@ from .algorithms.explain import ExplainAlgorithm
 from .algorithms.inpaint import InpaintAlgorithm
 from .algorithms.naturalness_map import NaturalnessMapAlgorithm
 from .algorithms.ood_report import OodReportAlgorithm
+from .algorithms.segment import SegmentAlgorithm
+from .algorithms.ssc import SSCAlgorithm
+from .algorithms.train_classifier import TrainClassifierAlgorithm
 from .icons import plugin_icon
 
 
@@ -25,7 +28,8 @@ class NaturalExplainProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self) -> None:  # noqa: N802 (QGIS's name)
         for algorithm in (NaturalnessMapAlgorithm(), ExplainAlgorithm(), EvaluateAlgorithm(), ConfidenceMapAlgorithm(),
-                          OodReportAlgorithm(), InpaintAlgorithm()):
+                          OodReportAlgorithm(), InpaintAlgorithm(), TrainClassifierAlgorithm(), SSCAlgorithm(),
+                          SegmentAlgorithm()):
             self.addAlgorithm(algorithm)
 
     def supportedOutputRasterLayerExtensions(self) -> list[str]:  # noqa: N802 (QGIS's name)

@@ -30,7 +30,7 @@ from core.resources import STYLES
 
 from .i18n import tr
 from .input_stretch import RgbStretch, apply_rgb_stretch, band_numbers, input_rgb_stretch
-from .layer_names import ATTRIBUTION_PREFIX, CONFIDENCE, ENHANCED_PREFIX, INPAINTED, NATURALNESS
+from .layer_names import ATTRIBUTION_PREFIX, CONFIDENCE, ENHANCED_PREFIX, INPAINTED, NATURALNESS, PROBABILITY_MAPS
 from .layer_statistics import cumulative_cut
 
 __all__ = ["ATTRIBUTION_PREFIX", "CONFIDENCE", "ENHANCED_PREFIX", "INPAINTED", "NATURALNESS", "ResultStyler",
@@ -39,7 +39,8 @@ __all__ = ["ATTRIBUTION_PREFIX", "CONFIDENCE", "ENHANCED_PREFIX", "INPAINTED", "
 
 def bundled_style(output_name: str) -> Path | None:
     """The bundled QML for an output: attribution.qml for every attribution map; None when there is none."""
-    stem = "attribution" if output_name.startswith(ATTRIBUTION_PREFIX) else output_name
+    stem = ("attribution" if output_name.startswith(ATTRIBUTION_PREFIX)
+            else NATURALNESS if output_name in PROBABILITY_MAPS else output_name)
     style = STYLES / f"{stem}.qml"
     return style if style.is_file() else None
 
@@ -151,7 +152,7 @@ class ResultStyler:
         style = bundled_style(output_name)
         if style is not None:
             layer.loadNamedStyle(str(style))
-        if output_name == NATURALNESS and isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer):
+        if output_name in PROBABILITY_MAPS and isinstance(layer.renderer(), QgsSingleBandPseudoColorRenderer):
             label_naturalness(layer)
         elif output_name.startswith(ATTRIBUTION_PREFIX):
             low, high = stretch_ramp_to_cut(layer)

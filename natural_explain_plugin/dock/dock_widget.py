@@ -10,6 +10,9 @@ The choices scroll; Run, Cancel, the progress bar, the run's stage and time left
 buttons for the last run's results are pinned below them, so they stay in sight in a dock
 of any height. Nothing in the scrolling part is wider than the dock: text wraps, combo
 boxes shrink, and the band table stays folded to "10/10 bands matched" until Edit….
+
+A second page, Train model (train_page), trains the analyst's own classifier; when it has
+trained one, that model is chosen on the Explain page.
 """
 from pathlib import Path
 from typing import Any, Callable
@@ -28,6 +31,7 @@ from qgis.PyQt.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +62,7 @@ from .cost_estimate import calibration_factor, computed_megapixels, duration_tex
 from .input_check import layer_resolution_warning, not_a_file_message
 from .methods_panel import WARNING_STYLE, MethodsPanel
 from .model_choice import ModelChoice, ModelSummary
+from .train_page import TrainPage
 
 ERROR_STYLE = "color: #c00000"
 StartRun = Callable[..., ExplainTask | None]  # (layer, methods, **ExplainRequest fields)
@@ -131,7 +136,16 @@ class NaturalExplainDock(QgsDockWidget):
         self.ticker = QTimer(self)
         self.ticker.setInterval(TICK_MS)
         self.ticker.timeout.connect(lambda: self._show_runs())
-        self.setWidget(self._layout())
+        self.train_page = TrainPage(message_bar, self.device.currentText)
+        self.pages = QTabWidget()
+        self.pages.addTab(self._layout(), tr("Explain"))
+        train_scroll = QScrollArea()
+        train_scroll.setWidgetResizable(True)
+        train_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        train_scroll.setFrameShape(QScrollArea.NoFrame)
+        train_scroll.setWidget(self.train_page)
+        self.pages.addTab(train_scroll, tr("Train model"))
+        self.setWidget(self.pages)
         self._connect()
         self._layer_changed()
 
@@ -179,9 +193,11 @@ class NaturalExplainDock(QgsDockWidget):
     def _connect(self) -> None:
         self.layer_combo.layerChanged.connect(self._layer_changed)
         self.model.summaryChanged.connect(self._model_changed)
+        self.train_page.trained.connect(self.use_trained_model)
         self.bands.changed.connect(self._check_bands)
         for signal in (self.methods.changed, self.aoi.changed, self.device.currentIndexChanged):
             signal.connect(self.update_costs)
+        self.methods.changed.connect(self._model_context)
         self.folder.fileChanged.connect(self._folder_chosen)
         QgsProject.instance().readProject.connect(self._show_project_folder)
         QgsProject.instance().cleared.connect(self._show_project_folder)
@@ -195,6 +211,16 @@ class NaturalExplainDock(QgsDockWidget):
     def set_input_layer(self, layer: QgsRasterLayer) -> None:
         """Make `layer` the input, as choosing it in the combo does."""
         self.layer_combo.setLayer(layer)
+
+    def show_train_page(self) -> TrainPage:
+        """Bring the Train model page to the front."""
+        self.pages.setCurrentIndex(1)
+        return self.train_page
+
+    def use_trained_model(self, model_json: str) -> None:
+        """Choose the model the Train model page just wrote, and show the Explain page with its summary."""
+        self.model.choose_file(model_json)
+        self.pages.setCurrentIndex(0)
 
     def release_canvas(self) -> None:
         """Undo what the dock did outside itself (map tools, rubber band, project signals) before it is deleted."""
@@ -276,7 +302,7 @@ class NaturalExplainDock(QgsDockWidget):
         problem = mapping_problem(mapping)
         if problem:
             raise NaturalExplainError(problem)
-        fields = {"model": summary.path, "device": self.device.currentText(), "bands": mapping}
+        fields = {"model": self.model.run_model(), "device": self.device.currentText(), "bands": mapping}
         shape = self.aoi.shape()
         if shape is not None:
             fields.update(request_aoi(in_raster_crs(shape, layer, QgsProject.instance().transformContext()),
@@ -284,8 +310,17 @@ class NaturalExplainDock(QgsDockWidget):
         return fields
 
     def _layer_changed(self) -> None:
+        layer = self.layer_combo.currentLayer()
+        self.train_page.set_raster(layer)
+        self._model_context()
         self._fill_bands()
         self.update_costs()
+
+    def _model_context(self) -> None:
+        """Tell the model choice the layer and methods Automatic chooses for (a layer that is no file: none)."""
+        layer = self.layer_combo.currentLayer()
+        path = raster_path(layer) if layer is not None and not not_a_file_message(layer, None, None) else None
+        self.model.set_context(path, self.methods.methods())
 
     def _model_changed(self, summary: ModelSummary | None) -> None:
         self.methods.set_jem(summary is not None and summary.is_jem)

@@ -74,6 +74,196 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location filename="../algorithms/segment.py" line="30"/>
+        <source>Segmentation map (U-Net)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/segment.py" line="33"/>
+        <source>Maps how natural each pixel looks with a segmentation model (a U-Net), which labels every pixel of its tile at once and so follows field, road and shore edges to the pixel. OUTPUT is band 1, the probability of the natural classes from 0 (anthropogenic) to 1 (natural), then one probability band per class when the model has more than two; it lies on the input's grid, nodata where the input has none. MODEL must be a segmenter (the bundled one when empty); a classifier is refused. The run record is written beside OUTPUT as &lt;name&gt;.run.json.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/segment.py" line="47"/>
+        <source>Segmenter model file (bundled segmenter when empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/segment.py" line="49"/>
+        <source>Segmentation map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="93"/>
+        <source>Sharp naturalness map (SSC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="96"/>
+        <source>Sharpens the naturalness map to the pixel by Self-Supervised Classification: the classifier's map (phase 1) is smooth at the scale of its tiles, so the pixels it is confident about (probability at least CONFIDENCE, or at most 1 - CONFIDENCE) train a small learner (LEARNER: 0 = MLP, the default; 1 = random forest) on this image's own pixels, which then maps every pixel from its own values (phase 2). OUTPUT is phase 2's probability of natural, 0 anthropogenic to 1 natural, on the input's grid (cut to the area of interest), nodata where the input has none. Beside OUTPUT go the 4-part figure (&lt;name&gt;.ssc.png), the SSC record (&lt;name&gt;.ssc.json: learner, training pixels, agreement of the two phases, scores) and phase 1's run record (&lt;name&gt;.run.json). With LABELS (polygons whose LABEL_FIELD names a class of the model) both phases are scored: pixel-weighted F1 overall, per class and near label edges. It needs at least 200 confident pixels: give a larger area or a lower CONFIDENCE otherwise.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="116"/>
+        <source>Phase-2 learner</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="116"/>
+        <source>MLP (small neural network)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="116"/>
+        <source>Random forest</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="119"/>
+        <source>Label polygons, to score both phases (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="122"/>
+        <source>Label field (its values name the model's classes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="125"/>
+        <source>Phase-1 probability from which a pixel trains phase 2 (and at most 1 minus it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="128"/>
+        <source>Training pixels kept per class</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="131"/>
+        <source>Random seed (the same seed repeats a run)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="134"/>
+        <source>Input, phase 1, phase 2 and labels (PNG)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="135"/>
+        <source>SSC record (JSON)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="136"/>
+        <source>Share of pixels where both phases agree</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="137"/>
+        <source>Phase 1 pixel-weighted F1 against LABELS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/ssc.py" line="138"/>
+        <source>Phase 2 pixel-weighted F1 against LABELS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="65"/>
+        <source>no bundled band set found: give BANDS</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="84"/>
+        <source>Train a naturalness classifier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="87"/>
+        <source>Training</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="90"/>
+        <source>Trains your own naturalness classifier on a raster (INPUT) and polygons (POLYGONS) whose LABEL_FIELD names each polygon's class; NATURAL_CLASSES (comma-separated values of that field) count as natural, the others as not. Polygons in another CRS are reprojected to the raster's into a GeoPackage beside OUTPUT. BANDS picks the model's bands as python -m train classifier --bands takes them (names, or NAME=NUMBER for unnamed bands); empty: the richest bundled band set the raster has. Writes OUTPUT (&lt;model&gt;.json) and &lt;model&gt;.safetensors, with the command that reproduces it and the held-out accuracy (VAL_ACCURACY, on spatial blocks the training never saw). Checkpoints go to &lt;model&gt;.ckpt: after Cancel, run again with RESUME to carry on. Give the model to the other algorithms as MODEL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="106"/>
+        <source>Labelled polygons (any CRS)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="107"/>
+        <source>Class field ('label' when empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="110"/>
+        <source>Classes that count as natural, comma-separated (values of the class field)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="113"/>
+        <source>Epochs (total, resumed ones included)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="116"/>
+        <source>Model bands, e.g. B02,B03,B04,B08 or B02=1,B03=2,B04=3 (the richest bundled set the raster has when empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="118"/>
+        <source>Device</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="121"/>
+        <source>Resume from the checkpoints of an earlier run (else they are replaced)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="123"/>
+        <source>Model file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="123"/>
+        <source>Natural Explain model (*.json)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="124"/>
+        <source>Held-out accuracy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="130"/>
+        <source>Raster to train on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="141"/>
+        <source>POLYGONS is not a vector layer or file QGIS can open: check the path</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="144"/>
+        <source>POLYGONS has no field '{0}'; its fields are: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="167"/>
+        <source>bands: {0}; labels: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/train_classifier.py" line="170"/>
+        <source>training was canceled; the finished epochs' checkpoints are kept: run again with RESUME to carry on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location filename="../compare_view.py" line="102"/>
         <source>Compare with input</source>
         <translation type="unfinished"></translation>
@@ -204,162 +394,167 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="96"/>
+        <location filename="../dock/dock_widget.py" line="101"/>
         <source>Stack a Sentinel-2 folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="97"/>
+        <location filename="../dock/dock_widget.py" line="102"/>
         <source>pick a folder of Sentinel-2 band files: they are stacked into one virtual raster at the highest resolution, each band named, and added as the input</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="117"/>
+        <location filename="../dock/dock_widget.py" line="122"/>
         <source>Run</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="117"/>
+        <location filename="../dock/dock_widget.py" line="122"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="118"/>
+        <location filename="../dock/dock_widget.py" line="123"/>
         <source>stop the running run within one batch and drop the queued ones</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="122"/>
+        <location filename="../dock/dock_widget.py" line="127"/>
         <source>Export polygons…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="124"/>
+        <location filename="../dock/dock_widget.py" line="129"/>
         <source>show a result of the last run (by default the input pushed towards more natural) in a second map that moves with the main map; available once a run has written enhanced images (cyclegan)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="128"/>
+        <location filename="../dock/dock_widget.py" line="133"/>
         <source>Open folder</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="129"/>
+        <location filename="../dock/dock_widget.py" line="134"/>
         <source>open the last run's folder: its GeoTIFFs and run.json</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="143"/>
-        <source>Device</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/dock_widget.py" line="144"/>
-        <source>Output folder</source>
+        <location filename="../dock/dock_widget.py" line="141"/>
+        <source>Explain</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../dock/dock_widget.py" line="147"/>
+        <source>Train model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/dock_widget.py" line="158"/>
+        <source>Output folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/dock_widget.py" line="161"/>
         <source>Input layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="148"/>
+        <location filename="../dock/dock_widget.py" line="162"/>
         <source>Model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="149"/>
+        <location filename="../dock/dock_widget.py" line="163"/>
         <source>Band mapping</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="150"/>
+        <location filename="../dock/dock_widget.py" line="164"/>
         <source>Maps</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="151"/>
+        <location filename="../dock/dock_widget.py" line="165"/>
         <source>Area of interest</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="151"/>
+        <location filename="../dock/dock_widget.py" line="165"/>
         <source>Device and output</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="208"/>
+        <location filename="../dock/dock_widget.py" line="234"/>
         <source>Folder of Sentinel-2 band files</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="221"/>
+        <location filename="../dock/dock_widget.py" line="247"/>
         <source>stacked {0} bands of {1} into {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="266"/>
+        <location filename="../dock/dock_widget.py" line="292"/>
         <source>choose the raster layer to explain in the Natural Explain panel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="273"/>
+        <location filename="../dock/dock_widget.py" line="299"/>
         <source>the model is not ready ({0}): choose a usable model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="341"/>
+        <location filename="../dock/dock_widget.py" line="376"/>
         <source>whole run: {0} (start-up included)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="376"/>
+        <location filename="../dock/dock_widget.py" line="411"/>
         <source>the last run finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="377"/>
+        <location filename="../dock/dock_widget.py" line="412"/>
         <source>the last run was canceled or failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="399"/>
+        <location filename="../dock/dock_widget.py" line="434"/>
         <source>open {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="402"/>
+        <location filename="../dock/dock_widget.py" line="437"/>
         <source>the last run finished in {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="422"/>
+        <location filename="../dock/dock_widget.py" line="457"/>
         <source>, {0} queued</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="425"/>
+        <location filename="../dock/dock_widget.py" line="460"/>
         <source>waiting to start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="431"/>
+        <location filename="../dock/dock_widget.py" line="466"/>
         <source>writing the maps and adding the layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="433"/>
+        <location filename="../dock/dock_widget.py" line="468"/>
         <source>loading the engine and the model, first tiles</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="435"/>
+        <location filename="../dock/dock_widget.py" line="470"/>
         <source>computing the maps tile by tile ({0} %)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="436"/>
+        <location filename="../dock/dock_widget.py" line="471"/>
         <source>{0}: {1} left</source>
         <translation type="unfinished"></translation>
     </message>
@@ -494,58 +689,268 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="21"/>
+        <location filename="../dock/model_choice.py" line="25"/>
+        <source>Automatic (best bundled model for this layer's bands)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="26"/>
         <source>Model file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="22"/>
+        <location filename="../dock/model_choice.py" line="27"/>
         <source>Natural Explain model (*.json *.safetensors)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="40"/>
+        <location filename="../dock/model_choice.py" line="66"/>
+        <source>Held-out accuracy: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="68"/>
+        <source>Reproduce with: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="75"/>
         <source>Maps the probability that land is natural rather than anthropogenic.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="42"/>
+        <location filename="../dock/model_choice.py" line="77"/>
         <source>Maps the probability of {0} (against {1}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="45"/>
+        <location filename="../dock/model_choice.py" line="79"/>
+        <source>Automatic: {0} ({1})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="82"/>
         <source>Sentinel-2, {0} bands at {1} m: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="48"/>
+        <location filename="../dock/model_choice.py" line="85"/>
         <source>JEM: also writes a confidence map (how typical the input is of its training imagery).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="49"/>
+        <location filename="../dock/model_choice.py" line="86"/>
         <source>Not a JEM: no confidence map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="67"/>
-        <source>Bundled classifier ({0})</source>
+        <location filename="../dock/model_choice.py" line="118"/>
+        <source>for the layer you choose</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="69"/>
-        <source>Bundled JEM, with confidence map ({0})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/model_choice.py" line="126"/>
-        <source>choose a model file</source>
+        <location filename="../dock/model_choice.py" line="125"/>
+        <source>no bundled model finds its bands by name in this layer, so {0} is offered: pick its bands in the band table ({1})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../dock/model_choice.py" line="133"/>
+        <source>Bundled classifier, 10 Sentinel-2 bands ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="134"/>
+        <source>Bundled classifier, RGB + NIR ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="135"/>
+        <source>Bundled classifier, RGB ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="139"/>
+        <source>Bundled classifier ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="141"/>
+        <source>Bundled JEM, with confidence map ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="229"/>
+        <source>no bundled model fits this layer: {0}; or choose a model above and pick its bands in the band table</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="236"/>
+        <source>choose a model file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="243"/>
         <source>this model cannot be used: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="106"/>
+        <source>{0} bands, as {1}: {2}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="123"/>
+        <source>Train</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="124"/>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="125"/>
+        <source>carry on from the checkpoints an earlier, canceled run left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="127"/>
+        <source>stop after the current batch; the finished epochs are kept for Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="137"/>
+        <source>Train pattern generators for it…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="138"/>
+        <source>second step: the cyclegan and counterfactual methods need pattern generators trained against this model (4 epochs, much longer than the classifier)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="150"/>
+        <source>Raster</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="151"/>
+        <source>Labelled polygons</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="152"/>
+        <source>Class field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="153"/>
+        <source>Natural classes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="154"/>
+        <source>Bands</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="156"/>
+        <source>Epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="260"/>
+        <source>bands used: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="278"/>
+        <source>{0} labelled pixels: about {1} on this machine</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="287"/>
+        <source>Resume (epoch {0} done)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="304"/>
+        <source>choose the raster to train on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="306"/>
+        <source>choose a polygon layer whose class field labels the raster</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="309"/>
+        <source>choose the class field of '{0}'</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="316"/>
+        <source>choose the model file to write</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="341"/>
+        <source>Train pattern generators</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="356"/>
+        <source>training {0}: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="357"/>
+        <source>about {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="358"/>
+        <source>running</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="375"/>
+        <source>pattern generators written to {0}: give them to explain runs with the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="382"/>
+        <source>trained {0} in {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="385"/>
+        <source>trained {0}: it is now the panel's model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="397"/>
+        <source>Bands: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="398"/>
+        <source>Classes: {0} (natural: {1})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="404"/>
+        <source>training stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="410"/>
+        <source>training canceled; {0} finished epoch(s) kept in {1}: Resume carries on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/train_page.py" line="411"/>
+        <source>training canceled before the first epoch ended</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -634,177 +1039,207 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="28"/>
+        <location filename="../layer_metadata.py" line="30"/>
         <source>The classifier's naturalness score per pixel: 0 anthropogenic (built-up, farmland), 1 natural (marsh, forest, water).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="31"/>
+        <location filename="../layer_metadata.py" line="33"/>
+        <source>The naturalness score sharpened per pixel by a small learner fitted on this image's own pixels where the classifier was confident (Self-Supervised Classification).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_metadata.py" line="36"/>
+        <source>The U-Net segmenter's probability of natural per pixel: 0 anthropogenic, 1 natural.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_metadata.py" line="38"/>
         <source>How much each pixel mattered to the naturalness verdict, by {method}, in the method's own units: compare places within the map, not values across methods.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="35"/>
+        <location filename="../layer_metadata.py" line="42"/>
         <source>The input repainted by the pattern maximizer, towards more natural, in the input's units.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="37"/>
+        <location filename="../layer_metadata.py" line="44"/>
         <source>The input repainted by the pattern minimizer, towards less natural, in the input's units.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="39"/>
+        <location filename="../layer_metadata.py" line="46"/>
         <source>The model's log p(x) per pixel: how familiar the imagery looks next to its training imagery (red: less familiar than 99 % of the training patches).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="42"/>
+        <location filename="../layer_metadata.py" line="49"/>
         <source>The input with the hole filled in by the pattern generators, in the input's units.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="52"/>
+        <location filename="../layer_metadata.py" line="59"/>
         <source>JEM log p(x)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="54"/>
+        <location filename="../layer_metadata.py" line="61"/>
         <source>naturalness only</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="67"/>
+        <location filename="../layer_metadata.py" line="74"/>
         <source>Method: {method}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="68"/>
+        <location filename="../layer_metadata.py" line="75"/>
         <source>Model: {model} ({architecture}; bands {bands})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="71"/>
+        <location filename="../layer_metadata.py" line="78"/>
         <source>Model file: {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="72"/>
+        <location filename="../layer_metadata.py" line="79"/>
         <source>Input: {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="73"/>
+        <location filename="../layer_metadata.py" line="80"/>
         <source>Run finished: {when}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="76"/>
+        <location filename="../layer_metadata.py" line="83"/>
         <source>Run time: {seconds} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_metadata.py" line="77"/>
+        <location filename="../layer_metadata.py" line="84"/>
         <source>Run folder: {folder}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="28"/>
+        <location filename="../layer_names.py" line="32"/>
         <source>pattern generators</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="29"/>
+        <location filename="../layer_names.py" line="33"/>
         <source>counterfactual</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="38"/>
-        <source>Why: {method} (importance)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../layer_names.py" line="40"/>
-        <source>Pattern-enhanced: more natural</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../layer_names.py" line="42"/>
-        <source>Pattern-enhanced: less natural</source>
+        <source>Naturalness, sharpened (SSC)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../layer_names.py" line="44"/>
-        <source>Confidence (log p(x))</source>
+        <source>Natural land (U-Net segmentation)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../layer_names.py" line="46"/>
+        <source>Why: {method} (importance)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_names.py" line="48"/>
+        <source>Pattern-enhanced: more natural</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_names.py" line="50"/>
+        <source>Pattern-enhanced: less natural</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_names.py" line="52"/>
+        <source>Confidence (log p(x))</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../layer_names.py" line="54"/>
         <source>Inpainted</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="53"/>
+        <location filename="../layer_names.py" line="61"/>
         <source>naturalness score, 0 to 1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="55"/>
+        <location filename="../layer_names.py" line="63"/>
         <source>importance, in {method}'s own units</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../layer_names.py" line="58"/>
+        <location filename="../layer_names.py" line="66"/>
         <source>log p(x), in the model's units</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="97"/>
+        <location filename="../plugin.py" line="99"/>
         <source>Explain naturalness</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="98"/>
+        <location filename="../plugin.py" line="100"/>
         <source>Open the Natural Explain panel on the selected raster layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="103"/>
+        <location filename="../plugin.py" line="105"/>
         <source>Output folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="106"/>
+        <location filename="../plugin.py" line="108"/>
         <source>Natural Explain panel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="111"/>
+        <location filename="../plugin.py" line="113"/>
         <source>stack a folder of Sentinel-2 band files at the highest resolution and explain it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="151"/>
+        <location filename="../plugin.py" line="116"/>
+        <source>Train a model…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="117"/>
+        <source>train your own classifier on a raster and labelled polygons, on the panel's Train model page</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="159"/>
         <source>Natural Explain: save results under</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="155"/>
+        <location filename="../plugin.py" line="163"/>
         <source>results will be saved under {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="222"/>
+        <location filename="../plugin.py" line="230"/>
         <source>maps of '{0}' saved in {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="233"/>
+        <location filename="../plugin.py" line="241"/>
         <source>the last run's maps were removed from the project; run again to compare its results with the input</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="269"/>
+        <location filename="../plugin.py" line="277"/>
         <source>the run was canceled; no map was saved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -824,57 +1259,57 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="123"/>
+        <location filename="../result_styles.py" line="124"/>
         <source>anthropogenic (built-up, farmland)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="123"/>
+        <location filename="../result_styles.py" line="124"/>
         <source>uncertain</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="124"/>
+        <location filename="../result_styles.py" line="125"/>
         <source>natural (marsh, forest, water)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="158"/>
+        <location filename="../result_styles.py" line="159"/>
         <source>≤ {value} (low importance)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="159"/>
+        <location filename="../result_styles.py" line="160"/>
         <source>≥ {value} (high importance)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="160"/>
+        <location filename="../result_styles.py" line="161"/>
         <source>low importance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="160"/>
+        <location filename="../result_styles.py" line="161"/>
         <source>high importance</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="164"/>
+        <location filename="../result_styles.py" line="165"/>
         <source>≤ {value} (unlike the training imagery)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="165"/>
+        <location filename="../result_styles.py" line="166"/>
         <source>≥ {value} (like the training imagery)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="166"/>
+        <location filename="../result_styles.py" line="167"/>
         <source>low log p(x): unlike the training imagery</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../result_styles.py" line="166"/>
+        <location filename="../result_styles.py" line="167"/>
         <source>high log p(x): like the training imagery</source>
         <translation type="unfinished"></translation>
     </message>
@@ -886,6 +1321,91 @@
     <message>
         <location filename="../stack_folder.py" line="63"/>
         <source>GDAL could not stack the band files of {0}: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="241"/>
+        <source>the class field '{0}' holds {1}: a classifier needs polygons of at least two classes, so draw polygons of another class or choose another field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="243"/>
+        <source>no value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="243"/>
+        <source>only the value {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="245"/>
+        <source>tick the classes of '{0}' that count as natural (at least one)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="247"/>
+        <source>every class of '{0}' is ticked as natural: leave at least one class unticked (e.g. farmland or towns)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="251"/>
+        <source>natural class(es) {0} are not values of '{1}' ({2}): tick values the field holds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="288"/>
+        <source>the raster has {0} band(s) and the band set {1} needs {2} ({3}): choose a band set with at most {0} bands (e.g. naturalness_s2_rgb) or a raster with all of them</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="302"/>
+        <source>the raster names some bands but not {0}: choose a band set it has (e.g. naturalness_s2_rgb) or name its bands</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="332"/>
+        <source>the label layer '{0}' holds no polygons: give a polygon layer with a class field</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="343"/>
+        <source>the polygons of '{0}' lie outside the raster '{1}': draw the labels over the raster, or choose the raster they were drawn on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_request.py" line="362"/>
+        <source>could not write the reprojected labels to {0} ({1}): choose an output folder you may write to</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="84"/>
+        <source>training: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="102"/>
+        <source>could not start QGIS's Python at {0} ({1})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="116"/>
+        <source>training canceled; {0} finished epoch(s) kept in {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="117"/>
+        <source>training canceled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="122"/>
+        <source>training stopped with exit status {0} ({1}): its output is in the Log Messages panel, tab Natural Explain</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../train_task.py" line="123"/>
+        <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -109,6 +109,8 @@ def test_requirements_pin_what_requirements_txt_pins_and_name_every_engine_packa
     specs = {r.name: r.spec for r in engine_requirements()}
     assert specs["torch"] == pins["torch"] == "torch==2.13.0"
     assert specs["safetensors"] == pins["safetensors"] and specs["captum"] == pins["captum"]
+    assert specs["scikit-learn"] == pins["scikit-learn"] == "scikit-learn==1.5.2"
+    assert specs["imbalanced-learn"] == pins["imbalanced-learn"] == "imbalanced-learn==0.12.4"
     assert {"rasterio", "scipy", "matplotlib"} <= set(specs) and "pytest" not in specs
 
 
@@ -138,8 +140,8 @@ plugin.unload()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert "Traceback" not in done.stderr, done.stderr
     shown = json.loads(done.stdout.strip().splitlines()[-1])
-    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum: click Install to add them to your QGIS "
-                              "profile"]
+    assert shown["texts"] == ["QGIS's Python lacks torch, safetensors, captum, tqdm, scikit-learn, imbalanced-learn: "
+                              "click Install to add them to your QGIS profile"]
     assert {INSTALL_TEXT, DIAGNOSTICS_TEXT} <= set(shown["buttons"][0])
     assert shown["imported"] == []
 

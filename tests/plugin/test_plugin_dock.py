@@ -144,6 +144,8 @@ def test_band_mismatch_shows_before_the_run_and_mapping_by_hand_fixes_it(
         plugin, qgis_iface, project, make_stack, model_bands, tmp_path) -> None:
     rgb = add_layer(project, make_stack(tmp_path / "rgb.vrt", ["B04", "B03", "B02"]), "rgb")
     dock = open_dock(plugin, qgis_iface, rgb)
+    assert dock.model.summary.name == "naturalness_s2_rgb"  # Automatic takes the model the layer has the bands of
+    dock.model.combo.setCurrentIndex(dock.model.combo.findData(str(DEFAULT_MODEL)))  # the 10-band one, by name
     missing = [name for name in model_bands if name not in ("B04", "B03", "B02")]
     assert "B08" in dock.band_note.text() and "no input band" in dock.band_note.text()
     assert dock.bands.mapping()["B04"] == 1 and dock.bands.mapping()["B02"] == 3
@@ -332,3 +334,25 @@ def test_the_panel_action_toggles_the_dock(plugin, qgis_iface, project, stack_la
     plugin.dock_action.trigger()
     assert not dock.isHidden() and plugin.dock is dock
 
+
+
+def test_automatic_is_the_default_model_and_follows_the_layers_bands(plugin, qgis_iface, project, stack_layer,
+                                                                     make_stack, tmp_path) -> None:
+    """Automatic picks the richest bundled classifier the layer has the bands of, says why, and names no model."""
+    dock = open_dock(plugin, qgis_iface, stack_layer)
+    assert dock.model.is_automatic() and dock.model.combo.currentIndex() == 0
+    assert dock.model.combo.currentText() == "Automatic (best bundled model for this layer's bands)"
+    entries = [dock.model.combo.itemData(i) for i in range(dock.model.combo.count())]
+    assert [Path(e).stem for e in entries[1:4]] == ["naturalness_s2", "naturalness_s2_rgbn", "naturalness_s2_rgb"]
+    assert dock.model.summary.path == str(DEFAULT_MODEL) and dock.model.summary.automatic
+    assert dock.model.label.text().startswith("Automatic: naturalness_s2 (the input has all 10 of its bands")
+    assert dock._request_fields(stack_layer)["model"] is None  # the engine chooses the same way
+    rgb = add_layer(project, make_stack(tmp_path / "rgb.vrt", ["B02", "B03", "B04"]), "rgb")
+    dock.set_input_layer(rgb)
+    assert wait_until(lambda: dock.model.summary is not None and dock.model.summary.name == "naturalness_s2_rgb",
+                      timeout_milliseconds=SUMMARY_TIMEOUT_MS), dock.model.label.text()
+    assert "naturalness_s2_rgbn also needs B08" in dock.model.label.text()
+    assert dock.bands.mapping() == {"B02": 1, "B03": 2, "B04": 3}
+    dock.set_input_layer(stack_layer)
+    dock.model.combo.setCurrentIndex(2)  # a bundled model named explicitly is passed as such
+    assert dock._request_fields(stack_layer)["model"] == dock.model.combo.itemData(2)

@@ -31,8 +31,27 @@ def test_zip_has_one_top_folder_with_plugin_engine_resources_and_metadata(zip_na
     for member in ("__init__.py", "plugin.py", "algorithms/naturalness_map.py", "algorithms/explain.py", "metadata.txt",
                    "requirements.txt", "core/pipeline.py", "core/resources.py", "resources/styles/naturalness.qml",
                    "resources/styles/attribution.qml", "resources/icons/natural_explain.svg",
-                   "resources/models/naturalness_s2.json", "resources/models/naturalness_s2.safetensors"):
+                   "resources/models/naturalness_s2.json", "resources/models/naturalness_s2.safetensors",
+                   "train/__main__.py", "train/commands/classifier.py", "train/label_checks.py", "train_request.py",
+                   "train_task.py", "algorithms/train_classifier.py", "dock/train_page.py"):
         assert f"{PLUGIN_NAME}/{member}" in zip_names
+
+
+def test_installed_plugin_runs_train_as_a_child_from_its_own_folder(tmp_path) -> None:
+    """The Train model page's child process finds `train` and `core` inside the installed plugin folder."""
+    folder = lay_out(tmp_path)
+    code = ("from natural_explain_plugin.train_request import child_environment, code_folder; import json; "
+            "print(json.dumps([str(code_folder()), child_environment(None, {})['PYTHONPATH']]))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    import json
+
+    code_dir, pythonpath = json.loads(done.stdout)
+    assert Path(code_dir) == folder and pythonpath == str(folder), done.stderr
+    child = subprocess.run([sys.executable, "-m", "train", "classifier", "--help"], cwd=tmp_path, capture_output=True,
+                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": f"{folder}{os.pathsep}"
+                                                        f"{os.environ.get('PYTHONPATH', '')}"})
+    assert child.returncode == 0 and "--natural-classes" in child.stdout, child.stderr
 
 
 def test_zip_leaves_out_sample_labels_caches_and_build_tool(zip_names) -> None:

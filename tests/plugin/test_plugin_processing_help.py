@@ -19,11 +19,13 @@ from natural_explain_plugin.dependencies import FOLDER_NAME
 from natural_explain_plugin.help_text import HELP_PAGE
 from natural_explain_plugin.package import lay_out
 
-PROVIDER_ALGORITHMS = ["naturalness_map", "explain", "evaluate", "confidence_map", "ood_report", "inpaint"]
-TILED = ("naturalness_map", "explain", "confidence_map")  # the algorithms that run core.pipeline.explain
-WITH_AOI = ("naturalness_map", "explain", "evaluate", "confidence_map", "ood_report")
+PROVIDER_ALGORITHMS = ["naturalness_map", "explain", "evaluate", "confidence_map", "ood_report", "inpaint",
+                       "train_classifier", "ssc", "segment"]
+TILED = ("naturalness_map", "explain", "confidence_map", "segment")  # those that run core.pipeline's tiling
+WITH_AOI = ("naturalness_map", "explain", "evaluate", "confidence_map", "ood_report", "ssc", "segment")
 PLACEHOLDERS = {"naturalness_map": ["<name>.run.json"], "explain": ["attribution_<method>.tif", "<name>.qml"],
-                "confidence_map": ["<name>.run.json"]}
+                "confidence_map": ["<name>.run.json"], "segment": ["<name>.run.json"],
+                "ssc": ["<name>.ssc.png", "<name>.ssc.json", "<name>.run.json"]}
 
 
 def registered(plugin) -> dict:  # noqa: ANN001 (the plugin fixture, which registers the provider)

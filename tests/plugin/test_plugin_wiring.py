@@ -45,6 +45,10 @@ ALGORITHM_PARAMETERS = {
                                        "BATCH_SIZE", "OUTPUT"],
     "natural_explain:ood_report": ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "OUTPUT_FOLDER"],
     "natural_explain:inpaint": ["INPUT", "MASK", "MASK_POLYGONS", "MODEL", "DEVICE", "BANDS", "STEPS", "SEED", "OUTPUT"],
+    "natural_explain:ssc": ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "LEARNER", "LABELS", "LABEL_FIELD",
+                            "CONFIDENCE", "SAMPLES_PER_CLASS", "SEED", "OUTPUT"],
+    "natural_explain:segment": ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE", "OVERLAP",
+                                "BATCH_SIZE", "OUTPUT"],
 }
 JEM_ALGORITHMS = ("natural_explain:confidence_map", "natural_explain:ood_report", "natural_explain:inpaint")
 
@@ -64,6 +68,8 @@ def test_loading_registers_the_algorithms_and_unloading_removes_them(qgis_iface,
         for algorithm_id in JEM_ALGORITHMS:
             model = registry.algorithmById(algorithm_id).parameterDefinition("MODEL")
             assert model.description() == "JEM model file (bundled default JEM when empty)"
+        segmenter = registry.algorithmById("natural_explain:segment").parameterDefinition("MODEL")
+        assert segmenter.description() == "Segmenter model file (bundled segmenter when empty)"
     finally:
         plugin.unload()
     assert registry.providerById("natural_explain") is None
@@ -91,6 +97,7 @@ def test_action_is_on_toolbar_plugins_menu_and_raster_context_menu(qgis_iface, p
                                                          ("Natural Explain", plugin.folder_action),
                                                          ("Natural Explain", plugin.dock_action),
                                                          ("Natural Explain", plugin.stack_action),
+                                                         ("Natural Explain", plugin.train_action),
                                                          ("Natural Explain", plugin.help_action),
                                                          ("Natural Explain", plugin.about_action),
                                                          ("Natural Explain", plugin.dependency_message.action)]
@@ -106,7 +113,7 @@ def test_plugin_load_does_not_import_torch_or_the_pipeline() -> None:
     """QGIS must start fast: torch loads only when a run starts (checked in a fresh interpreter)."""
     code = ("import sys; from qgis.core import QgsApplication; app = QgsApplication([], False); app.initQgis(); "
             "import natural_explain_plugin as p; plugin = p.classFactory(None); plugin.initProcessing(); "
-            "plugin.unload(); print(sorted(m for m in ('torch', 'core.pipeline') if m in sys.modules))")
+            "plugin.unload(); print(sorted(m for m in ('torch', 'core.pipeline', 'train') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
@@ -219,3 +226,23 @@ def test_model_summary_needs_no_torch(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.stdout.strip() == "True", done.stderr[-2000:]
+
+
+def test_the_plugin_never_imports_train() -> None:
+    """The arrows are plugin -> core <- train: training runs as `python -m train` in a child process."""
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "natural_explain_plugin").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            offenders += [f"{path.name}: {name}" for name in names if name == "train" or name.startswith("train.")]
+    assert offenders == []
+
+
+def test_the_train_algorithm_is_registered_with_its_parameters(plugin) -> None:
+    algorithm = QgsApplication.processingRegistry().algorithmById("natural_explain:train_classifier")
+    assert algorithm is not None and algorithm.group() == "Training"
+    assert [p.name() for p in algorithm.parameterDefinitions()] == [
+        "INPUT", "POLYGONS", "LABEL_FIELD", "NATURAL_CLASSES", "EPOCHS", "BANDS", "DEVICE", "RESUME", "OUTPUT"]
