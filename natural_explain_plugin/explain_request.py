@@ -43,9 +43,9 @@ class ExplainRequest:
         return None if self.aoi_bounds is None else AOI.from_bounds(*self.aoi_bounds, crs=self.aoi_crs)
 
 
-def run_explain(request: ExplainRequest, progress: Callable[[float], None],
-                is_canceled: Callable[[], bool]) -> "ExplainResult":
-    """Run core.pipeline.explain for `request`.
+def run_explain(request: ExplainRequest, progress: Callable[[float], None], is_canceled: Callable[[], bool],
+                tiling: dict[str, int] | None = None) -> "ExplainResult":
+    """Run core.pipeline.explain for `request`, with the tiling options (tile_size, overlap, batch_size) given.
 
     Raises:
         NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
@@ -55,4 +55,4 @@ def run_explain(request: ExplainRequest, progress: Callable[[float], None],
         from core.pipeline import explain
     return explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
                    aoi=request.aoi(), device=request.device, bands=request.bands, progress=progress,
-                   is_canceled=is_canceled)
+                   is_canceled=is_canceled, **(tiling or {}))

@@ -15,7 +15,8 @@ from core.resources import DEFAULT_JEM
 from ..i18n import tr
 from ..result_layers import styled_layer
 from ..result_styles import CONFIDENCE, ResultStyler, training_log_px_range
-from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
+from ..explain_request import run_explain
+from .engine_algorithm import EngineAlgorithm, engine_errors
 from .output_folder import hidden_run_folder, publish, run_json_path
 
 
@@ -56,8 +57,8 @@ class ConfidenceMapAlgorithm(EngineAlgorithm):
             request = self.explain_request(parameters, context, run_dir)
             request = dataclasses.replace(request, model=request.model or str(DEFAULT_JEM))
             training_log_px_range(request.model)  # raises for a model that is no JEM
-            result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
-                                       feedback.isCanceled)
+            result = run_explain(request, feedback.setProgress, feedback.isCanceled,
+                                       tiling=self.tiling(parameters, context).engine_arguments())
             publish(result.outputs[CONFIDENCE], result.run_json, output)
         styled_layer(output, CONFIDENCE, ResultStyler(None, run_json_path(output)))
         for warning in result.warnings:

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Iterator
 
 from qgis.core import (
     QgsGeometry,
@@ -32,15 +32,12 @@ from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.registry import METHODS
 
-from ..engine_import import engine_packages
 from ..explain_request import ExplainRequest
 from ..help_text import group_name, help_string, help_url
 from ..i18n import tr
 from ..layer_arguments import crs_text, raster_path, rectangle_bounds
 from ..settings import DEFAULT_METHODS
 
-if TYPE_CHECKING:
-    from core.pipeline import ExplainResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,21 +55,6 @@ class Tiling:
     def engine_arguments(self) -> dict[str, int]:
         """The keyword arguments of core.pipeline.explain that were given."""
         return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-
-
-def run_tiled_explain(request: ExplainRequest, tiling: Tiling, progress: Callable[[float], None],
-                      is_canceled: Callable[[], bool]) -> "ExplainResult":
-    """explain_request.run_explain with the tiling options, which ExplainRequest does not carry.
-
-    Raises:
-        NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
-        RunCanceled: when `is_canceled()` turned true; no final-named output exists then.
-    """
-    with engine_packages():
-        from core.pipeline import explain
-    return explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
-                   aoi=request.aoi(), device=request.device, bands=request.bands, progress=progress,
-                   is_canceled=is_canceled, **tiling.engine_arguments())
 
 
 def method_names(value: Any) -> Any:

@@ -18,7 +18,8 @@ from qgis.core import (
 
 from ..i18n import tr
 from ..result_layers import styled_layers
-from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
+from ..explain_request import run_explain
+from .engine_algorithm import EngineAlgorithm, engine_errors
 
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult
@@ -72,8 +73,8 @@ class ExplainAlgorithm(EngineAlgorithm):
         with engine_errors():
             request = self.explain_request(parameters, context, out_dir)
             self._input = self.input_layer(parameters, context)
-            self._result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
-                                             feedback.isCanceled)
+            self._result = run_explain(request, feedback.setProgress, feedback.isCanceled,
+                                             tiling=self.tiling(parameters, context).engine_arguments())
         for warning in self._result.warnings:
             feedback.pushWarning(warning)
         return self._outputs()

@@ -7,7 +7,8 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessing
 from ..i18n import tr
 from ..result_layers import styled_layer
 from ..result_styles import ResultStyler
-from .engine_algorithm import EngineAlgorithm, engine_errors, run_tiled_explain
+from ..explain_request import run_explain
+from .engine_algorithm import EngineAlgorithm, engine_errors
 from .output_folder import hidden_run_folder, publish
 
 
@@ -44,8 +45,8 @@ class NaturalnessMapAlgorithm(EngineAlgorithm):
         output = Path(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
         with engine_errors(), hidden_run_folder(output) as run_dir:
             request = self.explain_request(parameters, context, run_dir)
-            result = run_tiled_explain(request, self.tiling(parameters, context), feedback.setProgress,
-                                       feedback.isCanceled)
+            result = run_explain(request, feedback.setProgress, feedback.isCanceled,
+                                       tiling=self.tiling(parameters, context).engine_arguments())
             publish(result.outputs["naturalness"], result.run_json, output)
         styled_layer(output, "naturalness", ResultStyler(None))
         for warning in result.warnings:

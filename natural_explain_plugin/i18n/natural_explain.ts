@@ -4,47 +4,47 @@
 <context>
     <name>NaturalExplain</name>
     <message>
-        <location filename="../algorithms/confidence_map.py" line="34"/>
+        <location filename="../algorithms/confidence_map.py" line="35"/>
         <source>Maps how familiar each pixel looks to a JEM model: its log p(x), high where the input resembles the imagery the model was trained on, low where it does not (clouds, another sensor, a landscape it never saw), where its naturalness map deserves less trust. The map lies on the input's grid; its colours run from the training patches' 1st percentile (red) to their 99th (blue). The run record, with the input's log p(x) against the training histogram and any warning, is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="107"/>
+        <location filename="../algorithms/engine_algorithm.py" line="89"/>
         <source>METHODS: unknown method '{}': give names or numbers ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="171"/>
+        <location filename="../algorithms/engine_algorithm.py" line="153"/>
         <source>Area of interest as polygons (their union; instead of the extent)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="181"/>
+        <location filename="../algorithms/engine_algorithm.py" line="163"/>
         <source>Explanation methods, by name or number (occlusion and ig are slow)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="187"/>
+        <location filename="../algorithms/engine_algorithm.py" line="169"/>
         <source>Tile size in model pixels (the model's when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="190"/>
+        <location filename="../algorithms/engine_algorithm.py" line="172"/>
         <source>Tile overlap in model pixels, blended (32 when empty; at most half a tile is used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="192"/>
+        <location filename="../algorithms/engine_algorithm.py" line="174"/>
         <source>Tiles per forward pass (8 on CUDA, 1 on the CPU when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="276"/>
+        <location filename="../algorithms/engine_algorithm.py" line="258"/>
         <source>give the area of interest either as AOI (an extent) or as AOI_LAYER (polygons), not both</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="281"/>
+        <location filename="../algorithms/engine_algorithm.py" line="263"/>
         <source>AOI_LAYER holds no polygon (or none is selected): give polygons over the raster, or leave it empty for the whole raster</source>
         <translation type="unfinished"></translation>
     </message>
@@ -54,7 +54,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/explain.py" line="47"/>
+        <location filename="../algorithms/explain.py" line="48"/>
         <source>Writes into OUTPUT_FOLDER the naturalness map (naturalness.tif, 0 anthropogenic to 1 natural) and, for each chosen method, where the model found its evidence (attribution_&lt;method&gt;.tif, higher = more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, enhanced_min.tif). Every map lies on the input's grid, with a style beside it (&lt;name&gt;.qml) and the run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -64,7 +64,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/naturalness_map.py" line="26"/>
+        <location filename="../algorithms/naturalness_map.py" line="27"/>
         <source>Maps how natural each pixel of a multi-band satellite image looks: a probability from 0 (anthropogenic) to 1 (natural), on exactly the input's grid, nodata where the input has none. Bands are matched to the model by name or description. The run record (model, parameters, input checksum, timings, warnings) is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -69,7 +69,7 @@ def test_empty_label_field_is_one_line(raster_args: list, tmp_path: Path) -> Non
 
 def test_class_without_samples_is_named(raster_args: list, tmp_path: Path) -> None:
     tiny = _polygons(tmp_path / "tiny.gpkg", [("anthropogenic", _box(439500, 4171500, 1500)),
-                                              ("natural", _box(447000, 4172000, 50))])
+                                              ("natural", _box(447000, 4172000, 150))])
     _assert_one_line_error(run_train(*_with(raster_args, "--polygons", tiny)), "natural", "--patch-size")
 
 

@@ -7,12 +7,16 @@ core.cli.options', which `python -m core` uses too.
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.options import open_fraction, path_value, positive_float, positive_int, seed
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError
 from core.raster.bands import parse_band_mapping
 from core.raster.sources import normalize_band_name
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["add_fit_arguments", "band_items", "band_names_and_mapping", "check_writable", "default_workdir",
            "model_base", "names", "positive_float", "positive_int"]
@@ -91,6 +95,23 @@ def check_writable(base: Path) -> None:
         raise NaturalExplainError(f"cannot create {base.parent} for --out ({exc.strerror}): choose a folder you may write to") from exc
     if not os.access(base.parent, os.W_OK):
         raise NaturalExplainError(f"cannot write --out into {base.parent}: choose a folder you may write to")
+
+
+def prepare_output(args: argparse.Namespace) -> "torch.device":
+    """Before any data is read: the device, a writable --out, and a --workdir (default OUT.ckpt) that
+    holds no earlier run unless --resume or --fresh says what to do with it; returns the device.
+
+    Raises:
+        NaturalExplainError: for an unwritable --out or a workdir with an earlier run.
+    """
+    from core.device import resolve_device
+    from train.checkpoint import check_workdir
+
+    device = resolve_device(args.device)
+    check_writable(model_base(args.out))
+    args.workdir = args.workdir or default_workdir(args.out)
+    check_workdir(args.workdir, args.resume, args.fresh)
+    return device
 
 
 def band_names_and_mapping(items: list[str]) -> tuple[list[str], dict[str, int] | None]:

@@ -13,14 +13,13 @@ from typing import Any
 import torch
 
 from core.cli.options import finite_float, path_value, positive_float, positive_int
-from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.models.card import ModelCard
 from core.models.classifier import NaturalnessFCN
 from core.models.model_file import save_model
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, check_writable,
-                                      default_workdir, model_base, names)
-from train.checkpoint import check_workdir, discard_earlier_run, run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, default_workdir, model_base, names,
+                                      prepare_output)
+from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.datasets.anthroprotect import anthroprotect
 from train.datasets.eurosat import eurosat
 from train.datasets.labelled_patches import LabelledPatches
@@ -193,10 +192,7 @@ def prepare(args: argparse.Namespace) -> PreparedRun:
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
     """
-    device = resolve_device(args.device)
-    check_writable(model_base(args.out))
-    args.workdir = args.workdir or default_workdir(args.out)
-    check_workdir(args.workdir, args.resume, args.fresh)
+    device = prepare_output(args)
     dataset = build_dataset(args)
     resolve_defaults(args, dataset)
     split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits,

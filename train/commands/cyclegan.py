@@ -13,16 +13,14 @@ import torch
 from torch import nn
 
 from core.cli.options import fraction, non_negative_float, non_negative_int, path_value, positive_float, positive_int
-from core.device import resolve_device
 from core.errors import NaturalExplainError
 from core.models.card import ModelCard
 from core.models.generator import PatternGenerators
 from core.models.model_file import LoadedModel, classifier_reference, load_model, save_model
 from core.models.patchgan import PatchGANDiscriminator
 from core.models.preprocess import UnitSpace
-from train.checkpoint import check_workdir, discard_earlier_run, run_fingerprint
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, check_writable,
-                                      default_workdir, model_base)
+from train.checkpoint import discard_earlier_run, run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, model_base, prepare_output)
 from train.datasets.raster_polygons import RasterPolygonPatches
 from train.endmembers import class_endmembers
 from train.normalization import ModelInputs
@@ -144,10 +142,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
     """
-    device = resolve_device(args.device)
-    check_writable(model_base(args.out))
-    args.workdir = args.workdir or default_workdir(args.out)
-    check_workdir(args.workdir, args.resume, args.fresh)
+    device = prepare_output(args)
     classifier = load_model(args.classifier, device)
     kid_model = load_model(args.kid_model, device) if args.kid_model else None
     if kid_model and not set(kid_model.card.bands) <= set(classifier.card.bands):

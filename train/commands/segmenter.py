@@ -14,13 +14,12 @@ from typing import Any
 import torch
 
 from core.cli.options import path_value, positive_float, positive_int, whole_number
-from core.device import resolve_device
 from core.models.card import ModelCard
 from core.models.model_file import save_model
 from core.models.unet import UNetSegmenter
-from train.checkpoint import check_workdir, discard_earlier_run, run_fingerprint
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, check_writable,
-                                      default_workdir, model_base, names)
+from train.checkpoint import discard_earlier_run, run_fingerprint
+from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, model_base, names,
+                                      prepare_output)
 from train.commands.classifier import (BYTE_SCALE, DEFAULT_RASTER_BANDS, INFERENCE_TILE, SENTINEL2_SCALE, _clip,
                                        natural_classes)
 from train.datasets.raster_masks import MaskedModelInputs, RasterPolygonMasks
@@ -109,10 +108,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
     """
-    device = resolve_device(args.device)
-    check_writable(model_base(args.out))
-    args.workdir = args.workdir or default_workdir(args.out)
-    check_workdir(args.workdir, args.resume, args.fresh)
+    device = prepare_output(args)
     args.bands = args.bands or DEFAULT_RASTER_BANDS
     args.stride = args.stride or max(args.patch_size // 2, 1)
     band_names, mapping = band_names_and_mapping(args.bands)
