@@ -3,15 +3,27 @@
 The engine (and torch) is imported only when a run starts, so QGIS starts fast.
 """
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from core.errors import NaturalExplainError, RunCanceled
+
+from .dock.cost_estimate import CPU_SECONDS_PER_MEGAPIXEL
 from .engine_import import engine_packages
+from .i18n import tr
 from .layer_arguments import Bounds
+from .layer_names import SEGMENTATION, SSC, readable_name
 
 if TYPE_CHECKING:
     from core.aoi import AOI
     from core.pipeline import ExplainResult
+
+# Extra maps a run can add after explain, each by its own engine call into its own subfolder of the run
+# folder (ssc and segment write their own run.json, which would replace explain's in the same folder):
+# name -> (subfolder, the output it adds).
+EXTRA_MAPS = {"ssc": ("ssc", SSC), "segment": ("segmentation", SEGMENTATION)}
+Progress = Callable[[float], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,7 +33,9 @@ class ExplainRequest:
     `methods` are registry names; the naturalness map is always written. The AOI is either
     `aoi_bounds` or `aoi_geometry` (a GeoJSON polygon, for drawn or selected shapes), in
     `aoi_crs`; the engine reprojects it onto the raster. `bands` maps model band names to
-    1-based input band numbers (None: matched by name).
+    1-based input band numbers (None: matched by name). `extra_maps` are names of EXTRA_MAPS
+    made after explain: "ssc" (core.ssc with `model`) and "segment" (core.segment with the
+    bundled segmenter).
     """
 
     input_path: str
@@ -33,6 +47,7 @@ class ExplainRequest:
     device: str = "auto"
     aoi_geometry: dict[str, Any] | None = None
     bands: dict[str, int] | None = None
+    extra_maps: tuple[str, ...] = ()
 
     def aoi(self) -> "AOI | None":
         """The engine's AOI for the bounds or the geometry, None for the whole raster."""
@@ -43,16 +58,92 @@ class ExplainRequest:
         return None if self.aoi_bounds is None else AOI.from_bounds(*self.aoi_bounds, crs=self.aoi_crs)
 
 
-def run_explain(request: ExplainRequest, progress: Callable[[float], None], is_canceled: Callable[[], bool],
+def run_explain(request: ExplainRequest, progress: Progress, is_canceled: Callable[[], bool],
                 tiling: dict[str, int] | None = None) -> "ExplainResult":
-    """Run core.pipeline.explain for `request`, with the tiling options (tile_size, overlap, batch_size) given.
+    """Run core.pipeline.explain for `request`, with the tiling options (tile_size, overlap, batch_size) given,
+    then each of its extra maps (EXTRA_MAPS) into a subfolder, their layers joining the result's outputs.
+
+    Progress is split between the engine calls by their cost per megapixel. An extra map the
+    input cannot give (SSC with too few confident pixels) becomes a warning; the other maps stay.
 
     Raises:
         NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
-        RunCanceled: when `is_canceled()` turned true; no final-named output exists then.
+        RunCanceled: when `is_canceled()` turned true; no final-named output exists then, the
+            maps of the calls that had finished removed too.
     """
+    extras = [name for name in EXTRA_MAPS if name in request.extra_maps]
     with engine_packages():
         from core.pipeline import explain
-    return explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
-                   aoi=request.aoi(), device=request.device, bands=request.bands, progress=progress,
-                   is_canceled=is_canceled, **(tiling or {}))
+        if "ssc" in extras:
+            import imblearn  # noqa: F401 (SSC's phase 2 imports them late: fail before explain, not after it)
+            import sklearn  # noqa: F401
+
+            import core.ssc  # noqa: F401
+    ends = _progress_ends(request.methods, extras)
+    first = explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
+                    aoi=request.aoi(), device=request.device, bands=request.bands,
+                    progress=_part(progress, 0.0, ends[0]), is_canceled=is_canceled, **(tiling or {}))
+    if not extras:
+        return first
+    outputs, warnings = dict(first.outputs), list(first.warnings)
+    try:
+        for name, low, high in zip(extras, ends, ends[1:]):
+            folder, output = EXTRA_MAPS[name]
+            try:
+                path, extra_warnings = _extra_map(name, request, request.out_dir / folder,
+                                                  _part(progress, low, high), is_canceled, tiling)
+            except RunCanceled:
+                raise
+            except NaturalExplainError as exc:
+                warnings.append(tr("{0} was not made: {1}").format(readable_name(output), exc))
+                continue
+            outputs[output] = path
+            warnings.extend(w for w in extra_warnings if w not in warnings)
+    except RunCanceled:
+        _remove_run(request.out_dir, [*first.outputs.values(), first.run_json], [EXTRA_MAPS[n][0] for n in extras])
+        raise
+    return dataclasses.replace(first, outputs=outputs, warnings=warnings)
+
+
+def _progress_ends(methods: tuple[str, ...], extras: list[str]) -> list[float]:
+    """Where each engine call's share of the progress bar ends: explain's first, then each extra map's."""
+    costs = [sum(CPU_SECONDS_PER_MEGAPIXEL.get(m, 0.0) for m in ["naturalness", *methods])]
+    costs += [CPU_SECONDS_PER_MEGAPIXEL.get(name, 1.0) for name in extras]
+    total, ends, done = sum(costs), [], 0.0
+    for cost in costs:
+        done += cost
+        ends.append(100.0 * done / total)
+    ends[-1] = 100.0
+    return ends
+
+
+def _part(progress: Progress, low: float, high: float) -> Progress:
+    """`progress` for one engine call that reports 0 to 100 %, mapped onto [low, high] of the whole run."""
+    return lambda percent: progress(low + (high - low) * percent / 100.0)
+
+
+def _extra_map(name: str, request: ExplainRequest, folder: Path, progress: Progress,
+               is_canceled: Callable[[], bool], tiling: dict[str, int] | None) -> tuple[Path, list[str]]:
+    """Run the engine call for the extra map `name` into `folder`: its map's path and its warnings."""
+    with engine_packages():
+        if name == "ssc":
+            from core.ssc import ssc
+
+            result = ssc(request.input_path, folder, model=request.model, aoi=request.aoi(), bands=request.bands,
+                         device=request.device, progress=progress, is_canceled=is_canceled)
+            return result.probability, result.warnings
+        from core.segment import segment
+
+        # The bundled segmenter reads the same ten Sentinel-2 bands as the bundled classifier; bands the
+        # panel's mapping does not name are matched by name.
+        done = segment(request.input_path, folder, aoi=request.aoi(), device=request.device, bands=request.bands,
+                       progress=progress, is_canceled=is_canceled, **(tiling or {}))
+        return done.segmentation, done.warnings
+
+
+def _remove_run(out_dir: Path, files: list[Path], folders: list[str]) -> None:
+    """Remove what a canceled run had written: the finished call's files and the extra maps' subfolders."""
+    for path in files:
+        Path(path).unlink(missing_ok=True)
+    for folder in folders:
+        shutil.rmtree(out_dir / folder, ignore_errors=True)

@@ -1,8 +1,8 @@
 """The dialog that asks what to export: a result map, a threshold, a format and a file.
 
 It starts from the newest run's naturalness map, and offers a score threshold for the
-naturalness map and the top 10 % for an attribution map, the choices that mean something
-for each.
+probability maps (naturalness, sharpened naturalness, segmentation) and the top 10 % for an
+attribution map, the choices that mean something for each.
 """
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from core.errors import NaturalExplainError
 
 from .export import FORMATS, ExportRequest, Threshold, start_export
 from .layer_arguments import raster_path
-from .layer_names import output_name
+from .i18n import tr
+from .layer_names import PROBABILITY_MAPS, output_name
 from .reporting import TITLE, report_failure
 from .task import EngineTask
 from .result_styles import ATTRIBUTION_PREFIX
@@ -46,10 +47,10 @@ class ExportDialog(QDialog):
 
     def __init__(self, project: QgsProject, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{TITLE}: export polygons")
+        self.setWindowTitle(tr("{0}: export polygons").format(TITLE))
         self.map = QgsMapLayerComboBox()
         self.map.setFilters(QgsMapLayerProxyModel.RasterLayer)
-        self.by_score, self.by_top = QRadioButton("score at least"), QRadioButton("top percent of the map")
+        self.by_score, self.by_top = QRadioButton(tr("score at least")), QRadioButton(tr("top percent of the map"))
         self.score, self.top_percent = QDoubleSpinBox(), QDoubleSpinBox()
         self.score.setDecimals(4)
         self.score.setRange(-1e9, 1e9)
@@ -66,14 +67,14 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow("Result map", self.map)
+        form.addRow(tr("Result map"), self.map)
         for radio, spin in ((self.by_score, self.score), (self.by_top, self.top_percent)):
             row = QHBoxLayout()
             row.addWidget(radio)
             row.addWidget(spin)
             form.addRow(row)
-        form.addRow("Format", self.format)
-        form.addRow("Save as", self.file)
+        form.addRow(tr("Format"), self.format)
+        form.addRow(tr("Save as"), self.file)
         form.addRow(buttons)
         self.map.layerChanged.connect(self._map_chosen)
         self.format.currentIndexChanged.connect(self._suggest_file)
@@ -90,19 +91,23 @@ class ExportDialog(QDialog):
         """
         layer = self.map.currentLayer()
         if layer is None:
-            raise NaturalExplainError("choose the result map to export")
+            raise NaturalExplainError(tr("choose the result map to export"))
         if not self.file.filePath():
-            raise NaturalExplainError("choose the file to save the polygons in")
+            raise NaturalExplainError(tr("choose the file to save the polygons in"))
         threshold = (Threshold(top_percent=self.top_percent.value()) if self.by_top.isChecked()
                      else Threshold(score=self.score.value()))
         out = Path(self.file.filePath()).with_suffix(self.format.currentData())
         return ExportRequest(raster_path(layer), layer.name(), threshold, out)
 
     def _map_chosen(self) -> None:
-        """Attribution maps default to the top q %, other maps (naturalness) to a score."""
+        """Probability maps (naturalness, SSC, segmentation) default to score >= 0.5, attribution maps to the
+        top q %; other maps keep a score."""
         layer = self.map.currentLayer()
-        attribution = layer is not None and output_name(layer).startswith(ATTRIBUTION_PREFIX)
+        output = output_name(layer) if layer is not None else ""
+        attribution = output.startswith(ATTRIBUTION_PREFIX)
         (self.by_top if attribution else self.by_score).setChecked(True)
+        if output in PROBABILITY_MAPS:
+            self.score.setValue(DEFAULT_SCORE)
         self._suggest_file()
 
     def _suggest_file(self) -> None:

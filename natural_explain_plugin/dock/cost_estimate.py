@@ -17,6 +17,14 @@ differ several-fold, so every finished run is kept in QgsSettings (settings.reme
 and the estimate is scaled by the median ratio of measured to estimated time of the
 machine's last runs on the same device. No GPU figure has been measured: on CUDA the CPU
 figure is an upper bound until the first CUDA runs calibrate it.
+
+The extra maps were timed the same way (explain, segment and ssc in turn from one fresh
+Python, on 320 and 600 px AOIs of the sample, the machine loaded by a CI run), and are set
+as their ratio to naturalness in the same runs times naturalness's figure above: segment
+16.8 s against naturalness 9.4 s per computed megapixel (600 px; 15.2 against 10.7 at 320 px),
+so 7.0; SSC's phase 2 (sampling, fitting the MLP, predicting, the figure) 6.2 s per computed
+megapixel (600 px; 8.0 at 320 px), so 2.6, on top of its phase 1, which is the naturalness
+map computed again in its own folder: 4.0 + 2.6.
 """
 import math
 import sys
@@ -32,11 +40,14 @@ CPU_SECONDS_PER_MEGAPIXEL = {
     "deeplift": 19.0,
     "ig": 170.0,
     "occlusion": 5800.0,
+    "ssc": 6.6,  # the extra maps (explain_request.EXTRA_MAPS): phase 1 (naturalness again) + phase 2
+    "segment": 7.0,
 }
 IMPORT_S = 1.5  # importing torch and the engine, once per QGIS session
 STARTUP_S = 0.5  # reading the model card and weights, opening the input
 METHOD_STARTUP_S = {"cyclegan": 3.5, "counterfactual": 3.5, "gradcam": 0.7, "deeplift": 0.7, "ig": 0.7,
-                    "occlusion": 0.7}  # loading the generators / importing Captum
+                    "occlusion": 0.7,  # loading the generators / importing Captum
+                    "ssc": 1.0, "segment": 0.5}  # loading the model again, scikit-learn / loading the segmenter
 FINISH_S = 1.0  # committing the files, styling and adding the result layers
 TILE_PX, OVERLAP_PX = 256, 32  # the bundled models' tile size and the pipeline's default overlap
 LONG_RUN_S = 600.0  # ten minutes: past this, an analyst should choose on purpose
@@ -74,6 +85,7 @@ def run_seconds(methods: list[str], computed_mpx: float, *, engine_imported: boo
                 calibration: float = 1.0) -> float:
     """Estimated seconds of a whole run, from Run to the result layers.
 
+    `methods` are registry methods and extra maps ('ssc', 'segment'); naturalness is always counted.
     `engine_imported` None asks this Python whether torch is imported already.
     """
     if engine_imported is None:

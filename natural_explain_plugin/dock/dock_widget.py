@@ -283,7 +283,7 @@ class NaturalExplainDock(QgsDockWidget):
             task.cancel()
 
     def _request_fields(self, layer: QgsRasterLayer | None) -> dict[str, Any]:
-        """The ExplainRequest fields the dock sets: model, device, band mapping and AOI.
+        """The ExplainRequest fields the dock sets: model, device, band mapping, extra maps and AOI.
 
         Raises:
             NaturalExplainError: naming the first choice that stops the run.
@@ -302,7 +302,8 @@ class NaturalExplainDock(QgsDockWidget):
         problem = mapping_problem(mapping)
         if problem:
             raise NaturalExplainError(problem)
-        fields = {"model": self.model.run_model(), "device": self.device.currentText(), "bands": mapping}
+        fields = {"model": self.model.run_model(), "device": self.device.currentText(), "bands": mapping,
+                  "extra_maps": tuple(self.methods.extra_maps())}
         shape = self.aoi.shape()
         if shape is not None:
             fields.update(request_aoi(in_raster_crs(shape, layer, QgsProject.instance().transformContext()),
@@ -384,7 +385,8 @@ class NaturalExplainDock(QgsDockWidget):
         mpx = self._computed_megapixels()
         if mpx is None:
             return None
-        return run_seconds(self.methods.methods(), mpx, calibration=self._calibration() if calibrated else 1.0)
+        return run_seconds([*self.methods.methods(), *self.methods.extra_maps()], mpx,
+                           calibration=self._calibration() if calibrated else 1.0)
 
     def _computed_megapixels(self) -> float | None:
         """Model pixels (millions) the run's tiles compute; None without a layer, a model or a usable AOI."""

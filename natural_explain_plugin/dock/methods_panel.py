@@ -3,13 +3,16 @@
 Methods come from the engine's registry, so a method added to core appears here without a
 change to the plugin (under its registry name until it is given a readable one below). The
 confidence map is not a method: the engine writes it for every JEM model, so its box only
-says whether this run will have one.
+says whether this run will have one. Below it, the extra maps (explain_request.EXTRA_MAPS):
+the sharpened naturalness (SSC) and the U-Net segmentation, each its own engine call after
+explain, unticked until the user asks for them.
 """
 from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QCheckBox, QGridLayout, QLabel, QWidget
 
 from core.explain.registry import METHODS
 
+from ..explain_request import EXTRA_MAPS
 from ..i18n import tr
 from .cost_estimate import duration_text, large_aoi_warning, method_seconds
 
@@ -29,6 +32,8 @@ def method_label(name: str) -> str:
         "deeplift": tr("DeepLIFT"),
         "ig": tr("Integrated Gradients"),
         CONFIDENCE: tr("Confidence (JEM)"),
+        "ssc": tr("Sharpen edges (SSC)"),
+        "segment": tr("Segmentation (U-Net)"),
     }
     return labels.get(name, name)
 
@@ -54,12 +59,19 @@ def method_tooltip(name: str) -> str:
                  "CPU. The most faithful gradient method; noisy on its own."),
         CONFIDENCE: tr("Written for every JEM model: how typical each tile is of the training data (log p(x)). "
                        "Free with the naturalness map. Low values mean: do not trust the other maps there."),
+        "ssc": tr("The naturalness map sharpened to the pixel: a small learner fitted on this image's own pixels "
+                  "where the model is confident. Moderate cost (repeats the naturalness map, then fits). Trust "
+                  "it for edges; it can speckle where the classes look alike."),
+        "segment": tr("Natural land from the bundled U-Net segmenter, pixel by pixel, 0 to 1, whatever model is "
+                      "chosen above. About twice naturalness. The best per-pixel scores on the held-out labels; trust it "
+                      "where the input looks like the training imagery."),
     }
     return tips.get(name, "")
 
 
 class MethodsPanel(QWidget):
-    """Always-on naturalness, one box per registered method, and the JEM-only confidence box."""
+    """Always-on naturalness, one box per registered method, the JEM-only confidence box (`boxes`: the maps
+    one explain call writes), then one box per extra map (`extra_boxes`: each a further engine call)."""
 
     changed = pyqtSignal()
 
@@ -70,22 +82,27 @@ class MethodsPanel(QWidget):
         layout.setColumnStretch(0, 1)
         self.boxes: dict[str, QCheckBox] = {}
         self.costs: dict[str, QLabel] = {}
-        for row, name in enumerate([NATURALNESS, *METHODS, CONFIDENCE]):
+        self.extra_boxes: dict[str, QCheckBox] = {}
+        self.extra_costs: dict[str, QLabel] = {}
+        for row, name in enumerate([NATURALNESS, *METHODS, CONFIDENCE, *EXTRA_MAPS]):
             box, cost = QCheckBox(method_label(name)), QLabel()
             box.setObjectName(name)
             box.setToolTip(method_tooltip(name))
             box.setChecked(name in chosen or name == NATURALNESS)
-            box.setEnabled(name in METHODS)
+            box.setEnabled(name in METHODS or name in EXTRA_MAPS)
             box.toggled.connect(self.changed)
             cost.setToolTip(tr("estimated time for the chosen area on this machine, start-up included"))
             layout.addWidget(box, row, 0)
             layout.addWidget(cost, row, 1)
-            self.boxes[name], self.costs[name] = box, cost
+            if name in EXTRA_MAPS:
+                self.extra_boxes[name], self.extra_costs[name] = box, cost
+            else:
+                self.boxes[name], self.costs[name] = box, cost
         self.set_jem(False)
         self.warning = QLabel()
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet(WARNING_STYLE)
-        layout.addWidget(self.warning, len(self.boxes), 0, 1, 2)
+        layout.addWidget(self.warning, len(self.boxes) + len(self.extra_boxes), 0, 1, 2)
 
     def methods(self) -> list[str]:
         """The checked registry methods, in the registry's order."""
@@ -95,6 +112,15 @@ class MethodsPanel(QWidget):
         """Check exactly `methods`, as the user does."""
         for name in METHODS:
             self.boxes[name].setChecked(name in methods)
+
+    def extra_maps(self) -> list[str]:
+        """The checked extra maps (explain_request.EXTRA_MAPS), in the panel's order."""
+        return [name for name in EXTRA_MAPS if self.extra_boxes[name].isChecked()]
+
+    def set_extra_maps(self, extra_maps: list[str]) -> None:
+        """Check exactly `extra_maps`, as the user does."""
+        for name in EXTRA_MAPS:
+            self.extra_boxes[name].setChecked(name in extra_maps)
 
     def set_jem(self, is_jem: bool) -> None:  # noqa: FBT001
         """Tick the confidence box when the model is a JEM, which is when the engine writes that map."""
@@ -108,11 +134,11 @@ class MethodsPanel(QWidget):
 
         `computed_mpx` None (the AOI is not set yet) clears the estimates.
         """
-        for name, label in self.costs.items():
+        for name, label in {**self.costs, **self.extra_costs}.items():
             seconds = None if computed_mpx is None or name == CONFIDENCE else method_seconds(name, computed_mpx)
             label.setText("" if computed_mpx is None else tr("free") if name == CONFIDENCE
                           else tr("not measured") if seconds is None else duration_text(seconds * calibration))
-        warning = large_aoi_warning(self.methods(), computed_mpx, device, calibration) \
+        warning = large_aoi_warning([*self.methods(), *self.extra_maps()], computed_mpx, device, calibration) \
             if computed_mpx is not None else None
         self.warning.setText(warning or "")
         self.warning.setVisible(bool(self.warning.text()))

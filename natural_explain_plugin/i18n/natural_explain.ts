@@ -374,22 +374,22 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/cost_estimate.py" line="103"/>
+        <location filename="../dock/cost_estimate.py" line="115"/>
         <source>~{0} s</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/cost_estimate.py" line="105"/>
+        <location filename="../dock/cost_estimate.py" line="117"/>
         <source>~{0} min</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/cost_estimate.py" line="106"/>
+        <location filename="../dock/cost_estimate.py" line="118"/>
         <source>~{0} h</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/cost_estimate.py" line="129"/>
+        <location filename="../dock/cost_estimate.py" line="141"/>
         <source>this run would take {0} on the CPU ({1} megapixels computed, {2} costs most): draw a smaller area of interest, drop the slow methods, or run on a CUDA GPU</source>
         <translation type="unfinished"></translation>
     </message>
@@ -504,57 +504,57 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="376"/>
+        <location filename="../dock/dock_widget.py" line="377"/>
         <source>whole run: {0} (start-up included)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="411"/>
+        <location filename="../dock/dock_widget.py" line="413"/>
         <source>the last run finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="412"/>
+        <location filename="../dock/dock_widget.py" line="414"/>
         <source>the last run was canceled or failed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="434"/>
+        <location filename="../dock/dock_widget.py" line="436"/>
         <source>open {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="437"/>
+        <location filename="../dock/dock_widget.py" line="439"/>
         <source>the last run finished in {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="457"/>
+        <location filename="../dock/dock_widget.py" line="459"/>
         <source>, {0} queued</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="460"/>
+        <location filename="../dock/dock_widget.py" line="462"/>
         <source>waiting to start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="466"/>
+        <location filename="../dock/dock_widget.py" line="468"/>
         <source>writing the maps and adding the layers</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="468"/>
+        <location filename="../dock/dock_widget.py" line="470"/>
         <source>loading the engine and the model, first tiles</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="470"/>
+        <location filename="../dock/dock_widget.py" line="472"/>
         <source>computing the maps tile by tile ({0} %)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/dock_widget.py" line="471"/>
+        <location filename="../dock/dock_widget.py" line="473"/>
         <source>{0}: {1} left</source>
         <translation type="unfinished"></translation>
     </message>
@@ -589,102 +589,122 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="24"/>
+        <location filename="../dock/methods_panel.py" line="27"/>
         <source>Naturalness</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="25"/>
+        <location filename="../dock/methods_panel.py" line="28"/>
         <source>CycleGAN patterns</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="26"/>
+        <location filename="../dock/methods_panel.py" line="29"/>
         <source>Counterfactual change</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="27"/>
+        <location filename="../dock/methods_panel.py" line="30"/>
         <source>GradCAM</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="28"/>
+        <location filename="../dock/methods_panel.py" line="31"/>
         <source>Occlusion</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="29"/>
+        <location filename="../dock/methods_panel.py" line="32"/>
         <source>DeepLIFT</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="30"/>
+        <location filename="../dock/methods_panel.py" line="33"/>
         <source>Integrated Gradients</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="31"/>
+        <location filename="../dock/methods_panel.py" line="34"/>
         <source>Confidence (JEM)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="39"/>
+        <location filename="../dock/methods_panel.py" line="35"/>
+        <source>Sharpen edges (SSC)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/methods_panel.py" line="36"/>
+        <source>Segmentation (U-Net)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/methods_panel.py" line="44"/>
         <source>The model's probability that each pixel is natural, 0 (anthropogenic) to 1 (natural). Always written; cheapest. Trust it where the input looks like the training imagery (see the warnings after the run).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="42"/>
+        <location filename="../dock/methods_panel.py" line="47"/>
         <source>Where the scene changes when generators push it towards more and less natural, with the two enhanced images. Moderate cost (loads the generators). The most readable map: trust it where the enhanced images still look like real land cover.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="45"/>
+        <location filename="../dock/methods_panel.py" line="50"/>
         <source>How much each pixel must change for the model to call the place the other class. Moderate cost. Read with the enhanced images; noisy where the model is unsure.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="47"/>
+        <location filename="../dock/methods_panel.py" line="52"/>
         <source>Coarse regions the model's last layer looked at, one value per few pixels. Cheap. Good for 'which patch', not for single pixels or fine edges.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="49"/>
+        <location filename="../dock/methods_panel.py" line="54"/>
         <source>How the score drops when each patch is hidden: the most direct test, but by far the slowest (hours on a CPU for a large area). Use on a small area of interest.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="51"/>
+        <location filename="../dock/methods_panel.py" line="56"/>
         <source>Per-pixel contribution against a reference image. A few times naturalness. Sharp, but depends on the reference; check against GradCAM before trusting details.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="53"/>
+        <location filename="../dock/methods_panel.py" line="58"/>
         <source>Per-pixel contribution along a path from a reference image (many model passes). Slow on a CPU. The most faithful gradient method; noisy on its own.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="55"/>
+        <location filename="../dock/methods_panel.py" line="60"/>
         <source>Written for every JEM model: how typical each tile is of the training data (log p(x)). Free with the naturalness map. Low values mean: do not trust the other maps there.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="80"/>
+        <location filename="../dock/methods_panel.py" line="62"/>
+        <source>The naturalness map sharpened to the pixel: a small learner fitted on this image's own pixels where the model is confident. Moderate cost (repeats the naturalness map, then fits). Trust it for edges; it can speckle where the classes look alike.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/methods_panel.py" line="65"/>
+        <source>Natural land from the bundled U-Net segmenter, pixel by pixel, 0 to 1, whatever model is chosen above. About twice naturalness. The best per-pixel scores on the held-out labels; trust it where the input looks like the training imagery.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/methods_panel.py" line="94"/>
         <source>estimated time for the chosen area on this machine, start-up included</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="104"/>
+        <location filename="../dock/methods_panel.py" line="130"/>
         <source>only a JEM model writes a confidence map; this model is none</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="113"/>
+        <location filename="../dock/methods_panel.py" line="139"/>
         <source>free</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/methods_panel.py" line="114"/>
+        <location filename="../dock/methods_panel.py" line="140"/>
         <source>not measured</source>
         <translation type="unfinished"></translation>
     </message>
@@ -956,6 +976,51 @@
     <message>
         <location filename="../engine_import.py" line="35"/>
         <source>install the packages QGIS's Python lacks into the plugin's folder of this QGIS profile with: {}, then run again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../explain_request.py" line="98"/>
+        <source>{0} was not made: {1}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="50"/>
+        <source>{0}: export polygons</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="53"/>
+        <source>score at least</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="53"/>
+        <source>top percent of the map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="70"/>
+        <source>Result map</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="76"/>
+        <source>Format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="77"/>
+        <source>Save as</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="94"/>
+        <source>choose the result map to export</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../export_dialog.py" line="96"/>
+        <source>choose the file to save the polygons in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

@@ -113,7 +113,32 @@ def rasters(tmp_path_factory) -> dict[str, Path]:
     run = root / "run"
     outcome = run_main("explain", stack, "--out", run, "--quiet")
     assert outcome.code == 0, outcome.stderr
-    return {"stack": stack, "plain": plain, "mask": mask, "run": run, "big": write_stack(root / "big.tif", BIG_WINDOW)}
+    return {"stack": stack, "plain": plain, "mask": mask, "run": run, "big": write_stack(root / "big.tif", BIG_WINDOW),
+            "labels": _half_and_half_labels(stack, root / "labels.gpkg")}
+
+
+def _half_and_half_labels(raster: Path, path: Path) -> Path:
+    """Polygons of both classes over `raster` (west half anthropogenic, east half natural), so training
+    gets past the label checks to the pixels the damaged cases break."""
+    from osgeo import ogr, osr
+
+    with rasterio.open(raster) as ds:
+        left, bottom, right, top = ds.bounds
+        wkt = ds.crs.to_wkt()
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromWkt(wkt)
+    layer = source.CreateLayer("labels", srs, ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("label", ogr.OFTString))
+    middle = (left + right) / 2
+    for label, (x0, x1) in (("anthropogenic", (left, middle)), ("natural", (middle, right))):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField("label", label)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(
+            f"POLYGON (({x0} {bottom}, {x1} {bottom}, {x1} {top}, {x0} {top}, {x0} {bottom}))"))
+        layer.CreateFeature(feature)
+    source = None
+    return path
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -174,7 +199,8 @@ def command_args(command: str, raster: Path, t: Path, rasters: dict[str, Path]) 
         return (["sample", "--class", "natural", "--n", "2", "--steps", "1", "--reference", raster, "--out",
                  out / "samples.png", "--device", "cpu", "--quiet"], "core", out)
     if command == "classifier":
-        return (["classifier", "--raster", raster, "--polygons", TRAIN_LABELS, "--label-field", "label", "--bands",
+        return (["classifier", "--raster", raster, "--polygons", TRAIN_LABELS if folder else rasters["labels"],
+                 "--label-field", "label", "--bands",
                  "B02,B03,B04,B08", "--patch-size", "16", "--epochs", "1", "--out", out / "model"], "train", out)
     raise AssertionError(command)
 
