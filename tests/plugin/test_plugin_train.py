@@ -16,7 +16,6 @@ from pyproj import Transformer
 from pytest_qgis.utils import wait_until
 from qgis.core import QgsProject, QgsRasterLayer, QgsSettings, QgsVectorLayer
 
-from core.resources import SAMPLE
 from natural_explain_plugin.settings import MODEL_KEY, RUN_TIMES_KEY
 from natural_explain_plugin.train_request import (
     TrainProgress,
