@@ -130,7 +130,7 @@ def test_the_page_offers_the_fields_values_bands_and_an_estimate(plugin, qgis_if
 
 
 # Enough epochs that a cancel sent after the first still leaves some to resume, however fast the machine.
-EPOCHS_TO_CANCEL = 4
+EPOCHS_TO_CANCEL = 12
 
 
 def test_training_cancels_resumes_and_becomes_the_panels_model(plugin, qgis_iface, stack_layer, labels,
