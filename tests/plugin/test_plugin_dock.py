@@ -111,8 +111,8 @@ def test_dock_opens_on_the_selected_layer_with_bands_matched_by_name_and_costs(
     assert not dock.methods.boxes["confidence"].isChecked()  # the bundled model is no JEM
     costs = {name: label.text() for name, label in dock.methods.costs.items()}
     # 800 px + 2 x 32 px margin = 4 x 4 tiles of 256 px = 1.05 computed Mpx
-    assert costs["naturalness"] == "~4 s"  # 1.05 Mpx x 4 s/Mpx
-    assert costs["occlusion"] == "~1.7 h"  # 1.05 Mpx x 5800 s/Mpx + 0.7 s
+    assert costs["naturalness"] == "~3 s"  # 1.05 Mpx x 2.4 s/Mpx
+    assert costs["occlusion"] == "~61 min"  # 1.05 Mpx x 3480 s/Mpx + 0.4 s
     assert not dock.methods.warning.isVisible()
 
 
