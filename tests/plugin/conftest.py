@@ -127,10 +127,9 @@ def assert_attribution_style(layer: QgsRasterLayer) -> None:
 Limits = list[tuple[float, float]]
 
 
-def show_in_colour(layer: QgsRasterLayer, bands: list[str], limits: Limits) -> None:
-    """Show `layer` as a user might: `bands` (by name) as red, green, blue, each stretched to its (min, max)."""
-    numbers = {layer.bandName(n).split(": ")[-1]: n for n in range(1, layer.bandCount() + 1)}
-    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *(numbers[band] for band in bands))
+def show_bands(layer: QgsRasterLayer, numbers: tuple[int, int, int], limits: Limits) -> None:
+    """Show `layer`'s bands `numbers` as red, green, blue, each stretched to its (min, max), as a user would."""
+    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *numbers)
     for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
                                           renderer.setBlueContrastEnhancement), limits):
         contrast = QgsContrastEnhancement(layer.dataProvider().dataType(1))
@@ -139,6 +138,12 @@ def show_in_colour(layer: QgsRasterLayer, bands: list[str], limits: Limits) -> N
         contrast.setMaximumValue(high)
         set_contrast(contrast)
     layer.setRenderer(renderer)
+
+
+def show_in_colour(layer: QgsRasterLayer, bands: list[str], limits: Limits) -> None:
+    """Show `layer` as a user might: `bands` (by name) as red, green, blue, each stretched to its (min, max)."""
+    numbers = {layer.bandName(n).split(": ")[-1]: n for n in range(1, layer.bandCount() + 1)}
+    show_bands(layer, tuple(numbers[band] for band in bands), limits)
 
 
 def shown_in_colour(layer: QgsRasterLayer) -> tuple[list[str], Limits]:

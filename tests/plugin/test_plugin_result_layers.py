@@ -13,7 +13,6 @@ import rasterio
 from osgeo import gdal
 from qgis.core import (
     QgsColorRampLegendNode,
-    QgsContrastEnhancement,
     QgsLayerTreeModel,
     QgsMultiBandColorRenderer,
     QgsProject,
@@ -36,7 +35,7 @@ from natural_explain_plugin.result_checks import (
 from natural_explain_plugin.result_layers import add_result_group, styled_layer, styled_layers
 from natural_explain_plugin.result_styles import ResultStyler, training_log_px_range
 from natural_explain_plugin.run_folder import group_name
-from tests.plugin.conftest import MAGMA_ENDS, RDYLBU_ENDS, percentiles_2_98
+from tests.plugin.conftest import MAGMA_ENDS, RDYLBU_ENDS, percentiles_2_98, show_bands
 
 pytestmark = pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
                                 reason="the bundled CycleGAN generators are not trained yet")
@@ -86,19 +85,6 @@ def file_band(path: Path, name: str) -> int:
     """The 1-based band of `path` described as `name`, read with rasterio, not QGIS."""
     with rasterio.open(path) as src:
         return list(src.descriptions).index(name) + 1
-
-
-def show_bands(layer: QgsRasterLayer, numbers: tuple[int, int, int], limits: list[tuple[float, float]]) -> None:
-    """Show `layer`'s bands `numbers` as red, green, blue, each stretched to its (min, max), as a user would."""
-    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *numbers)
-    for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
-                                          renderer.setBlueContrastEnhancement), limits):
-        contrast = QgsContrastEnhancement(layer.dataProvider().dataType(1))
-        contrast.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
-        contrast.setMinimumValue(low)
-        contrast.setMaximumValue(high)
-        set_contrast(contrast)
-    layer.setRenderer(renderer)
 
 
 def rgb_and_limits(layer: QgsRasterLayer) -> tuple[tuple[int, int, int], list[tuple[float, float]]]:
