@@ -7,7 +7,7 @@ plugin's dependency folder through PYTHONPATH. Its output is read line by line: 
 "epoch 2/5: 40%|...| 6/16" bars give the progress inside an epoch, "epoch 2/5: train loss ...,
 val accuracy 0.944, ..." lines close an epoch, "wrote MODEL.json: val accuracy ..." ends a
 run, and "error: ..." is a mistake the analyst can fix, said in one sentence. Cancel sends
-SIGINT (terminate on Windows): the child keeps its last per-epoch checkpoint, and a later run
+SIGTERM, which train takes as Ctrl+C (TerminateProcess on Windows): the child keeps its last per-epoch checkpoint, and a later run
 with `--resume` and the same checkpoint folder carries on from it.
 
 The checks the plugin can make cheaply run before the child starts (the class field's values,

@@ -3,14 +3,13 @@
 The child's output is read line by line (see train_request); progress comes from its epoch
 bars, each finished epoch's accuracy goes to the log (Log Messages, tab Natural Explain, and
 the caller's `on_log`), and its one-line `error:` becomes a NaturalExplainError. Cancel sends
-the child SIGINT (train keeps the last checkpoint and exits with 130); on Windows, where a
-console-less child cannot be sent Ctrl+C, it is terminated, which leaves the checkpoints of
-the finished epochs just the same. Either way the next run with Resume carries on.
+the child SIGTERM, which train takes as Ctrl+C (it keeps the last checkpoint and exits with
+130); not SIGINT, which a child of a non-interactive background job (QGIS started by a script's
+`&`, CI) inherits ignored. On Windows, where a console-less child cannot be sent Ctrl+C, it is
+terminated, which leaves the checkpoints of the finished epochs just the same. Either way the next run with Resume carries on.
 """
 import dataclasses
-import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -54,13 +53,10 @@ def log(message: str, level: Qgis.MessageLevel = Qgis.Info) -> None:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ask the child to stop as Ctrl+C would (terminate on Windows); kill it if it does not within STOP_WAIT_S."""
+    """Ask the child to stop as Ctrl+C would (SIGTERM; TerminateProcess on Windows); kill it after STOP_WAIT_S."""
     if process.poll() is not None:
         return
-    if sys.platform == "win32":
-        process.terminate()
-    else:
-        process.send_signal(signal.SIGINT)
+    process.terminate()
     try:
         process.wait(STOP_WAIT_S)
     except subprocess.TimeoutExpired:

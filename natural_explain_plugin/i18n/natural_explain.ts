@@ -1444,32 +1444,32 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="84"/>
+        <location filename="../train_task.py" line="80"/>
         <source>training: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="102"/>
+        <location filename="../train_task.py" line="98"/>
         <source>could not start QGIS's Python at {0} ({1})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="116"/>
+        <location filename="../train_task.py" line="112"/>
         <source>training canceled; {0} finished epoch(s) kept in {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="117"/>
+        <location filename="../train_task.py" line="113"/>
         <source>training canceled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="122"/>
+        <location filename="../train_task.py" line="118"/>
         <source>training stopped with exit status {0} ({1}): its output is in the Log Messages panel, tab Natural Explain</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../train_task.py" line="123"/>
+        <location filename="../train_task.py" line="119"/>
         <source>no output</source>
         <translation type="unfinished"></translation>
     </message>
