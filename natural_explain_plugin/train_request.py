@@ -105,7 +105,7 @@ class TrainRequest:
 
 def generators_request(request: TrainRequest, model_json: Path, epochs: int = 4) -> TrainRequest:
     """The second step: the pattern generators (cyclegan, counterfactual) for the model `request` trained."""
-    base = model_json.with_suffix("")
+    base = model_json.with_suffix("")  # MODEL_generators.json: where explain looks (core.explain.cyclegan)
     return dataclasses.replace(request, command="cyclegan", classifier=model_json, epochs=epochs,
                                out=base.with_name(base.name + "_generators.json"), workdir=None, resume=False,
                                fresh=False)

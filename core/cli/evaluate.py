@@ -1,9 +1,9 @@
 """`python -m core evaluate`: how faithful each method's attribution is to the model, against two controls."""
 import argparse
 
-from core.cli.options import (MAX_TILE_SIZE, MIN_TILE_SIZE, add_aoi_arguments, add_bands_argument, add_model_arguments, aoi,
-                              band_mapping, methods_text, path_value, percentage, progress_bar, seed, text_value,
-                              whole_number)
+from core.cli.options import (MAX_TILE_SIZE, MIN_TILE_SIZE, add_aoi_arguments, add_bands_argument,
+                              add_generators_argument, add_model_arguments, aoi, band_mapping, method_options,
+                              methods_text, path_value, percentage, progress_bar, seed, text_value, whole_number)
 from core.cli.explain import AUTOMATIC_MODEL
 from core.explain.registry import METHODS
 
@@ -34,6 +34,7 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
     add_aoi_arguments(e)
     add_model_arguments(e, default=AUTOMATIC_MODEL)
     add_bands_argument(e)
+    add_generators_argument(e)
     e.add_argument("--randomization", action=argparse.BooleanOptionalAction, default=True,
                    help="check that each method's maps change when the classifier's layers are randomised "
                    "(recomputes every map once per layer)")
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
                           reference_class=args.reference_class, methods=parse_methods(args.methods), model=args.model,
                           aoi=aoi(args), bands=band_mapping(args), q=args.q, tiles=args.tiles, tile_size=args.tile_size, device=args.device,
                           seed=args.seed, draws=args.draws, randomization=args.randomization, fill=args.fill,
-                          progress=progress, report=lambda line: tqdm.write(line, file=sys.stderr))
+                          method_options=method_options(args), progress=progress, report=lambda line: tqdm.write(line, file=sys.stderr))
     print(result.markdown_path.read_text())
     for path in (result.json_path, result.markdown_path, result.figure_path):
         print(f"written: {path}")

@@ -8,7 +8,7 @@ import contextlib
 import math
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from core.errors import NaturalExplainError
 
@@ -184,6 +184,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str = "the bun
     parser.add_argument("--model", type=path_value, help=f"model .json/.safetensors (default: {default})")
     parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_generators_argument(parser: argparse.ArgumentParser) -> None:
+    """--generators, for the cyclegan and counterfactual methods."""
+    parser.add_argument("--generators", type=path_value,
+                        help="pattern generators for cyclegan and counterfactual (default: MODEL_generators.json beside "
+                        "--model when it exists, else the bundled ones)")
+
+
+def method_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The explainers' extra options the command line sets (now only --generators)."""
+    return {"generators": args.generators} if args.generators is not None else {}
 
 
 def aoi(args: argparse.Namespace) -> "AOI | None":

@@ -30,6 +30,19 @@ from core.models.preprocess import UnitSpace
 from core.resources import DEFAULT_GENERATORS
 
 TRAIN_COMMAND = "python -m train cyclegan"
+GENERATORS_SUFFIX = "_generators"  # MODEL_generators.json: where the panel's second step puts a model's generators
+
+
+def generators_beside(model: str | Path) -> Path:
+    """Where a model's own generators are looked for: MODEL_generators.json in the model's folder."""
+    card = sidecar_path(model)
+    return card.with_name(card.stem + GENERATORS_SUFFIX + ".json")
+
+
+def default_generators(classifier: LoadedModel) -> Path:
+    """The generators a run takes when none are named: the classifier's own beside it, else the bundled ones."""
+    beside = generators_beside(classifier.weights_path)
+    return beside if beside.is_file() else DEFAULT_GENERATORS
 
 
 def load_generators(path: str | Path, classifier: LoadedModel, device: torch.device | str = "cpu") -> LoadedModel:
@@ -52,7 +65,8 @@ def load_generators(path: str | Path, classifier: LoadedModel, device: torch.dev
         raise NaturalExplainError(
             f"generators {sidecar_path(path).name} were trained for classifier {reference.get('weights', 'unknown')}, "
             f"not for {classifier.weights_path.name} (its weights differ): train generators for this classifier with "
-            f"`{TRAIN_COMMAND} --classifier {sidecar_path(classifier.weights_path)} --raster ... --polygons ...`")
+            f"`{TRAIN_COMMAND} --classifier {sidecar_path(classifier.weights_path)} --raster ... --polygons ... "
+            f"--out {generators_beside(classifier.weights_path)}` (found there without --generators)")
     return loaded
 
 
@@ -61,7 +75,7 @@ class GeneratorExplainer(Explainer):
 
     Args:
         model: the loaded classifier.
-        generators: the generators' model file; None takes the bundled ones.
+        generators: the generators' model file; None takes default_generators (the model's own, else the bundled).
 
     Raises:
         NaturalExplainError: when the generators are missing or were trained for another classifier.
@@ -70,7 +84,7 @@ class GeneratorExplainer(Explainer):
     def __init__(self, model: LoadedModel, generators: str | Path | None = None) -> None:
         super().__init__(model)
         device = next(model.network.parameters()).device
-        self.generators = load_generators(generators or DEFAULT_GENERATORS, model, device).network
+        self.generators = load_generators(generators or default_generators(model), model, device).network
         self.space = UnitSpace(model.card, device)
 
     @torch.no_grad()

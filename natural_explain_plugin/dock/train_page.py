@@ -372,8 +372,9 @@ class TrainPage(QWidget):
     def _finished(self, request: TrainRequest, result: TrainResult) -> None:
         task = self._ended()
         if request.command == "cyclegan":
-            self.status.setText(tr("pattern generators written to {0}: give them to explain runs with the "
-                                   "model").format(result.model_json))
+            self.status.setText(tr("pattern generators written to {0}: explain runs with {1} use them for the "
+                                   "cyclegan and counterfactual methods").format(result.model_json,
+                                                                                 request.classifier.name))
             self.message_bar.pushMessage(TITLE, self.status.text(), level=Qgis.Success)
             return
         if self.estimate_s and task is not None and task.elapsed_s():

@@ -174,6 +174,19 @@ def test_training_cancels_resumes_and_becomes_the_panels_model(plugin, qgis_ifac
     assert dock.pages.currentIndex() == 0
     runs = json.loads(QgsSettings().value(RUN_TIMES_KEY, "[]"))
     assert runs and runs[-1]["device"].startswith("train:")
+    # The second step: pattern generators against the model just trained, which explain's cyclegan then loads.
+    assert page.train_generators() is not None
+    wait_for_end(page)
+    generators = out.with_name("mine_generators.json")
+    assert generators.is_file() and str(generators) in page.status.text(), page.status.text() + page.log.toPlainText()
+    card = json.loads(generators.read_text())
+    assert "python -m train cyclegan --classifier" in card["training"]["command"], card["training"]
+    # explain finds them beside the model (no --generators), as an analyst's next run would
+    (x0, x1), (y0, y1) = SQUARES["natural"], NORTH_Y
+    run = subprocess.run([sys.executable, "-m", "core", "explain", stack_layer.source(), "--out", str(tmp_path / "run"),
+                          "--model", str(out), "--methods", "cyclegan", "--aoi", f"{x0},{y0},{x1},{y1},EPSG:32618",
+                          "--quiet"], capture_output=True, text=True, cwd=code_folder())
+    assert run.returncode == 0 and (tmp_path / "run" / "attribution_cyclegan.tif").is_file(), run.stderr
 
 
 def refusal(page) -> str:  # noqa: ANN001
