@@ -8,7 +8,10 @@ scene's south half, which no model trained on:
 - the share of pixels outside the classifier's training value range (per band, the 0.1-99.9
   percentiles of its training pixels);
 - the colour cast (core.explain.realism): the mean per-band shift of an enhanced tile from its
-  input, in standardised units;
+  input, in standardised units, also split by the classifier's verdict with each generator's
+  mean mask (the share of each pixel it repaints): on tiles it must flip (anthropogenic for the
+  maximizer, natural for the minimizer) and on tiles that already have its verdict. Repainting
+  where the verdict must change moves the tile's mean colour; a cast would show on both;
 - the checkerboard: the share of spectral power at the 2-pixel period, enhanced against real;
 - KID (core.jem.kid) in a feature space the generators were NOT trained against: the bundled
   JEM's pooled features (the generators were trained against the plain classifier). The tiles
@@ -36,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.atomic import write_json  # noqa: E402
 from core.explain.base import NaturalLogit  # noqa: E402
-from core.explain.realism import enhancement_kid, enhancement_measures  # noqa: E402
+from core.explain.realism import colour_cast, enhancement_kid, enhancement_measures  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import UnitSpace, to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
@@ -71,6 +74,15 @@ def kid_table(images: dict[str, torch.Tensor], natural: torch.Tensor, space: Uni
                               physical["maximized"][~natural], physical["minimized"][natural], SEED)}
 
 
+def by_verdict(x: torch.Tensor, enhanced: torch.Tensor, mask: torch.Tensor, flip: torch.Tensor) -> dict:
+    """Colour cast (sd) and mean repainted share of one generator, on the tiles it must flip and on the others."""
+    cast = colour_cast(x, enhanced)
+    share = mask.mean(dim=(1, 2, 3))
+    return {group: {"tiles": int(chosen.sum()), "colour_cast": round(float(cast[chosen].mean()), 4),
+                    "repainted_share": round(float(share[chosen].mean()), 4)}
+            for group, chosen in (("to_flip", flip), ("already_its_verdict", ~flip))}
+
+
 def grid_picks(natural: torch.Tensor) -> list[int]:
     """GRID_PER_CLASS tiles of each verdict, spread over the scene."""
     picks = []
@@ -90,18 +102,25 @@ def main() -> None:
     score = NaturalLogit(classifier.network, card.natural_indices, len(card.classes)).eval()
     space = UnitSpace(card)
     x, corners = south_tiles(TILE)
-    parts: dict[str, list[torch.Tensor]] = {"input": [], "maximized": [], "minimized": []}
+    parts: dict[str, list[torch.Tensor]] = {"input": [], "maximized": [], "minimized": [], "maximized_mask": [],
+                                            "minimized_mask": []}
     with torch.inference_mode():
         for start in range(0, len(x), BATCH):
             u = space.from_input(x[start:start + BATCH])
             parts["input"].append(u)
-            parts["maximized"].append(generators.network.maximizer(u))
-            parts["minimized"].append(generators.network.minimizer(u))
+            for name, generator in (("maximized", generators.network.maximizer),
+                                    ("minimized", generators.network.minimizer)):
+                enhanced, mask = generator.repaint(u)
+                parts[name].append(enhanced)
+                parts[f"{name}_mask"].append(mask)
         images = {name: torch.cat(p) for name, p in parts.items()}
+        masks = {name: images.pop(f"{name}_mask") for name in ("maximized", "minimized")}
         natural = torch.sigmoid(score(x)).flatten() >= 0.5
         result = {"generators": str(args.generators), "classifier": str(DEFAULT_MODEL),
                   "tiles": {"size_px": TILE, "used": len(x), "of": corners, "natural_verdicts": int(natural.sum())},
                   **{name: enhancement_measures(x, space.to_input(u), score, card) for name, u in images.items()},
+                  "by_verdict": {name: by_verdict(x, space.to_input(images[name]), masks[name], flip)
+                                 for name, flip in (("maximized", ~natural), ("minimized", natural))},
                   "kid": kid_table(images, natural, space, card.bands)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     picks = grid_picks(natural)

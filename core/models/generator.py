@@ -115,10 +115,14 @@ class RepaintGenerator(nn.Module):
         weights = torch.softmax(out[:, 1:], dim=1)
         return torch.sigmoid(out[:, :1]), torch.einsum("bkhw,kc->bchw", weights, self.endmembers)
 
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) in [0, 1] -> the enhanced image: each pixel mixed with a real spectrum."""
+    def repaint(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The enhanced image (each pixel mixed with a real spectrum) and the mask saying how much of each."""
         mask, paint = self.mask_and_paint(u)
-        return u + mask * (paint - u)
+        return u + mask * (paint - u), mask
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) in [0, 1] -> the enhanced image."""
+        return self.repaint(u)[0]
 
 
 class PatternGenerators(nn.Module):
