@@ -118,6 +118,8 @@ class _Run:
     # A run of write_maps: the network output to write instead of naturalness and explanations, and its files' bands.
     maps: "MapsOf | None" = None
     bands: dict[str, list[str]] | None = None
+    # Who computes the tiles: this process (local_tiles) when None, else e.g. a Dask cluster (core.dask_tiles).
+    source: "TileSource | None" = None
 
     def output_bands(self) -> dict[str, list[str]]:
         """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
@@ -129,6 +131,49 @@ class _Run:
         for explainer in self.explainers:
             bands.update(explainer.output_bands())
         return bands
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRecipe:
+    """What another process needs to rebuild a run's model, methods and reads (a Dask worker: core.dask_tiles).
+
+    `device` is the user's word ("auto" picks each worker's own GPU); `maps`/`bands` are write_maps's.
+    """
+
+    model: Path
+    device: str
+    methods: tuple[str, ...]
+    method_options: dict[str, Any]
+    batch_size: int | None
+    overlap: int
+    band_refs: list[BandRef]
+    maps: "MapsOf | None" = None
+    bands: dict[str, list[str]] | None = None
+
+
+def new_run(loaded: LoadedModel, explainers: list[Explainer], device: torch.device, recipe: RunRecipe,
+            progress: Progress | None = None, is_canceled: IsCanceled | None = None,
+            source: "TileSource | None" = None) -> _Run:
+    """A run with fresh timings and observers: the JEM's patch log p(x) (explain with a JEM only), the value range."""
+    jem = bool(loaded.card.jem) and recipe.maps is None
+    if recipe.maps is None:
+        timings = {"read_s": 0.0, "naturalness_s": 0.0, **({"confidence_s": 0.0, "ood_s": 0.0} if jem else {}),
+                   **{f"{e.name}_s": 0.0 for e in explainers}}
+    else:
+        timings = {"read_s": 0.0, f"{next(iter(recipe.bands))}_s": 0.0}
+    return _Run(loaded, explainers, device, recipe.batch_size or default_batch_size(device), recipe.overlap, progress,
+                is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
+                ValueRangeCheck(loaded.card, device) if loaded.card.value_range else None, recipe.band_refs,
+                recipe.maps, recipe.bands, source)
+
+
+def tile_source(dask: str | None, recipe: RunRecipe) -> contextlib.AbstractContextManager["TileSource | None"]:
+    """Where the tiles are computed: here (None) without `dask`, else on the cluster it names (local:N, tcp://...)."""
+    if dask is None:
+        return contextlib.nullcontext()
+    from core.dask_tiles import dask_tiles
+
+    return dask_tiles(dask, recipe)
 
 
 def plan_grids(raster: RasterInput, aoi: AOI | None, resolution_m: float, overlap: int) -> RunGrids:
@@ -271,17 +316,29 @@ def tile_batches(reader: BandReader, grid: Grid, tiles: list[Tile], card: ModelC
             progress(100.0 * min(start + batch_size, len(tiles)) / len(tiles))
 
 
-def _run_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile], blender: RowBlender) -> int:
-    """Feed tiles to the model in batches and blend the results; returns how many tiles held data."""
-    weights = blend_weights(tiles[0].window.height, tiles[0].window.width, run.overlap)
-    used = 0
+# What computes a run's tiles: yields (tile, values (C, h, w), valid (h, w)) for each tile holding data, in the
+# tiles' order, adding to the run's timings and observers (value range, JEM patches) as it goes.
+TileSource = Callable[[_Run, BandReader, Grid, list[Tile]], Iterator[tuple[Tile, np.ndarray, np.ndarray]]]
+
+
+def local_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile]) -> Iterator[tuple[Tile, np.ndarray,
+                                                                                                 np.ndarray]]:
+    """This process computes the tiles, batch by batch (a Dask worker runs the same for its block)."""
     for batch in tile_batches(reader, grid, tiles, run.loaded.card, run.device, run.batch_size, run.progress,
                               run.is_canceled, run.timings):
         values = _compute(run, batch)
         for i, tile in enumerate(batch.tiles):
-            blender.release_until(int(tile.window.row_off))
-            blender.add(tile.window, values[i], weights * batch.valid[i])
-        used += len(batch.tiles)
+            yield tile, values[i], batch.valid[i]
+
+
+def _run_tiles(run: _Run, reader: BandReader, grid: Grid, tiles: list[Tile], blender: RowBlender) -> int:
+    """Compute the tiles (run.source) and blend them in order; returns how many tiles held data."""
+    weights = blend_weights(tiles[0].window.height, tiles[0].window.width, run.overlap)
+    used = 0
+    for tile, values, valid in (run.source or local_tiles)(run, reader, grid, tiles):
+        blender.release_until(int(tile.window.row_off))
+        blender.add(tile.window, values, weights * valid)
+        used += 1
     blender.close()
     return used
 
@@ -318,7 +375,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             aoi: AOI | None = None, device: str = "auto", bands: dict[str, int] | None = None,
             batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-            method_options: dict[str, Any] | None = None, report: Report | None = None) -> ExplainResult:
+            method_options: dict[str, Any] | None = None, report: Report | None = None,
+            dask: str | None = None) -> ExplainResult:
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
     A JEM also writes confidence.tif (per-pixel log p(x)) and puts its patches' log p(x) against
@@ -342,6 +400,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         method_options: extra options for the methods that take them (e.g. `generators`).
         report: called before the run with each line the user should read first: the model chosen
             automatically, and what resampling an input far from the model's resolution means.
+        dask: compute the tiles on a Dask cluster: "local:N" (N worker processes here) or "tcp://HOST:PORT"
+            (a running scheduler); the maps equal this process's to float rounding.
 
     Returns:
         The written outputs, the run.json path, any warnings and the model choice.
@@ -365,13 +425,11 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             report(line)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
-    jem = bool(loaded.card.jem)
-    timings = {"read_s": 0.0, "naturalness_s": 0.0, **({"confidence_s": 0.0, "ood_s": 0.0} if jem else {}),
-               **{f"{name}_s": 0.0 for name in method_names}}
-    run = _Run(loaded, explainers, torch_device, batch_size or default_batch_size(torch_device),
-               overlap, progress, is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
-               ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None, band_refs)
-    return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
+    recipe = RunRecipe(choice.path, device, tuple(method_names), dict(method_options or {}), batch_size, overlap,
+                       band_refs)
+    with tile_source(dask, recipe) as source:
+        run = new_run(loaded, explainers, torch_device, recipe, progress, is_canceled, source)
+        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
 
 
 def _write_run(run: _Run, raster: RasterInput, grids: RunGrids, tiles: list[Tile], size: int, aoi: AOI | None,
@@ -474,7 +532,7 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
                bands: dict[str, list[str]], *, aoi: AOI | None = None, device: torch.device | None = None,
                mapping: dict[str, int] | None = None, batch_size: int | None = None, tile_size: int | None = None,
                overlap: int = DEFAULT_OVERLAP, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-               report: Report | None = None) -> ExplainResult:
+               report: Report | None = None, dask: str | None = None) -> ExplainResult:
     """Write `maps(network, x)` for `input_path` as explain writes naturalness: same tiles, blending, grids and record.
 
     The input is matched to the model's bands, tiled at the model's resolution with `overlap`,
@@ -497,6 +555,7 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
         progress: called with percent done after each batch.
         is_canceled: polled before each batch.
         report: called before the run with what resampling an input far from the model's resolution means.
+        dask: as explain's (`maps` must then be a module-level function, which pickles by name).
 
     Returns:
         The written outputs, the run.json path, any warnings and `choice`.
@@ -514,8 +573,7 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
         report(note)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
-    timings = {"read_s": 0.0, f"{next(iter(bands))}_s": 0.0}
-    run = _Run(loaded, [], device, batch_size or default_batch_size(device), overlap, progress, is_canceled, timings,
-               None, ValueRangeCheck(loaded.card, device) if loaded.card.value_range else None, band_refs,
-               maps=maps, bands=bands)
-    return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
+    recipe = RunRecipe(loaded.weights_path, device.type, (), {}, batch_size, overlap, band_refs, maps, bands)
+    with tile_source(dask, recipe) as source:
+        run = new_run(loaded, [], device, recipe, progress, is_canceled, source)
+        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)

@@ -48,7 +48,8 @@ def probability_maps(loaded: LoadedModel, x: torch.Tensor) -> torch.Tensor:
 def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None = None, aoi: AOI | None = None,
             device: str = "auto", bands: dict[str, int] | None = None, batch_size: int | None = None,
             tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP, progress: Progress | None = None,
-            is_canceled: IsCanceled | None = None, report: Report | None = None) -> SegmentResult:
+            is_canceled: IsCanceled | None = None, report: Report | None = None,
+            dask: str | None = None) -> SegmentResult:
     """Write segmentation.tif and run.json for `input_path` with a segmenter.
 
     Args:
@@ -64,6 +65,7 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         progress: called with percent done after each batch.
         is_canceled: polled before each batch.
         report: called before the run with each line the user should read first.
+        dask: compute the tiles on a Dask cluster (core.pipeline.explain's `dask`).
 
     Returns:
         The map's path, the run record, warnings and the model used.
@@ -79,5 +81,5 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
     result: ExplainResult = write_maps(input_path, out_dir, loaded, choice, probability_maps,
                                        {OUTPUT: output_bands(loaded.card)}, aoi=aoi, device=torch_device, mapping=bands,
                                        batch_size=batch_size, tile_size=tile_size, overlap=overlap, progress=progress,
-                                       is_canceled=is_canceled, report=report)
+                                       is_canceled=is_canceled, report=report, dask=dask)
     return SegmentResult(result.outputs[OUTPUT], result.run_json, result.warnings, choice)

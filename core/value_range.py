@@ -57,6 +57,12 @@ class ValueRangeCheck:
         self.above += ((flat > self.high) & mask).sum(dim=(0, 2)).cpu().numpy()
         self.pixels += int(valid.sum())
 
+    def merge(self, other: "ValueRangeCheck") -> None:
+        """Add another check's counts (a Dask worker's share of the tiles)."""
+        self.below += other.below
+        self.above += other.above
+        self.pixels += other.pixels
+
     def shares(self) -> np.ndarray:
         """Per band, the share of valid pixels outside the training range (zeros before any pixel)."""
         return (self.below + self.above) / max(self.pixels, 1)

@@ -186,6 +186,23 @@ def add_model_arguments(parser: argparse.ArgumentParser, default: str = "the bun
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def dask_address(text: str) -> str:
+    """--dask's value: local:N or tcp://HOST:PORT (checked where the cluster code lives)."""
+    from core.dask_tiles import check_address
+
+    try:
+        return check_address(text)
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--dask takes ")) from exc
+
+
+def add_dask_argument(parser: argparse.ArgumentParser) -> None:
+    """--dask, for the commands whose tiles a Dask cluster can compute."""
+    parser.add_argument("--dask", type=dask_address, metavar="local:N|tcp://HOST:PORT",
+                        help="compute the tiles on a Dask cluster: N worker processes on this machine, or the workers "
+                        "of a running `dask scheduler` (each loads the model once; the maps equal a plain run's)")
+
+
 def add_generators_argument(parser: argparse.ArgumentParser) -> None:
     """--generators, for the cyclegan and counterfactual methods."""
     parser.add_argument("--generators", type=path_value,

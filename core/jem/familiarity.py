@@ -71,6 +71,11 @@ class PatchLogPx:
             for i, j in zip(*np.nonzero(full)):
                 self.by_patch.setdefault((top + int(i), left + int(j)), float(values[i, j]))
 
+    def merge(self, other: "PatchLogPx") -> None:
+        """Add the patches of later tiles gathered elsewhere (a Dask worker's), keeping each patch's first value."""
+        for key, value in other.by_patch.items():
+            self.by_patch.setdefault(key, value)
+
     def values(self) -> np.ndarray:
         """The patches' log p(x), in no particular order."""
         return np.fromiter(self.by_patch.values(), dtype=np.float64, count=len(self.by_patch))

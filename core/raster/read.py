@@ -137,6 +137,10 @@ class _PixelSet:
     def count(self) -> int:
         return int(np.unpackbits(self.bits).sum())
 
+    def merge(self, other: "_PixelSet") -> None:
+        """Add the pixels another reader of the same file met (a Dask worker's)."""
+        self.bits |= other.bits
+
 
 class _Infinite:
     """±inf pixels met while reading, per file: they are nodata and the caller says how many there were."""
@@ -151,6 +155,14 @@ class _Infinite:
 
     def count(self) -> int:
         return sum(found.count() for found in self._files.values())
+
+    def merge(self, other: "_Infinite") -> None:
+        """Add what another reader met, so pixels both read still count once."""
+        for name, found in other._files.items():
+            if name in self._files:
+                self._files[name].merge(found)
+            else:
+                self._files[name] = found
 
 
 def _float_band(ds: rasterio.DatasetReader, band: int) -> bool:
@@ -261,6 +273,15 @@ class BandReader:
         common nodata value, ±inf is not.
         """
         return self._infinite.count()
+
+    @property
+    def nonfinite_record(self) -> _Infinite:
+        """The ±inf pixels met so far, to hand to another reader's add_nonfinite (from a Dask worker)."""
+        return self._infinite
+
+    def add_nonfinite(self, record: _Infinite) -> None:
+        """Count the ±inf pixels another reader of the same bands met, once each."""
+        self._infinite.merge(record)
 
     def __enter__(self) -> "BandReader":
         self._stack.enter_context(rasterio.Env())  # one GDAL environment for all reads, not one per call

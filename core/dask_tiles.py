@@ -1,0 +1,197 @@
+"""Compute a run's tiles on a Dask cluster: blocks of tile rows, the model loaded once per worker.
+
+The tiles are cut into blocks of whole tile rows. Each worker builds the run's model and
+explanation methods once (a worker plugin, from the run's RunRecipe) and computes its blocks
+with the same code a single process runs (core.pipeline.local_tiles). The blocks come back in
+order to the process that started the run, which blends and writes them as it always does, so
+the outputs are one set of GeoTIFFs on the input's grid, staged and committed atomically, equal
+to a single-process run. A worker that dies mid-run loses only its unfinished blocks, which the
+scheduler runs again elsewhere; a block that fails to read raises its error here.
+
+At most IN_FLIGHT_PER_WORKER blocks per worker are queued ahead of the one being blended, so
+the memory of the process that writes stays flat however large the input.
+"""
+import contextlib
+import dataclasses
+import itertools
+import os
+import re
+import uuid
+from collections import deque
+from typing import Iterator
+
+import numpy as np
+import torch
+from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
+from distributed import TimeoutError as DaskTimeout
+
+from core.errors import NaturalExplainError, RunCanceled
+from core.jem.familiarity import PatchLogPx
+from core.pipeline import RunRecipe, TileSource, _Run, local_tiles, new_run
+from core.raster.grid import Grid
+from core.raster.read import BandReader
+from core.tiling import Tile
+from core.value_range import ValueRangeCheck
+
+LOCAL = re.compile(r"^local:(\d+)$")
+CONNECT_TIMEOUT_S = 10
+POLL_S = 0.2
+IN_FLIGHT_PER_WORKER = 2
+ROWS_PER_BLOCK = 1
+
+
+def check_address(text: str) -> str:
+    """`text` when it is a cluster --dask names, else one line saying what it takes.
+
+    Raises:
+        NaturalExplainError: when it is neither local:N (N >= 1) nor tcp://HOST:PORT.
+    """
+    local = LOCAL.match(text)
+    if (local and int(local.group(1)) >= 1) or re.match(r"^tcp://[^:/\s]+:\d+$", text):
+        return text
+    raise NaturalExplainError(f"--dask takes local:N (N worker processes on this machine, N >= 1) or tcp://HOST:PORT "
+                              f"(a running `dask scheduler`), not '{text}'")
+
+
+@contextlib.contextmanager
+def dask_client(address: str) -> Iterator[Client]:
+    """A client of a LocalCluster of N single-threaded worker processes (local:N), or of a running scheduler.
+
+    Raises:
+        NaturalExplainError: when the address is malformed or no scheduler answers there.
+    """
+    check_address(address)
+    if local := LOCAL.match(address):
+        workers = int(local.group(1))
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          env={"OMP_NUM_THREADS": str(threads)}) as cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise NaturalExplainError(f"no Dask scheduler answers at {address} ({type(exc).__name__}): start one with "
+                                  "`dask scheduler` and workers with `dask worker ADDRESS`, or use --dask local:N"
+                                  ) from exc
+    with client:
+        if not client.scheduler_info().get("workers"):
+            raise NaturalExplainError(f"the Dask scheduler at {address} has no workers: start some with "
+                                      f"`dask worker {address}`")
+        yield client
+
+
+class _RunOnWorker(WorkerPlugin):
+    """A worker plugin holding the run's model and methods, built once when the worker takes the plugin."""
+
+    def __init__(self, recipe: RunRecipe) -> None:
+        self.recipe = recipe
+        self.loaded = None
+        self.explainers: list = []
+        self.device: torch.device | None = None
+
+    def setup(self, worker: object) -> None:
+        """Load the model and build the methods on this worker's own device (its GPU under "auto")."""
+        from core.device import resolve_device
+        from core.explain.registry import build_explainer
+        from core.models.model_file import load_model
+
+        self.device = resolve_device(self.recipe.device)
+        self.loaded = load_model(self.recipe.model, self.device)
+        self.explainers = [build_explainer(name, self.loaded, **self.recipe.method_options)
+                           for name in self.recipe.methods]
+
+    def fresh_run(self) -> _Run:
+        """A run for one block, with its own timings and observers (merged by the process that writes)."""
+        return new_run(self.loaded, self.explainers, self.device, self.recipe)
+
+
+@dataclasses.dataclass
+class _Block:
+    """What a worker sends back for one block: its tiles that held data, and what the run observed reading them."""
+
+    tiles: list[tuple[Tile, np.ndarray, np.ndarray]]
+    timings: dict[str, float]
+    patches: PatchLogPx | None
+    in_range: ValueRangeCheck | None
+    nonfinite: object
+
+
+def _compute_block(plugin: str, grid: Grid, tiles: list[Tile]) -> _Block:
+    """Run on a worker: compute one block of tiles with the plugin's model, as a single process would."""
+    run = get_worker().plugins[plugin].fresh_run()
+    with BandReader(run.band_refs) as reader:
+        computed = list(local_tiles(run, reader, grid, tiles))
+        return _Block(computed, run.timings, run.patches, run.in_range, reader.nonfinite_record)
+
+
+def row_blocks(tiles: list[Tile], rows: int = ROWS_PER_BLOCK) -> list[list[Tile]]:
+    """The tiles cut into blocks of `rows` whole tile rows, in order."""
+    by_row = [list(group) for _, group in itertools.groupby(tiles, key=lambda t: t.row)]
+    return [sum(by_row[i:i + rows], []) for i in range(0, len(by_row), rows)]
+
+
+def _merge(run: _Run, reader: BandReader, block: _Block) -> None:
+    """Add a block's timings and observations to the run, as if this process had read it."""
+    for name, seconds in block.timings.items():
+        run.timings[name] = run.timings.get(name, 0.0) + seconds
+    if run.patches is not None:
+        run.patches.merge(block.patches)
+    if run.in_range is not None:
+        run.in_range.merge(block.in_range)
+    reader.add_nonfinite(block.nonfinite)
+
+
+def _result(future: Future, run: _Run) -> _Block:
+    """Wait for one block, polling the run's cancel."""
+    while True:
+        if run.is_canceled and run.is_canceled():
+            raise RunCanceled("canceled")
+        try:
+            return future.result(timeout=POLL_S)
+        except (DaskTimeout, TimeoutError):
+            continue
+
+
+class DaskTiles:
+    """A run's TileSource that sends blocks of tile rows to a cluster and yields their tiles in order."""
+
+    def __init__(self, client: Client, plugin: str) -> None:
+        self.client, self.plugin = client, plugin
+
+    def __call__(self, run: _Run, reader: BandReader, grid: Grid,
+                 tiles: list[Tile]) -> Iterator[tuple[Tile, np.ndarray, np.ndarray]]:
+        blocks = row_blocks(tiles)
+        ahead = IN_FLIGHT_PER_WORKER * max(len(self.client.scheduler_info().get("workers", {})), 1)
+        pending: deque[Future] = deque()
+        waiting = iter(blocks)
+        try:
+            for block in itertools.islice(waiting, ahead):
+                pending.append(self._submit(grid, block))
+            for finished in range(1, len(blocks) + 1):
+                result = _result(pending.popleft(), run)
+                if (block := next(waiting, None)) is not None:
+                    pending.append(self._submit(grid, block))
+                _merge(run, reader, result)
+                yield from result.tiles
+                if run.progress:
+                    run.progress(100.0 * finished / len(blocks))
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def _submit(self, grid: Grid, block: list[Tile]) -> Future:
+        return self.client.submit(_compute_block, self.plugin, grid, block, key=f"natural-explain-{uuid.uuid4().hex}")
+
+
+@contextlib.contextmanager
+def dask_tiles(address: str, recipe: RunRecipe) -> Iterator[TileSource]:
+    """A TileSource on the cluster `address` names, with the recipe's model loaded once on every worker."""
+    with dask_client(address) as client:
+        name = f"natural-explain-run-{uuid.uuid4().hex}"
+        client.register_plugin(_RunOnWorker(recipe), name=name)
+        try:
+            yield DaskTiles(client, name)
+        finally:
+            with contextlib.suppress(Exception):
+                client.unregister_worker_plugin(name)
