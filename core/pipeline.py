@@ -39,7 +39,7 @@ from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
 from core.raster.sources import BandRef, RasterInput, open_input
-from core.raster.write import NODATA, open_geotiff, warped_rows, write_rows
+from core.raster.write import NODATA, open_geotiff, to_cog, warped_rows, write_rows
 from core.run_outputs import RunOutputs, writable_dir  # noqa: F401  (writable_dir: other commands' import)
 from core.tiling import Tile, blend_weights, tile_grid
 from core.value_range import ValueRangeCheck
@@ -376,7 +376,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
             method_options: dict[str, Any] | None = None, report: Report | None = None,
-            dask: str | None = None) -> ExplainResult:
+            dask: str | None = None, cog: bool = False) -> ExplainResult:
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
     A JEM also writes confidence.tif (per-pixel log p(x)) and puts its patches' log p(x) against
@@ -402,6 +402,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             automatically, and what resampling an input far from the model's resolution means.
         dask: compute the tiles on a Dask cluster: "local:N" (N worker processes here) or "tcp://HOST:PORT"
             (a running scheduler); the maps equal this process's to float rounding.
+        cog: write the maps as Cloud-Optimized GeoTIFFs (with overviews).
 
     Returns:
         The written outputs, the run.json path, any warnings and the model choice.
@@ -429,18 +430,21 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
                        band_refs)
     with tile_source(dask, recipe) as source:
         run = new_run(loaded, explainers, torch_device, recipe, progress, is_canceled, source)
-        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
+        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started, cog)
 
 
 def _write_run(run: _Run, raster: RasterInput, grids: RunGrids, tiles: list[Tile], size: int, aoi: AOI | None,
-               out_dir: Path, choice: Choice, started: float) -> ExplainResult:
-    """Run every tile and write every map of `run` and its run.json into `out_dir`, together or not at all."""
+               out_dir: Path, choice: Choice, started: float, cog: bool = False) -> ExplainResult:
+    """Run every tile and write every map of `run` (as COGs when `cog`) and its run.json into `out_dir`, together
+    or not at all."""
     loaded = run.loaded
     names = {name: f"{name}.tif" for name in run.output_bands()}
     with RunOutputs(out_dir, names.values(), [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]) as outputs:
         staged = {name: outputs.staged(file) for name, file in names.items()}
         with BandReader(run.band_refs) as reader:
             used = _write_outputs(run, reader, grids, tiles, aoi, staged, outputs.staging)
+        for path in staged.values() if cog else ():
+            to_cog(path)
         familiarity = (assess(run.patches.values(), training_histogram(loaded.card)) if run.patches is not None
                        else None)
         warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range,
@@ -532,7 +536,7 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
                bands: dict[str, list[str]], *, aoi: AOI | None = None, device: torch.device | None = None,
                mapping: dict[str, int] | None = None, batch_size: int | None = None, tile_size: int | None = None,
                overlap: int = DEFAULT_OVERLAP, progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-               report: Report | None = None, dask: str | None = None) -> ExplainResult:
+               report: Report | None = None, dask: str | None = None, cog: bool = False) -> ExplainResult:
     """Write `maps(network, x)` for `input_path` as explain writes naturalness: same tiles, blending, grids and record.
 
     The input is matched to the model's bands, tiled at the model's resolution with `overlap`,
@@ -556,6 +560,7 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
         is_canceled: polled before each batch.
         report: called before the run with what resampling an input far from the model's resolution means.
         dask: as explain's (`maps` must then be a module-level function, which pickles by name).
+        cog: as explain's.
 
     Returns:
         The written outputs, the run.json path, any warnings and `choice`.
@@ -576,4 +581,4 @@ def write_maps(input_path: str | Path, out_dir: str | Path, loaded: LoadedModel,
     recipe = RunRecipe(loaded.weights_path, device.type, (), {}, batch_size, overlap, band_refs, maps, bands)
     with tile_source(dask, recipe) as source:
         run = new_run(loaded, [], device, recipe, progress, is_canceled, source)
-        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started)
+        return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started, cog)

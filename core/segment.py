@@ -49,7 +49,7 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
             device: str = "auto", bands: dict[str, int] | None = None, batch_size: int | None = None,
             tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP, progress: Progress | None = None,
             is_canceled: IsCanceled | None = None, report: Report | None = None,
-            dask: str | None = None) -> SegmentResult:
+            dask: str | None = None, cog: bool = False) -> SegmentResult:
     """Write segmentation.tif and run.json for `input_path` with a segmenter.
 
     Args:
@@ -66,6 +66,7 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         is_canceled: polled before each batch.
         report: called before the run with each line the user should read first.
         dask: compute the tiles on a Dask cluster (core.pipeline.explain's `dask`).
+        cog: write segmentation.tif as a Cloud-Optimized GeoTIFF.
 
     Returns:
         The map's path, the run record, warnings and the model used.
@@ -81,5 +82,5 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
     result: ExplainResult = write_maps(input_path, out_dir, loaded, choice, probability_maps,
                                        {OUTPUT: output_bands(loaded.card)}, aoi=aoi, device=torch_device, mapping=bands,
                                        batch_size=batch_size, tile_size=tile_size, overlap=overlap, progress=progress,
-                                       is_canceled=is_canceled, report=report, dask=dask)
+                                       is_canceled=is_canceled, report=report, dask=dask, cog=cog)
     return SegmentResult(result.outputs[OUTPUT], result.run_json, result.warnings, choice)

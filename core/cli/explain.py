@@ -1,7 +1,7 @@
 """`python -m core explain`: the naturalness map and the chosen explanations for a raster."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_dask_argument, add_generators_argument,
+from core.cli.options import (add_aoi_arguments, add_bands_argument, add_scale_out_arguments, add_generators_argument,
                               add_model_arguments,
                               add_tiling_arguments, aoi, band_mapping, method_options, methods_text, path_value,
                               progress_bar)
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_bands_argument(p)
     add_generators_argument(p)
     add_tiling_arguments(p)
-    add_dask_argument(p)
+    add_scale_out_arguments(p)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> None:
         result = explain(args.input, args.out, methods=parse_methods(args.methods), model=args.model, aoi=area,
                          device=args.device, bands=band_mapping(args),
                          batch_size=args.batch_size, tile_size=args.tile_size, overlap=args.overlap, progress=progress,
-                         method_options=method_options(args), dask=args.dask, report=lambda line: tqdm.write(line, file=sys.stderr))
+                         method_options=method_options(args), dask=args.dask, cog=args.cog, report=lambda line: tqdm.write(line, file=sys.stderr))
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for name, path in result.outputs.items():

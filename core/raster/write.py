@@ -6,6 +6,7 @@ from typing import Iterator
 
 import numpy as np
 import rasterio
+import rasterio.shutil
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioIOError
 from rasterio.vrt import WarpedVRT
@@ -55,6 +56,18 @@ def _verify_complete(tmp: Path, final: Path) -> None:
         free_mb = shutil.disk_usage(final.parent).free / 1e6
         raise NaturalExplainError(f"{final} could not be written completely ({free_mb:.0f} MB free on that disk): "
                                   "free some space or choose another output folder") from exc
+
+
+def to_cog(path: Path) -> None:
+    """Rewrite a finished GeoTIFF as a Cloud-Optimized GeoTIFF (internal tiles and overviews), atomically.
+
+    GDAL's COG driver needs the whole file to build overviews, so it is a copy after the windowed
+    writes, not a way of writing them.
+    """
+    with atomic_path(path) as tmp:
+        rasterio.shutil.copy(path, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES", BIGTIFF="IF_SAFER",
+                             OVERVIEW_RESAMPLING="AVERAGE")
+        _verify_complete(tmp, path)
 
 
 def write_rows(dst: rasterio.io.DatasetWriter, row0: int, values: np.ndarray, valid: np.ndarray) -> None:

@@ -57,9 +57,11 @@ def test_blocks_are_whole_tile_rows_in_order() -> None:
     assert all(len({t.row for t in block}) == 1 for block in blocks) and len(blocks) == len({t.row for t in tiles})
 
 
-def test_local_2_writes_the_single_process_maps_and_record(single: Path, tmp_path: Path) -> None:
-    result = explain(SAMPLE, tmp_path, model=DEFAULT_JEM, dask="local:2", **OPTIONS)
+def test_local_2_writes_the_single_process_maps_and_record_as_cogs(single: Path, tmp_path: Path) -> None:
+    result = explain(SAMPLE, tmp_path, model=DEFAULT_JEM, dask="local:2", cog=True, **OPTIONS)
     assert_same_maps(single, tmp_path, ["naturalness"])
+    with rasterio.open(tmp_path / "naturalness.tif") as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG" and ds.descriptions == ("naturalness",)
     assert_same_maps(single, tmp_path, ["confidence"], tolerance=1e-4)  # log p(x), tens of nats
     ours, theirs = json.loads(result.run_json.read_text()), json.loads((single / "run.json").read_text())
     assert ours["tiles"] == theirs["tiles"] and ours["value_range"] == theirs["value_range"]
