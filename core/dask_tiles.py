@@ -13,7 +13,9 @@ the memory of the process that writes stays flat however large the input.
 """
 import contextlib
 import dataclasses
+import hashlib
 import itertools
+import logging
 import os
 import re
 import uuid
@@ -65,7 +67,8 @@ def dask_client(address: str) -> Iterator[Client]:
         workers = int(local.group(1))
         threads = max(1, (os.cpu_count() or 1) // workers)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          env={"OMP_NUM_THREADS": str(threads)}) as cluster, Client(cluster) as client:
+                          silence_logs=logging.ERROR, env={"OMP_NUM_THREADS": str(threads)}) as cluster, \
+                Client(cluster) as client:
             yield client
         return
     try:
@@ -81,8 +84,14 @@ def dask_client(address: str) -> Iterator[Client]:
         yield client
 
 
-class _RunOnWorker(WorkerPlugin):
-    """A worker plugin holding the run's model and methods, built once when the worker takes the plugin."""
+def plugin_name(recipe: RunRecipe) -> str:
+    """One worker plugin per model, device and methods: the scenes of a job that share them share it."""
+    key = repr((str(recipe.model), recipe.device, recipe.methods, sorted(recipe.method_options.items(), key=str)))
+    return f"natural-explain-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+class _ModelOnWorker(WorkerPlugin):
+    """A worker plugin holding a run's model and methods, built once when the worker takes the plugin."""
 
     def __init__(self, recipe: RunRecipe) -> None:
         self.recipe = recipe
@@ -101,9 +110,9 @@ class _RunOnWorker(WorkerPlugin):
         self.explainers = [build_explainer(name, self.loaded, **self.recipe.method_options)
                            for name in self.recipe.methods]
 
-    def fresh_run(self) -> _Run:
-        """A run for one block, with its own timings and observers (merged by the process that writes)."""
-        return new_run(self.loaded, self.explainers, self.device, self.recipe)
+    def fresh_run(self, recipe: RunRecipe) -> _Run:
+        """A run of one block of `recipe`'s scene, with its own timings and observers (merged by the writer)."""
+        return new_run(self.loaded, self.explainers, self.device, recipe)
 
 
 @dataclasses.dataclass
@@ -117,9 +126,9 @@ class _Block:
     nonfinite: object
 
 
-def _compute_block(plugin: str, grid: Grid, tiles: list[Tile]) -> _Block:
+def _compute_block(recipe: RunRecipe, grid: Grid, tiles: list[Tile]) -> _Block:
     """Run on a worker: compute one block of tiles with the plugin's model, as a single process would."""
-    run = get_worker().plugins[plugin].fresh_run()
+    run = get_worker().plugins[plugin_name(recipe)].fresh_run(recipe)
     with BandReader(run.band_refs) as reader:
         computed = list(local_tiles(run, reader, grid, tiles))
         return _Block(computed, run.timings, run.patches, run.in_range, reader.nonfinite_record)
@@ -156,8 +165,8 @@ def _result(future: Future, run: _Run) -> _Block:
 class DaskTiles:
     """A run's TileSource that sends blocks of tile rows to a cluster and yields their tiles in order."""
 
-    def __init__(self, client: Client, plugin: str) -> None:
-        self.client, self.plugin = client, plugin
+    def __init__(self, client: Client, recipe: RunRecipe) -> None:
+        self.client, self.recipe = client, recipe
 
     def __call__(self, run: _Run, reader: BandReader, grid: Grid,
                  tiles: list[Tile]) -> Iterator[tuple[Tile, np.ndarray, np.ndarray]]:
@@ -181,17 +190,20 @@ class DaskTiles:
                 future.cancel()
 
     def _submit(self, grid: Grid, block: list[Tile]) -> Future:
-        return self.client.submit(_compute_block, self.plugin, grid, block, key=f"natural-explain-{uuid.uuid4().hex}")
+        return self.client.submit(_compute_block, self.recipe, grid, block, key=f"natural-explain-{uuid.uuid4().hex}")
 
 
 @contextlib.contextmanager
-def dask_tiles(address: str, recipe: RunRecipe) -> Iterator[TileSource]:
-    """A TileSource on the cluster `address` names, with the recipe's model loaded once on every worker."""
-    with dask_client(address) as client:
-        name = f"natural-explain-run-{uuid.uuid4().hex}"
-        client.register_plugin(_RunOnWorker(recipe), name=name)
-        try:
-            yield DaskTiles(client, name)
-        finally:
-            with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(name)
+def dask_tiles(cluster: str | Client, recipe: RunRecipe) -> Iterator[TileSource]:
+    """A TileSource on `cluster` (an address --dask takes, or the client of a job of several scenes), with the
+    recipe's model loaded once on every worker (and kept for the job's later scenes that use it)."""
+    with contextlib.nullcontext(cluster) if isinstance(cluster, Client) else dask_client(cluster) as client:
+        name = plugin_name(recipe)
+        if name not in _registered(client):
+            client.register_plugin(_ModelOnWorker(recipe), name=name)
+        yield DaskTiles(client, recipe)
+
+
+def _registered(client: Client) -> set[str]:
+    """The worker plugins the scheduler hands to every (new) worker."""
+    return set(client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.worker_plugins)))

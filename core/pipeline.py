@@ -167,8 +167,10 @@ def new_run(loaded: LoadedModel, explainers: list[Explainer], device: torch.devi
                 recipe.maps, recipe.bands, source)
 
 
-def tile_source(dask: str | None, recipe: RunRecipe) -> contextlib.AbstractContextManager["TileSource | None"]:
-    """Where the tiles are computed: here (None) without `dask`, else on the cluster it names (local:N, tcp://...)."""
+def tile_source(dask: "str | distributed.Client | None",  # noqa: F821
+                recipe: RunRecipe) -> contextlib.AbstractContextManager["TileSource | None"]:
+    """Where the tiles are computed: here (None) without `dask`, else on the cluster it names (local:N, tcp://...)
+    or is the client of (a job of several scenes, core.scenes)."""
     if dask is None:
         return contextlib.nullcontext()
     from core.dask_tiles import dask_tiles
@@ -376,7 +378,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
             method_options: dict[str, Any] | None = None, report: Report | None = None,
-            dask: str | None = None, cog: bool = False) -> ExplainResult:
+            dask: "str | distributed.Client | None" = None, cog: bool = False) -> ExplainResult:  # noqa: F821
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
     A JEM also writes confidence.tif (per-pixel log p(x)) and puts its patches' log p(x) against
@@ -401,7 +403,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         report: called before the run with each line the user should read first: the model chosen
             automatically, and what resampling an input far from the model's resolution means.
         dask: compute the tiles on a Dask cluster: "local:N" (N worker processes here) or "tcp://HOST:PORT"
-            (a running scheduler); the maps equal this process's to float rounding.
+            (a running scheduler), or a client of one; the maps equal this process's to float rounding.
         cog: write the maps as Cloud-Optimized GeoTIFFs (with overviews).
 
     Returns:

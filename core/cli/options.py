@@ -216,15 +216,16 @@ def method_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"generators": args.generators} if args.generators is not None else {}
 
 
-def aoi(args: argparse.Namespace) -> "AOI | None":
-    """The AOI from --aoi or --aoi-vector (at most one), or None."""
+def aoi(args: argparse.Namespace, reference: "str | Path | None" = None) -> "AOI | None":
+    """The AOI from --aoi or --aoi-vector (at most one), or None; --aoi without EPSG is in `reference`'s CRS
+    (the input's by default)."""
     from core.aoi import AOI
     from core.raster.sources import open_input
 
     if args.aoi is not None and args.aoi_vector is not None:
         raise NaturalExplainError("give either --aoi or --aoi-vector, not both")
     if args.aoi is not None:
-        return AOI.parse(args.aoi, default_crs=open_input(args.input).grid.crs.to_wkt())
+        return AOI.parse(args.aoi, default_crs=open_input(reference or args.input).grid.crs.to_wkt())
     return AOI.from_vector(args.aoi_vector) if args.aoi_vector is not None else None
 
 
