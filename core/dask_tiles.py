@@ -63,11 +63,11 @@ def dask_client(address: str) -> Iterator[Client]:
         NaturalExplainError: when the address is malformed or no scheduler answers there.
     """
     check_address(address)
-    if local := LOCAL.match(address):
+    if local := LOCAL.match(address):  # its workers' own error logs are silenced: errors reach the user from here
         workers = int(local.group(1))
         threads = max(1, (os.cpu_count() or 1) // workers)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR, env={"OMP_NUM_THREADS": str(threads)}) as cluster, \
+                          silence_logs=logging.CRITICAL, env={"OMP_NUM_THREADS": str(threads)}) as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -129,9 +129,15 @@ class _Block:
 def _compute_block(recipe: RunRecipe, grid: Grid, tiles: list[Tile]) -> _Block:
     """Run on a worker: compute one block of tiles with the plugin's model, as a single process would."""
     run = get_worker().plugins[plugin_name(recipe)].fresh_run(recipe)
-    with BandReader(run.band_refs) as reader:
-        computed = list(local_tiles(run, reader, grid, tiles))
-        return _Block(computed, run.timings, run.patches, run.in_range, reader.nonfinite_record)
+    try:
+        with BandReader(run.band_refs) as reader:
+            computed = list(local_tiles(run, reader, grid, tiles))
+            return _Block(computed, run.timings, run.patches, run.in_range, reader.nonfinite_record)
+    except NaturalExplainError as exc:
+        message = str(exc)
+    # Raised outside the handler, with no cause or context: Dask pickles the whole chain, a GDAL error in it may
+    # not pickle, and then the user would get a bare Exception with a traceback instead of the one line.
+    raise NaturalExplainError(message)
 
 
 def row_blocks(tiles: list[Tile], rows: int = ROWS_PER_BLOCK) -> list[list[Tile]]:

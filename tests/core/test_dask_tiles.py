@@ -93,6 +93,20 @@ def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path: Path)
     assert not (tmp_path / "out" / "naturalness.tif").exists()
 
 
+def test_a_block_that_fails_to_read_is_one_line_and_leaves_no_map(sample_copy: Path, tmp_path: Path) -> None:
+    band = sample_copy / "B04.tif"
+    with rasterio.open(band) as ds:
+        start = int(ds.get_tag_item("BLOCK_OFFSET_0_0", "TIFF", bidx=1))
+    data = band.read_bytes()
+    band.write_bytes(data[:start + int(0.7 * (len(data) - start))])  # the header opens, the last blocks do not read
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "core", "explain", str(sample_copy), "--out", str(out), "--dask",
+                          "local:2", "--quiet"], capture_output=True, text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("error: ") and "B04.tif" in run.stderr
+    assert not (out / "naturalness.tif").exists() and not (out / "run.json").exists()
+
+
 def test_the_cli_refuses_a_malformed_cluster(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "core", "explain", str(SAMPLE), "--out", str(tmp_path),
                           "--dask", "local:0"], capture_output=True, text=True)
