@@ -9,8 +9,9 @@ the classifier, with the JEM's features scoring their images' KID each epoch (a 
 were not trained against), and last the classifiers for inputs with fewer bands: blue, green,
 red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2_rgb), with the
 10-band classifier's options, and last the U-Net segmenter resources/models/segmenter_s2.{safetensors,json}
-on the same scene, labels (rasterised to pixel masks), blocks and split. Each command is recorded in
-its model's sidecar.
+on the same scene, labels (rasterised to pixel masks), blocks and split, and last the 10-band classifier
+trained with CAMAT, resources/models/naturalness_camat_s2.{safetensors,json} (train/camat.py). Each command
+is recorded in its model's sidecar.
 """
 import os
 import sys
@@ -28,6 +29,7 @@ JEM_NAME = "naturalness_jem_s2"
 # 4-band RGB+NIR GeoTIFF, an RGB image), by model name: same options, fewer bands.
 BAND_SUBSET_MODELS = {"naturalness_s2_rgbn": ["B02", "B03", "B04", "B08"], "naturalness_s2_rgb": ["B02", "B03", "B04"]}
 SEGMENTER_NAME = "segmenter_s2"
+CAMAT_NAME = "naturalness_camat_s2"
 LABELS = Path("resources/labels/virginia_s2_train.geojson")
 CHECKPOINTS = Path(".cache/train") / f"{MODEL_NAME}.ckpt"
 GENERATOR_CHECKPOINTS = Path(".cache/train") / f"{GENERATORS_NAME}.ckpt"
@@ -65,9 +67,14 @@ JEM_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--width",
 SEGMENTER_OPTIONS = ["--label-field", "label", "--natural-classes", "natural", "--patch-size", "64", "--stride", "32",
                      "--min-labelled", "0.25", "--width", "16", "--depth", "3", "--epochs", "10", "--batch-size", "16",
                      "--lr", "0.001", "--seed", "0", "--block-size-m", "1000", "--val-fraction", "0.2"]
+# The 10-band classifier's options with CAMAT (train/camat.py): from the second epoch on, half of the
+# samples of each batch have the top 20 % of their true class's GradCAM replaced by the card's band
+# means, the fill with the best held-out accuracy of the three in bench/measure_camat.py (README, "CAMAT").
+CAMAT_OPTIONS = [*TRAINING_OPTIONS, "--camat", "--camat-share", "0.2", "--camat-fill", "mean", "--camat-probability", "0.5",
+                 "--camat-warmup", "1"]
 # CPU float sums depend on the thread count, and adversarial training and SGLD amplify the
-# difference: the bundled generators, the JEM, the band-subset classifiers and the segmenter were trained on one
-# thread, so they are retrained on one.
+# difference: the bundled generators, the JEM, the band-subset classifiers, the segmenter and the CAMAT
+# classifier were trained on one thread, so they are retrained on one.
 SINGLE_THREAD = 1
 
 
@@ -119,9 +126,14 @@ def segmenter_arguments(out_dir: Path) -> list[str]:
                       SEGMENTER_OPTIONS)
 
 
+def camat_arguments(out_dir: Path) -> list[str]:
+    """The training CLI's arguments for the bundled CAMAT classifier, written into `out_dir`."""
+    return _arguments("classifier", out_dir / CAMAT_NAME, Path(".cache/train") / f"{CAMAT_NAME}.ckpt", CAMAT_OPTIONS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Fetch the scene and train the bundled classifier, the JEM, the generators, the band-subset
-    classifiers, then the segmenter; returns the exit status."""
+    classifiers, the segmenter, then the CAMAT classifier; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
     # --fresh: a rerun retrains from scratch over the checkpoints of the last one.
@@ -132,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in BAND_SUBSET_MODELS:
         status = status or train_main([*band_subset_arguments(out_dir, name), "--fresh"])
     status = status or train_main([*segmenter_arguments(out_dir), "--fresh"])
+    status = status or train_main([*camat_arguments(out_dir), "--fresh"])
     return status
 
 

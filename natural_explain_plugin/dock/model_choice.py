@@ -4,7 +4,8 @@
 classifier whose bands the current layer has (ten Sentinel-2 bands, RGB + NIR, or RGB), and
 shows which and why; the run is then given no model, so the engine chooses the same way. The
 sidecar is plain JSON and reading it loads no torch (core.models.card), so the summary is there
-the moment the user picks a model, even before the engine's packages are installed.
+the moment the user picks a model, even before the engine's packages are installed. A model
+trained with CAMAT (its card's `training.camat`, train/camat.py) says so, in the combo and the summary.
 """
 import dataclasses
 from pathlib import Path
@@ -14,8 +15,8 @@ from qgis.PyQt.QtCore import QSize, pyqtSignal
 from qgis.PyQt.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from core.errors import NaturalExplainError
-from core.models.card import read_card, require_kind
-from core.resources import BUNDLED_CLASSIFIERS, DEFAULT_JEM
+from core.models.card import ModelCard, read_card, require_kind
+from core.resources import BUNDLED_CLASSIFIERS, DEFAULT_JEM, MODELS
 
 from ..i18n import tr
 from ..reporting import report_failure
@@ -26,6 +27,9 @@ AUTOMATIC_ENTRY = tr("Automatic (best bundled model for this layer's bands)")
 MODEL_FILE_ENTRY = tr("Model file…")
 MODEL_FILTER = tr("Natural Explain model (*.json *.safetensors)")
 SUMMARY_HINT_WIDTH = 320  # px: a long 'why' wraps in the dock instead of widening it
+# The bundled classifier trained with CAMAT: offered by name, never chosen by Automatic (train/reproduce.py).
+CAMAT_MODEL = MODELS / "naturalness_camat_s2.json"
+CAMAT_FILLS = {"mean": tr("band-mean"), "batch": tr("batch-mean"), "noise": tr("noise")}
 
 
 class SummaryLabel(QLabel):
@@ -54,6 +58,7 @@ class ModelSummary:
     automatic: bool = False  # chosen by choose_model for the current layer: the run names no model
     why: str = ""  # why choose_model took it
     fallback: bool = False  # Automatic found no bundled model by band names: this one is offered for mapping by hand
+    camat: str = ""  # how CAMAT occluded its training batches, in words ('' when it was trained without)
 
     @property
     def name(self) -> str:
@@ -84,7 +89,25 @@ class ModelSummary:
             measures,
             tr("JEM: also writes a confidence map (how typical the input is of its training imagery).")
             if self.is_jem else tr("Not a JEM: no confidence map."),
+            *([self.camat] if self.camat else []),
         ])
+
+
+def camat_text(card: ModelCard) -> str:
+    """How the card says CAMAT trained the model, in one line; '' when it was trained without CAMAT.
+
+    A hand-edited record that is not the trainer's (train/camat.py CAMATSettings) reads as trained with CAMAT,
+    settings unknown, rather than failing the dock.
+    """
+    record = (card.training or {}).get("camat")
+    if record is None:
+        return ""
+    try:
+        return tr("Trained with CAMAT: the top {0} of its GradCAM evidence hidden ({1} fill) in {2} of the training "
+                  "samples, after {3} plain epoch(s).").format(f"{float(record['share']):.0%}", CAMAT_FILLS[record["fill"]],
+                                                             f"{float(record['probability']):.0%}", int(record["warmup"]))
+    except (KeyError, TypeError, ValueError):
+        return tr("Trained with CAMAT (settings not recorded).")
 
 
 def read_summary(path: str) -> ModelSummary:
@@ -99,7 +122,7 @@ def read_summary(path: str) -> ModelSummary:
     return ModelSummary(str(path), list(card.bands), card.resolution_m, list(card.classes),
                         list(card.natural_classes), bool(card.jem),
                         float(accuracy) if isinstance(accuracy, (int, float)) else None,
-                        str((card.training or {}).get("command", "")))
+                        str((card.training or {}).get("command", "")), camat=camat_text(card))
 
 
 def automatic_summary(raster: str | None, methods: list[str] | tuple[str, ...] = ()) -> ModelSummary:
@@ -129,14 +152,21 @@ def automatic_summary(raster: str | None, methods: list[str] | tuple[str, ...] =
 
 
 def bundled_models() -> dict[str, Path]:
-    """The bundled models the dock offers, by the name shown: every bundled classifier, then the JEM."""
+    """The bundled models the dock offers, by the name shown: every bundled classifier, the CAMAT one, then the JEM.
+
+    A model whose card records CAMAT training is named so.
+    """
     shown = {"naturalness_s2": tr("Bundled classifier, 10 Sentinel-2 bands ({0})"),
              "naturalness_s2_rgbn": tr("Bundled classifier, RGB + NIR ({0})"),
-             "naturalness_s2_rgb": tr("Bundled classifier, RGB ({0})")}
+             "naturalness_s2_rgb": tr("Bundled classifier, RGB ({0})"),
+             CAMAT_MODEL.stem: tr("Bundled classifier, 10 Sentinel-2 bands ({0})")}
     models = {}
-    for path in BUNDLED_CLASSIFIERS:
+    for path in (*BUNDLED_CLASSIFIERS, CAMAT_MODEL):
         if Path(path).is_file():
-            models[shown.get(Path(path).stem, tr("Bundled classifier ({0})")).format(Path(path).stem)] = Path(path)
+            name = shown.get(Path(path).stem, tr("Bundled classifier ({0})")).format(Path(path).stem)
+            if camat_text(read_card(path)[0]):
+                name = tr("{0}, trained with CAMAT").format(name)
+            models[name] = Path(path)
     if DEFAULT_JEM.is_file():
         models[tr("Bundled JEM, with confidence map ({0})").format(DEFAULT_JEM.stem)] = DEFAULT_JEM
     return models

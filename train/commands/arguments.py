@@ -9,17 +9,18 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cli.options import open_fraction, path_value, positive_float, positive_int, seed
+from core.cli.options import non_negative_int, open_fraction, path_value, positive_float, positive_int, real_number, seed
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError
 from core.raster.bands import parse_band_mapping
 from core.raster.sources import normalize_band_name
+from train.camat import FILLS, CAMATSettings
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["add_fit_arguments", "band_items", "band_names_and_mapping", "check_writable", "default_workdir",
-           "model_base", "names", "positive_float", "positive_int"]
+__all__ = ["add_camat_arguments", "add_fit_arguments", "band_items", "band_names_and_mapping", "camat_settings", "check_writable",
+           "default_workdir", "model_base", "names", "positive_float", "positive_int"]
 
 
 def names(text: str) -> list[str]:
@@ -71,6 +72,48 @@ def add_fit_arguments(parser: argparse.ArgumentParser, epochs: int, batch_size: 
     again.add_argument("--fresh", action="store_true", help="discard the checkpoints an earlier run left in --workdir "
                        "and start again (without it, a run refuses to overwrite them)")
     fit.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+
+
+def add_camat_arguments(parser: argparse.ArgumentParser) -> None:
+    """--camat and its settings, for the commands that train a classifier (classifier, jem); see train/camat.py.
+
+    The settings default to None so that a setting given without --camat is caught (camat_settings).
+    """
+    defaults = CAMATSettings()
+    camat = parser.add_argument_group("CAMAT: occlude each sample's strongest GradCAM evidence while training")
+    camat.add_argument("--camat", action="store_true", help="train on batches whose samples are partly occluded where "
+                       "the GradCAM of their true class is highest (Yang et al., IGARSS 2019)")
+    camat.add_argument("--camat-share", type=open_fraction, help="share of an occluded sample's pixels hidden: the top "
+                       f"of its true-class GradCAM (default: {defaults.share:g})")
+    camat.add_argument("--camat-fill", choices=FILLS, help="what hidden pixels become: the card's band means, the "
+                       f"batch's band means, or noise with the card's band means and stds (default: {defaults.fill})")
+    camat.add_argument("--camat-probability", type=real_number(0, 1, low_open=True),
+                       help=f"chance that a sample of a batch is occluded (default: {defaults.probability:g})")
+    camat.add_argument("--camat-warmup", type=non_negative_int, help="epochs of plain training before occlusion starts "
+                       f"(an untrained network's GradCAM is noise; default: {defaults.warmup})")
+
+
+def camat_settings(args: argparse.Namespace) -> CAMATSettings | None:
+    """CAMAT's settings under --camat (defaults written back into `args`, so the recorded command is exact), else None.
+
+    Raises:
+        NaturalExplainError: for a CAMAT setting without --camat, or a warm-up that leaves no epoch to occlude.
+    """
+    names = ["share", "fill", "probability", "warmup"]
+    if not args.camat:
+        given = [f"--camat-{name}" for name in names if getattr(args, f"camat_{name}") is not None]
+        if given:
+            raise NaturalExplainError(f"{', '.join(given)} only apply with --camat: add --camat or drop them")
+        return None
+    defaults = CAMATSettings()
+    settings = CAMATSettings(**{name: getattr(defaults, name) if getattr(args, f"camat_{name}") is None
+                                else getattr(args, f"camat_{name}") for name in names})
+    if settings.warmup >= args.epochs:
+        raise NaturalExplainError(f"--camat-warmup {settings.warmup} leaves none of the {args.epochs} --epochs to occlude: "
+                                  "lower --camat-warmup or raise --epochs")
+    for name in names:
+        setattr(args, f"camat_{name}", getattr(settings, name))
+    return settings
 
 
 def model_base(out: Path) -> Path:
