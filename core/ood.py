@@ -4,8 +4,10 @@ The input is read the way explain reads it (band matching, resampling to the mod
 resolution, tiles and overlap), so its patches' log p(x), KL divergence and share below the
 training 1st percentile are the ones explain records in run.json for the same input and AOI.
 The plot is the JEM paper's Fig. 2: the training and the input log p(x) densities, one over
-the other. The report also counts the pixels outside the training value range
-(core.value_range), which catches wrongly scaled input that log p(x) can take for familiar.
+the other. The same tiles feed the statistics log p(x) cannot see (core.input_statistics: band
+means, band order, fine detail; core.value_range: the training value range), and one verdict
+(core.ood_verdict) combines them all: `out_of_distribution` and one sentence naming the checks
+that fired, each with its statistic and limit.
 """
 import contextlib
 import dataclasses
@@ -21,12 +23,13 @@ from core.aoi import AOI  # noqa: E402
 from core.atomic import atomic_path, write_json  # noqa: E402
 from core.device import resolve_device  # noqa: E402
 from core.errors import NaturalExplainError  # noqa: E402
+from core.input_statistics import InputStatistics  # noqa: E402
 from core.jem.familiarity import MIN_PATCHES, Familiarity, PatchLogPx, assess  # noqa: E402
 from core.jem.histogram import BINS, LogPxHistogram, training_histogram  # noqa: E402
 from core.models.card import sidecar_path  # noqa: E402
 from core.models.model_file import LoadedModel, load_model  # noqa: E402
-from core.pipeline import (DEFAULT_OVERLAP, IsCanceled, Progress, default_batch_size, dense_logits,  # noqa: E402
-                           plan_grids, tile_batches)
+from core.ood_verdict import combine  # noqa: E402
+from core.pipeline import DEFAULT_OVERLAP, IsCanceled, Progress, default_batch_size, dense_logits, plan_grids, tile_batches  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid  # noqa: E402
 from core.raster.read import BandReader, nonfinite_warning  # noqa: E402
@@ -39,8 +42,12 @@ from core.value_range import ValueRangeCheck  # noqa: E402
 
 @dataclasses.dataclass(frozen=True)
 class OODReport:
-    """What the report found and where it wrote it; `warning` is None when the input looks familiar."""
+    """What the report found and where it wrote it; `warning` is None when the input looks familiar.
 
+    `warning` also names ±inf pixels, which do not make the input out of distribution.
+    """
+
+    out_of_distribution: bool
     kl_divergence: float
     share_below_p1: float
     patches: int
@@ -65,7 +72,7 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
         is_canceled: polled before each batch of tiles.
 
     Returns:
-        The KL divergence, share below the training 1st percentile, patch count, warning and paths.
+        The verdict, KL divergence, share below the training 1st percentile, patch count, warning and paths.
 
     Raises:
         NaturalExplainError: for a model that is not a JEM, too small an input or other input the
@@ -79,26 +86,33 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
     band_refs = match_bands(raster, loaded.card.bands, bands)
     grid = plan_grids(raster, aoi, loaded.card.resolution_m, DEFAULT_OVERLAP).model
     in_range = ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None
+    statistics = InputStatistics(loaded.card, torch_device)
     inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
     with RunOutputs(out_dir, ["ood.png"], inputs, record="ood.json") as outputs:
         with BandReader(band_refs) as reader:
-            values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range, reader).values()
+            values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range, reader,
+                                  statistics).values()
             infinite = nonfinite_warning(reader.nonfinite_pixels)
         familiarity = assess(values, training)
         if familiarity.histogram is None:
             size = loaded.card.jem["patch_size"]
             raise NaturalExplainError(f"the input holds {len(values)} complete {size} x {size} px patches, too few "
                                       f"to compare with the training imagery (at least {MIN_PATCHES}): give a larger area")
-        found = [w for w in (infinite, in_range.warning() if in_range else None, familiarity.warning()) if w]
-        report = OODReport(familiarity.kl_divergence, familiarity.share_below_p1, familiarity.patches,
-                           "; ".join(found) or None, outputs.final("ood.json"), outputs.final("ood.png"))
+        verdict = combine(statistics, in_range, familiarity)
+        found = [w for w in (infinite, verdict.warning()) if w]
+        report = OODReport(verdict.out_of_distribution, familiarity.kl_divergence, familiarity.share_below_p1,
+                           familiarity.patches, "; ".join(found) or None, outputs.final("ood.json"),
+                           outputs.final("ood.png"))
         histogram_figure(values, training, familiarity, outputs.staged("ood.png"))
         write_json(outputs.staged("ood.json"), {
             "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum()},
             "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
             "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(torch_device),
                            "patch_size": loaded.card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
-            "ood": familiarity.to_json(),
+            **verdict.to_json(),
+            # the log p(x) comparison explain records too, less its own whole-input verdict: the verdict is above
+            "ood": {k: v for k, v in familiarity.to_json().items() if k not in ("out_of_distribution", "limits")},
+            "input_statistics": statistics.to_json(),
             "value_range": in_range.to_json() if in_range else None,
             "warning": report.warning,
             "input_histogram": familiarity.histogram.to_json(),
@@ -113,7 +127,7 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
 
 def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, progress: Progress | None = None,
                  is_canceled: IsCanceled | None = None, in_range: ValueRangeCheck | None = None,
-                 reader: BandReader | None = None) -> PatchLogPx:
+                 reader: BandReader | None = None, statistics: InputStatistics | None = None) -> PatchLogPx:
     """Tile log p(x) of every complete JEM-training-size patch of `grid`, from explain's tiles.
 
     Args:
@@ -125,6 +139,7 @@ def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, prog
         in_range: when given, counts the tiles' pixels outside the training value range.
         reader: an open reader of `band_refs` (to ask it about ±inf pixels afterwards); one is
             opened when None.
+        statistics: when given, gathers the tiles' input statistics.
     """
     card = loaded.card
     size = card.tile_size
@@ -136,8 +151,9 @@ def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, prog
             reader = stack.enter_context(BandReader(band_refs))
         for batch in tile_batches(reader, grid, tiles, card, device, default_batch_size(device), progress, is_canceled):
             patches.add([tile.window for tile in batch.tiles], dense_logits(loaded, batch.x), batch.valid)
-            if in_range is not None:
-                in_range.add(batch.x, batch.valid)
+            for check in (in_range, statistics):
+                if check is not None:
+                    check.add(batch.x, batch.valid)
     return patches
 
 

@@ -32,14 +32,16 @@ def report_failure(message_bar: QgsMessageBar, exc: Exception) -> None:
 
 
 def report_warnings(message_bar: QgsMessageBar, warnings: list[str], run_json: Path) -> None:
-    """Each warning as one sentence on the message bar; the log adds the run record and its familiarity check."""
+    """Each warning as one sentence on the message bar; the log adds the run record and its verdict on the input."""
     if not warnings:
         return
     for warning in warnings:
         message_bar.pushMessage(TITLE, warning, level=Qgis.Warning)
     details = [*warnings, tr("run record: {0}").format(run_json)]
-    ood = json.loads(run_json.read_text(encoding="utf-8")).get("ood")
-    if ood:
+    record = json.loads(run_json.read_text(encoding="utf-8"))
+    if record.get("verdict"):
+        details.append(tr("the checks on the input: {0}").format(json.dumps(record["verdict"])))
+    if record.get("ood"):
         details.append(tr("log p(x) of the input's patches against the training histogram: {0}").format(
-            json.dumps(ood)))
+            json.dumps(record["ood"])))
     QgsMessageLog.logMessage("\n".join(details), TITLE, Qgis.Warning)

@@ -1,11 +1,20 @@
 """`python -m core ood`: does a raster look like the JEM's training imagery? ood.json and ood.png."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, path_value,
-                              progress_bar)
+from core.cli.options import (
+    add_aoi_arguments,
+    add_bands_argument,
+    add_model_arguments,
+    aoi,
+    band_mapping,
+    path_value,
+    progress_bar,
+)
 
-HELP = ("compare a raster's patch log p(x) with a JEM's training histogram (KL divergence, share below the "
-        "training 1st percentile); writes ood.json and the histogram plot ood.png")
+HELP = ("say whether a raster looks like a JEM's training imagery: its patch log p(x) against the training "
+        "histogram (KL divergence, share below the training 1st percentile) and the input statistics log p(x) "
+        "cannot see (band means, band order, fine detail, value range), in one verdict with its reasons; "
+        "writes ood.json and the histogram plot ood.png")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -27,7 +36,8 @@ def run(args: argparse.Namespace) -> None:
         report = ood_report(args.input, args.out, model=args.model, aoi=aoi(args), device=args.device,
                             bands=band_mapping(args), progress=progress)
     print(f"{report.patches} patches: KL divergence {report.kl_divergence:.3f}, "
-          f"{report.share_below_p1:.1%} below the training 1st percentile of log p(x)")
+          f"{report.share_below_p1:.1%} below the training 1st percentile of log p(x); "
+          f"out of distribution: {'yes' if report.out_of_distribution else 'no'}")
     if report.warning:
         print(f"warning: {report.warning}", file=sys.stderr)
     for path in (report.json_path, report.figure_path):

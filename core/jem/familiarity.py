@@ -100,14 +100,6 @@ class Familiarity:
         """True when the input looks unlike the training imagery (see SHARE_LIMIT and KL_LIMIT)."""
         return self.kl_divergence is not None and (self.share_below_p1 > SHARE_LIMIT or self.kl_divergence > KL_LIMIT)
 
-    def warning(self) -> str | None:
-        """One sentence for the analyst when the input looks out of distribution, else None."""
-        if not self.out_of_distribution:
-            return None
-        return (f"the input looks unlike the model's training imagery ({self.share_below_p1:.0%} of patches below "
-                f"the training 1st percentile of log p(x), KL {self.kl_divergence:.2f}): treat the naturalness map "
-                "with caution")
-
     def to_json(self) -> dict[str, Any]:
         """The run record's "ood" block."""
         return {"kl_divergence": self.kl_divergence, "share_below_p1": self.share_below_p1, "patches": self.patches,

@@ -1,8 +1,9 @@
 """Processing algorithm `natural_explain:ood_report`: does the input look like the JEM's training imagery?
 
 Reads the input as explain does and compares its patches' log p(x) with the training
-histogram in the JEM's sidecar: the KL divergence, the share of patches below the training
-1st percentile, and the two histograms drawn one over the other (the JEM paper's Fig. 2).
+histogram in the JEM's sidecar (the KL divergence, the share of patches below the training
+1st percentile, and the two histograms drawn one over the other, the JEM paper's Fig. 2), and
+the input statistics log p(x) cannot see; one verdict, OUT_OF_DISTRIBUTION, combines them.
 """
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
-from ..engine_import import engine_packages
+from ..explain_request import run_engine
 from ..i18n import tr
 from .engine_algorithm import EngineAlgorithm, engine_errors
 
@@ -42,10 +43,12 @@ class OodReportAlgorithm(EngineAlgorithm):
     def help_text(self) -> str:
         return tr("Says whether the input looks like the imagery a JEM model was trained on, so you know whether to "
                   "trust its naturalness map here. Compares the log p(x) of the input's patches with the training "
-                  "histogram stored with the model: KL_DIVERGENCE between the two, SHARE_BELOW_P1 (the share of "
-                  "patches less familiar than 99 % of the training patches) and OUT_OF_DISTRIBUTION when either is "
-                  "too large. Writes ood.json and the two histograms, one over the other, as ood.png into "
-                  "OUTPUT_FOLDER.")
+                  "histogram stored with the model (KL_DIVERGENCE between the two, SHARE_BELOW_P1: the share of "
+                  "patches less familiar than 99 % of the training patches) and checks what log p(x) cannot see: "
+                  "the band means against the training ones, the band order, fine detail (a coarser product "
+                  "resampled) and the training value range. OUT_OF_DISTRIBUTION is true when any check fires; the "
+                  "warning names each check that fired with its statistic and limit. Writes ood.json (every check's "
+                  "reason) and the two histograms, one over the other, as ood.png into OUTPUT_FOLDER.")
 
     def createInstance(self) -> "OodReportAlgorithm":  # noqa: N802 (QGIS's name)
         return OodReportAlgorithm()
@@ -64,17 +67,13 @@ class OodReportAlgorithm(EngineAlgorithm):
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        """Run the report; its warning, if any, goes to the log as explain's warnings do."""
+        """Run the report; its one sentence, naming the checks that fired, goes to the log as explain's warnings do."""
         out_dir = Path(self.parameterAsString(parameters, self.OUTPUT_FOLDER, context))
         with engine_errors():
             request = self.explain_request(parameters, context, out_dir)
-            with engine_packages():
-                from core.ood import ood_report
-            report = ood_report(request.input_path, out_dir, model=request.model, aoi=request.aoi(),
-                                bands=request.bands, device=request.device, progress=feedback.setProgress,
-                                is_canceled=feedback.isCanceled)
+            report = run_engine("ood", request, feedback.setProgress, feedback.isCanceled)
         if report.warning:
             feedback.pushWarning(report.warning)
         return {self.OUTPUT_FOLDER: str(out_dir), self.JSON: str(report.json_path),
                 self.FIGURE: str(report.figure_path), self.KL_DIVERGENCE: report.kl_divergence,
-                self.SHARE_BELOW_P1: report.share_below_p1, self.OUT_OF_DISTRIBUTION: report.warning is not None}
+                self.SHARE_BELOW_P1: report.share_below_p1, self.OUT_OF_DISTRIBUTION: report.out_of_distribution}

@@ -22,7 +22,7 @@ from core.models.choice import choose_model
 from core.pipeline import explain
 from core.raster.sources import normalize_band_name, open_input
 from core.resources import DEFAULT_MODEL, RGBN_MODEL, SAMPLE
-from tests.conftest import MODEL_BANDS, grid_of
+from tests.helpers.rasters import MODEL_BANDS, grid_of
 
 WINDOW = Window(300, 300, 128, 128)
 L2A = "T18SVG_20200101T155511"
@@ -147,4 +147,5 @@ def test_landsat_digital_numbers_left_unscaled_get_the_value_range_warning(lands
         with rasterio.open(encoded / path.name, "w", **profile) as dst:
             dst.write(np.clip((data * 1e-4 + 0.2) / 2.75e-5, 1, 65535).round().astype("uint16"))
     result = explain(encoded, tmp_path / "o", device="cpu")
-    assert any("outside the range of the model's training imagery" in w for w in result.warnings), result.warnings
+    assert any("unlike the model's training imagery" in w for w in result.warnings), result.warnings
+    assert "value_range" in json.loads(result.run_json.read_text())["verdict"]["fired"]
