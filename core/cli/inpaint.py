@@ -1,8 +1,15 @@
 """`python -m core inpaint`: fill masked and nodata pixels with a JEM's SGLD, known pixels untouched."""
 import argparse
 
-from core.cli.options import (add_bands_argument, add_model_arguments, band_mapping, non_negative_float, path_value,
-                              seed, whole_number)
+from core.cli.options import (
+    add_bands_argument,
+    add_model_arguments,
+    band_mapping,
+    non_negative_float,
+    path_value,
+    seed,
+    whole_number,
+)
 
 HELP = "fill the masked (and nodata) pixels of a raster by SGLD on a JEM; writes a GeoTIFF on the input's grid"
 MAX_STEPS = 100_000
@@ -21,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--step-size", type=non_negative_float, help="SGLD step size in unit space, 0 or more "
                    "(default: measured)")
     p.add_argument("--noise", type=non_negative_float, help="SGLD noise std in unit space, 0 or more (default: measured)")
+    p.add_argument("--init", help="how holes start: blur (default; best on wide holes and edges), idw (GDAL's "
+                   "FillNodata; best on small holes, stripes and clouds, see bench/measure_inpaint.py) or mean")
     p.add_argument("--seed", type=seed, default=0, help="fixes the noise, so a run can be repeated exactly")
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")
 
@@ -33,8 +42,8 @@ def run(args: argparse.Namespace) -> None:
     from core.inpaint import inpaint
 
     with progress_bar("inpaint", args.quiet) as progress:
-        sgld = {k: v for k, v in (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise))
-                if v is not None}
+        given = (("steps", args.steps), ("step_size", args.step_size), ("noise", args.noise), ("init", args.init))
+        sgld = {k: v for k, v in given if v is not None}
         result = inpaint(args.input, args.out, mask=args.mask, model=args.model,
                          bands=band_mapping(args), device=args.device,
                          seed=args.seed, progress=progress, **sgld)

@@ -15,7 +15,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=whole_number(2, MAX_SAMPLES), default=16,
                    help="how many patches (at least 2: KID compares pairs)")
     p.add_argument("--out", required=True, type=path_value, help="the PNG to write; the JSON record goes beside it")
-    p.add_argument("--steps", type=whole_number(1, MAX_STEPS),
+    p.add_argument("--steps", type=whole_number(0, MAX_STEPS),
                    help="SGLD steps (default: measured, see bench/measure_inpaint.py); "
                    "step size and noise are the JEM's own")
     p.add_argument("--reference", type=path_value, help="a raster whose real patches (outside the training labels) KID "
@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> None:
     """Sample and print what was measured."""
     from core.cli.options import progress_bar
     from core.errors import NaturalExplainError
-    from core.sample import sample
     from core.run_outputs import writable_file
+    from core.sample import sample
 
     if args.out.suffix.lower() != ".png":
         raise NaturalExplainError(f"--out {args.out} must end in .png")

@@ -257,6 +257,12 @@ ARCH_ARGS: dict[str, dict[str, Rule]] = {
         "width": _whole_rule(1, 256),
         "depth": _whole_rule(1, 6),
     },
+    "jem_wide_resnet": {
+        "in_channels": NUMBER_OF_BANDS,
+        "num_classes": Rule("the number of classes, {k}", lambda v, c: _whole(v, c.k, c.k)),
+        "width": _whole_rule(1, 256),
+        "blocks": _whole_rule(1, 16),
+    },
 }
 
 def _edges(v: Any, c: Context) -> bool:

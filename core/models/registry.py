@@ -13,6 +13,7 @@ ARCHITECTURES: dict[str, str] = {
     "naturalness_fcn": "core.models.classifier:NaturalnessFCN",
     "repaint_pattern_generators": "core.models.generator:PatternGenerators",
     "unet_segmenter": "core.models.unet:UNetSegmenter",
+    "jem_wide_resnet": "core.models.wide_resnet:JEMWideResNet",
 }
 
 # What each architecture is for, so a model given where another kind belongs is refused by name, not by a crash.
@@ -20,6 +21,7 @@ KINDS: dict[str, str] = {
     "naturalness_fcn": "classifier",
     "repaint_pattern_generators": "generators",
     "unet_segmenter": "segmenter",
+    "jem_wide_resnet": "classifier",
 }
 
 

@@ -4,14 +4,17 @@ import json
 import numpy as np
 import pytest
 import rasterio
+from rasterio.fill import fillnodata
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 
 from core.errors import RunCanceled
 from core.inpaint import inpaint
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
-from tests.conftest import MODEL_BANDS, grid_of, run_cli, write_stack
-from tests.core.test_cli_errors import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.rasters import MODEL_BANDS, grid_of, write_stack
+
+pytestmark = pytest.mark.slow  # SGLD on real tiles; each refusal starts python -m core
 
 STEPS = 3
 # Farmland, creek and marsh in the sample's held-out south.
@@ -141,3 +144,17 @@ def test_wrong_bands_are_refused(sample_dir, scene, tmp_path):
     result = run_cli("inpaint", str(sample_dir / "B02.tif"), "--mask", str(scene["mask"]),
                      "--out", str(tmp_path / "o.tif"))
     assert_one_line_error(result, "only 1 band")
+
+
+def test_idw_start_is_gdal_fillnodata_and_keeps_known_pixels(scene, tmp_path):
+    """--init idw starts each hole from GDAL's FillNodata; with no SGLD move the fill is that interpolation."""
+    out = tmp_path / "idw.tif"
+    inpaint(scene["stack"], out, mask=scene["mask"], model=DEFAULT_JEM, steps=1, step_size=0.0, noise=0.0,
+            init="idw", device="cpu")
+    with rasterio.open(out) as ds:
+        filled = ds.read().astype(np.float64)
+    fill = scene["fill"]
+    assert np.array_equal(filled[:, ~fill], scene["data"][:, ~fill])
+    expected = np.stack([fillnodata(band.astype(np.float32), mask=(~fill).astype(np.uint8), max_search_distance=256,
+                                    smoothing_iterations=0) for band in scene["data"]])
+    assert np.abs(filled[:, fill] - expected[:, fill]).max() <= 1.0  # DN: the round trip through unit space rounds

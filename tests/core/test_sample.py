@@ -9,8 +9,10 @@ from rasterio.windows import Window
 from core.jem.kid import kid, polynomial_kernel
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from core.sample import sample
-from tests.conftest import run_cli, write_stack
-from tests.core.test_cli_errors import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, run_cli
+from tests.helpers.rasters import write_stack
+
+pytestmark = pytest.mark.slow  # SGLD sampling
 
 N, STEPS = 4, 20
 # Held-out farmland, woods and marsh of the sample's south: ~200 reference patches, both classes.
@@ -61,6 +63,19 @@ def test_kid_yardsticks_order(natural):
     """Real patches of the class are closer to the held-out class than uniform noise is."""
     kids = natural[1]["kid"]
     assert kids["real_same_class"] < kids["uniform_noise"]
+
+
+def test_samples_are_closer_to_their_class_than_the_other_real_class_is(natural, anthropogenic):
+    """The issue's bar: each class's samples have a KID below the class gap (real patches of the other class)."""
+    for _, record in (natural, anthropogenic):
+        assert record["kid"]["samples"] < record["kid"]["real_other_class"]
+
+
+def test_zero_steps_show_the_chains_starts(reference, tmp_path):
+    """--steps 0 is allowed: it shows where the chains begin, what the chain adds is the difference."""
+    result = sample(tmp_path / "starts.png", class_name="natural", n=N, model=DEFAULT_JEM, steps=0,
+                    reference=reference, device="cpu")
+    assert json.loads(result.json.read_text())["sgld"]["steps"] == 0 and result.png.stat().st_size > 0
 
 
 def test_unknown_class_is_refused(tmp_path):

@@ -12,6 +12,8 @@ from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_JEM, SAMPLE
 
+pytestmark = pytest.mark.slow  # SGLD chains on real patches
+
 PATCH = 32
 # Spread over the sample's farmland, marsh, forest and water.
 ORIGINS = [(40, 40), (200, 520), (400, 120), (600, 640), (720, 300), (100, 700)]
@@ -45,7 +47,9 @@ def _log_px(jem: LoadedModel, space: UnitSpace, u: torch.Tensor) -> torch.Tensor
 
 
 def _run(jem: LoadedModel, space: UnitSpace, start: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    return sgld(lambda u: _log_px(jem, space, u), start, SGLDSettings(), mask, torch.Generator().manual_seed(0))
+    """SGLD at the settings the JEM was trained with (its card's), which are scaled to its data."""
+    settings = SGLDSettings(**jem.card.jem["sgld"])
+    return sgld(lambda u: _log_px(jem, space, u), start, settings, mask, torch.Generator().manual_seed(0))
 
 
 def test_sgld_raises_log_px_of_real_patches(jem: LoadedModel, space: UnitSpace, real_patches: torch.Tensor) -> None:

@@ -8,14 +8,17 @@ import torch
 from safetensors.torch import load_file
 
 from core.jem.histogram import training_histogram
+from core.jem.init import CoarseGaussian
 from core.models.model_file import load_model
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
+from tests.helpers.cli import REPO
+from tests.helpers.training import assert_records_make_models_command, run_train, sidecar
 from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
 from train.replay_buffer import ReplayBuffer
 from train.reproduce import jem_arguments
 
-from tests.train.conftest import REPO, assert_records_make_models_command, run_train, sidecar
+pytestmark = pytest.mark.slow  # trains
 
 SGLD = {"steps": 3, "step_size": 1.0, "noise": 0.01}
 
@@ -47,13 +50,30 @@ def test_short_run_writes_a_card_with_the_training_histogram(raster_layout: dict
     assert sum(histogram.counts) == metrics["n_train"] and len(histogram.edges) == len(histogram.counts) + 1
     p = histogram.percentiles
     assert histogram.edges[0] < p["p1"] <= p["p5"] <= p["p50"] <= p["p95"] <= p["p99"] < histogram.edges[-1]
-    assert {k: v for k, v in card.jem.items() if k != "logpx"} == {
+    assert {k: v for k, v in card.jem.items() if k not in ("logpx", "init")} == {
         "patch_size": 32, "sgld": SGLD, "buffer_size": 40, "reinit_freq": 0.05, "data_noise": 0.03, "energy_reg": 1.0}
+    assert card.jem["init"] == {"kind": "uniform"}
     assert card.training["command"].startswith("python -m train jem --raster")
     assert "--buffer-size 40" in card.training["command"] and metrics["split"] == "spatial-blocks"
     assert 0 <= metrics["val_accuracy"] <= 1 and set(metrics["val_f1"]) == {"anthropogenic", "natural"}
     log = json.loads((tmp_path / "jem.ckpt" / "log.json").read_text())
     assert [h["epoch"] for h in log] == [1] and {"val_accuracy", "val_f1", "val_logpx_p50"} <= log[0].keys()
+
+
+def test_informative_starts_draw_each_class_with_its_own_coarse_colours(raster_layout: dict[str, Path],
+                                                                         tmp_path: Path) -> None:
+    out = tmp_path / "jem"
+    assert _train(raster_layout, out, 1, "--init", "data") == 0
+    card = load_model(out.with_suffix(".json")).card
+    assert list(card.jem["init"]["classes"]) == card.classes
+    starts = CoarseGaussian.from_json(card.jem["init"])
+    generator = torch.Generator().manual_seed(0)
+    means = [torch.nn.functional.avg_pool2d(starts.draw(400, generator, k), starts.pool).flatten(1).mean(0)
+             for k in range(len(card.classes))]
+    assert starts.shape == (4, 32, 32) and all(len(m) == starts.mean.shape[1] for m in means)
+    for k, mean in enumerate(means):
+        assert (mean - starts.mean[k]).abs().max() < 0.01
+    assert (starts.mean[0] - starts.mean[1]).abs().max() > 0.02
 
 
 def test_resume_carries_the_buffer_and_matches_an_uninterrupted_run(raster_layout: dict[str, Path], tmp_path: Path) -> None:

@@ -10,13 +10,18 @@ import sys
 from pathlib import Path
 
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
 
 from core.cli.options import non_negative_float, positive_float, positive_int, real_number
 from core.errors import NaturalExplainError
 from core.jem.histogram import LogPxHistogram
+from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings
+from core.models.card import ModelCard
 from core.models.model_file import save_model
 from core.models.preprocess import UnitSpace
+from core.models.registry import build_architecture
 from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.commands import classifier
 from train.commands.arguments import model_base
@@ -28,6 +33,9 @@ HELP = "train a naturalness classifier as a JEM, which also scores how familiar 
 PROG = "python -m train jem"
 # The replay buffer lives in memory and in the latest checkpoint; beyond this it would not fit a laptop.
 MAX_BUFFER_BYTES = 4 * 2 ** 30
+# The classifier's FCN, or the Wide-ResNet-like network of the JEM-EO seed (core.models.wide_resnet).
+ARCHITECTURES = ("naturalness_fcn", "jem_wide_resnet")
+INITS = ("uniform", "data", "mixed")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     jem.add_argument("--buffer-size", type=positive_int, default=defaults.buffer_size,
                      help=f"SGLD chains kept in the replay buffer (default: {defaults.buffer_size})")
     jem.add_argument("--reinit-freq", type=real_number(0, 1, low_open=True), default=defaults.reinit_freq,
-                     help=f"share of the chains restarted from uniform noise (default: {defaults.reinit_freq:g})")
+                     help=f"share of the chains restarted from --init's starts each step (default: {defaults.reinit_freq:g})")
     jem.add_argument("--data-noise", type=positive_float, default=defaults.data_noise,
                      help=f"std of the noise added to data patches in unit space (default: {defaults.data_noise:g})")
     jem.add_argument("--warmup-steps", type=positive_int, default=defaults.warmup_steps,
@@ -56,13 +64,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     jem.add_argument("--energy-reg", type=non_negative_float, default=defaults.energy_reg,
                      help="weight of Du & Mordatch's penalty on log p(x)^2 that keeps the energies from running "
                           f"away; 0 for Grathwohl et al.'s plain loss (default: {defaults.energy_reg:g})")
+    jem.add_argument("--init", choices=INITS, default=defaults.init,
+                     help="where chains start: 'data', per-class Gaussians of the coarse training patches (JEM++), "
+                          f"'uniform' noise (JEM), or 'mixed', half of each (default: {defaults.init})")
+    jem.add_argument("--architecture", choices=ARCHITECTURES, default=ARCHITECTURES[0],
+                     help=f"the network (default: {ARCHITECTURES[0]})")
+    jem.add_argument("--blocks", type=positive_int, default=1,
+                     help="residual blocks per stage of jem_wide_resnet (default: 1)")
 
 
 def jem_settings(args: argparse.Namespace) -> JEMSettings:
     """The sampler and regularisation settings the options give."""
     return JEMSettings(sgld=SGLDSettings(args.sgld_steps, args.sgld_step_size, args.sgld_noise),
                        buffer_size=args.buffer_size, reinit_freq=args.reinit_freq, data_noise=args.data_noise,
-                       warmup_steps=args.warmup_steps, energy_reg=args.energy_reg)
+                       warmup_steps=args.warmup_steps, energy_reg=args.energy_reg, init=args.init)
+
+
+def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module) -> nn.Module:
+    """The network to train: the classifier's FCN as prepared, or a seeded Wide-ResNet of the same width.
+
+    Raises:
+        NaturalExplainError: when --blocks is given for the FCN, which has no blocks.
+    """
+    if args.architecture == "naturalness_fcn":
+        if args.blocks != 1:
+            raise NaturalExplainError("--blocks sets the depth of --architecture jem_wide_resnet only")
+        return prepared
+    card.architecture = args.architecture
+    card.arch_args = {**card.arch_args, "blocks": args.blocks}
+    torch.manual_seed(args.seed)
+    return build_architecture(card.architecture, card.arch_args)
+
+
+def informative_starts(settings: JEMSettings, train: Dataset, space: UnitSpace, classes: list[str],
+                       batch_size: int) -> CoarseGaussian | None:
+    """The per-class coarse Gaussians of the training patches the chains start from; None for uniform noise."""
+    if settings.init == "uniform":
+        return None
+    device = space.mean.device
+    batches = [(space.from_input(x.to(device)).cpu(), y) for x, y in DataLoader(train, batch_size=batch_size)]
+    return CoarseGaussian.fit(torch.cat([x for x, _ in batches]), torch.cat([y for _, y in batches]), classes)
 
 
 def check_buffer(settings: JEMSettings, shape: tuple[int, ...], batch_size: int) -> None:
@@ -94,19 +135,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
         NaturalExplainError: for bad input, before training wherever it can be detected, and when training diverges.
     """
     run_ = classifier.prepare(args)
-    dataset, split, card, train, network = run_.dataset, run_.split, run_.card, run_.train, run_.network
+    dataset, split, card, train = run_.dataset, run_.split, run_.card, run_.train
+    network = jem_network(args, card, run_.network)
     shape = tuple(train[0][0].shape)
     settings = jem_settings(args)
     check_buffer(settings, shape, args.batch_size)
     device = run_.options.device
-    trainer = JEMTrainer(network, dataset.classes, UnitSpace(card, device), shape, run_.options, settings,
-                         run_fingerprint(args, run_.digest))
+    space = UnitSpace(card, device)
+    starts = informative_starts(settings, train, space, dataset.classes, args.batch_size)
+    trainer = JEMTrainer(network, dataset.classes, space, shape, run_.options, settings,
+                         run_fingerprint(args, run_.digest), starts)
     discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train, run_.val, train.labels)
     logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
-    card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry()}
+    card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry(),
+                "init": starts.to_json() if starts else {"kind": "uniform"}}
     card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
-                     "metrics": classifier.summarize(history, dataset, split, args)}
+                     "metrics": classifier.summarize(history, dataset, split, args), **classifier.camat_record(args)}
     sidecar = save_model(network.cpu(), card, model_base(args.out))
     print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
           f"samples ({split.mode}), F1 {history[-1]['val_f1']}; training log p(x) median {logpx.percentiles['p50']:.2f}, "

@@ -28,11 +28,11 @@ from torch.utils.data import DataLoader, Dataset
 from core.atomic import write_json
 from core.errors import NaturalExplainError
 from core.jem.energy import log_px
+from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings, sgld
 from core.models.preprocess import UnitSpace
-from train.augment import augment
 from train.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
-from train.replay_buffer import ReplayBuffer
+from train.replay_buffer import Init, ReplayBuffer
 from train.trainers.classifier import ClassifierTrainer
 from train.trainers.options import TrainerOptions
 
@@ -52,6 +52,10 @@ class JEMSettings:
         data_noise: std of the Gaussian noise added to data batches, in unit space.
         warmup_steps: optimizer steps over which the learning rate climbs linearly to --lr.
         energy_reg: weight alpha of the energy magnitude penalty (0 gives Grathwohl et al.'s loss).
+        init: where chains start, "uniform" noise (JEM's), "data", per-class Gaussians of the coarse
+            training patches (JEM++'s informative start, core.jem.init), or "mixed", half of each:
+            chains from "data" alone never leave the data's neighbourhood, so nothing keeps log p(x)
+            down far from it (a cloudy Landsat scene scored above the training data).
     """
 
     sgld: SGLDSettings = SGLDSettings()
@@ -60,6 +64,7 @@ class JEMSettings:
     data_noise: float = 0.03
     warmup_steps: int = 1000
     energy_reg: float = 1.0
+    init: str = "uniform"
 
     def card_entry(self) -> dict[str, Any]:
         """How the model was sampled and regularised, for the sidecar's `jem` block."""
@@ -128,13 +133,27 @@ class JEMTrainer(ClassifierTrainer):
         options: see TrainerOptions.
         settings: see JEMSettings.
         fingerprint: plain data that must match for a checkpoint to be resumed.
+        starts: the informative start the chains begin from; uniform noise when None.
     """
 
     def __init__(self, network: nn.Module, class_names: list[str], space: UnitSpace, sample_shape: tuple[int, int, int],
-                 options: TrainerOptions, settings: JEMSettings, fingerprint: dict[str, Any]) -> None:
+                 options: TrainerOptions, settings: JEMSettings, fingerprint: dict[str, Any],
+                 starts: CoarseGaussian | None = None) -> None:
         super().__init__(network, class_names, options, fingerprint)
         self.space, self.settings = space, settings
-        self.buffer = ReplayBuffer(settings.buffer_size, sample_shape, settings.reinit_freq, self.generator)
+        self.buffer = ReplayBuffer(settings.buffer_size, sample_shape, settings.reinit_freq, self.generator,
+                                   self._restarts(starts, sample_shape))
+
+    def _restarts(self, starts: CoarseGaussian | None, shape: tuple[int, int, int]) -> Init | None:
+        """New chains' starts: uniform noise (None), the Gaussians, or under "mixed" each chain one or the other."""
+        if starts is None or self.settings.init == "data":
+            return starts.draw if starts else None
+
+        def mixed(n: int, generator: torch.Generator) -> torch.Tensor:
+            coarse, noise = starts.draw(n, generator), torch.rand((n, *shape), generator=generator)
+            return torch.where((torch.rand(n, generator=generator) < 0.5)[:, None, None, None], noise, coarse)
+
+        return mixed
 
     def state(self) -> dict[str, Any]:
         """The classifier's checkpoint plus the replay buffer."""
@@ -181,7 +200,7 @@ class JEMTrainer(ClassifierTrainer):
             NaturalExplainError: when |loss| > 1e8 (or is not a number): the run diverged.
         """
         device, s = self.options.device, self.settings
-        data = self.space.from_input(augment(x, self.generator).to(device))
+        data = self.space.from_input(self.augmented(x, y))
         data = data + s.data_noise * torch.randn(data.shape, generator=self.generator).to(device)
         starts, slots = self.buffer.draw(len(x), self.generator)
         sampled = sgld(self._log_density, starts.to(device), s.sgld, generator=self.generator)
