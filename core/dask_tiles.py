@@ -28,6 +28,7 @@ from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
 from distributed import TimeoutError as DaskTimeout
 
 from core.errors import NaturalExplainError, RunCanceled
+from core.input_statistics import InputStatistics
 from core.jem.familiarity import PatchLogPx
 from core.pipeline import RunRecipe, TileSource, _Run, local_tiles, new_run
 from core.raster.grid import Grid
@@ -86,7 +87,8 @@ def dask_client(address: str) -> Iterator[Client]:
 
 def plugin_name(recipe: RunRecipe) -> str:
     """One worker plugin per model, device and methods: the scenes of a job that share them share it."""
-    key = repr((str(recipe.model), recipe.device, recipe.methods, sorted(recipe.method_options.items(), key=str)))
+    settings = sorted((name, sorted(values.items(), key=str)) for name, values in recipe.method_options.items())
+    key = repr((str(recipe.model), recipe.device, recipe.methods, settings))
     return f"natural-explain-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
@@ -107,7 +109,7 @@ class _ModelOnWorker(WorkerPlugin):
 
         self.device = resolve_device(self.recipe.device)
         self.loaded = load_model(self.recipe.model, self.device)
-        self.explainers = [build_explainer(name, self.loaded, **self.recipe.method_options)
+        self.explainers = [build_explainer(name, self.loaded, self.recipe.method_options)
                            for name in self.recipe.methods]
 
     def fresh_run(self, recipe: RunRecipe) -> _Run:
@@ -123,6 +125,7 @@ class _Block:
     timings: dict[str, float]
     patches: PatchLogPx | None
     in_range: ValueRangeCheck | None
+    statistics: InputStatistics | None
     nonfinite: object
 
 
@@ -132,7 +135,7 @@ def _compute_block(recipe: RunRecipe, grid: Grid, tiles: list[Tile]) -> _Block:
     try:
         with BandReader(run.band_refs) as reader:
             computed = list(local_tiles(run, reader, grid, tiles))
-            return _Block(computed, run.timings, run.patches, run.in_range, reader.nonfinite_record)
+            return _Block(computed, run.timings, run.patches, run.in_range, run.statistics, reader.nonfinite_record)
     except NaturalExplainError as exc:
         message = str(exc)
     # Raised outside the handler, with no cause or context: Dask pickles the whole chain, a GDAL error in it may
@@ -152,8 +155,9 @@ def _merge(run: _Run, reader: BandReader, block: _Block) -> None:
         run.timings[name] = run.timings.get(name, 0.0) + seconds
     if run.patches is not None:
         run.patches.merge(block.patches)
-    if run.in_range is not None:
-        run.in_range.merge(block.in_range)
+    for mine, theirs in ((run.in_range, block.in_range), (run.statistics, block.statistics)):
+        if mine is not None:
+            mine.merge(theirs)
     reader.add_nonfinite(block.nonfinite)
 
 

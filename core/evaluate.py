@@ -29,16 +29,15 @@ import rasterio
 import torch
 
 from core.aoi import AOI
-from core.atomic import atomic_path, write_json
 from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.base import Explainer
 from core.explain.controls import BRIGHTNESS, CONTROLS, RANDOM, brightness_map, random_map
-from core.explain.evaluation_report import MethodRow, MethodSummary, markdown_table, summarise
-from core.explain.figure import FigureTiles, comparison_figure
+from core.explain.evaluation_summary import MethodRow, MethodSummary, summarise
 from core.explain.metrics import Score, curve_auc, gaussian_blur, iou, pixel_order, reveal_curve, top_fraction_mask
 from core.explain.randomization import RandomizedModel, cascading_randomization, rank_correlation
-from core.explain.registry import build_explainer, parse_methods
+from core.explain.registry import MethodSettings, build_explainer, generators_setting, parse_methods
+from core.explain.report import FigureTiles, write_evaluation
 from core.explain.road import NOISE_STD, PERCENTAGES, road_auc, road_curve
 from core.models.card import sidecar_path
 from core.models.choice import Choice, choose_model, match_chosen
@@ -355,7 +354,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
              aoi: AOI | None = None, bands: dict[str, int] | None = None, q: float = 10.0, tiles: int = 16,
              tile_size: int = 128, device: str = "auto", seed: int = 0, draws: int = 1, randomization: bool = True,
              progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-             method_options: dict[str, Any] | None = None, fill: str = "blur",
+             method_options: MethodSettings | None = None, fill: str = "blur",
              report: Callable[[str], None] | None = None) -> EvaluationResult:
     """Score every method's attributions on sampled tiles; write evaluation.json, .md and comparison.png.
 
@@ -382,7 +381,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
             method's maps once per classifier layer.
         progress: called with percent done after each tile of each step.
         is_canceled: polled before each tile of each step.
-        method_options: extra options for the methods that take them (e.g. `generators`).
+        method_options: method name -> its settings (core.explain.method_options), as explain takes them.
         fill: what deleted pixels become (FILLS).
         report: called before the run with the line saying which model was chosen, when it was chosen automatically.
 
@@ -397,13 +396,12 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     _check_options(q, tiles, tile_size, fill, draws)
     raster = open_input(input_path)
     torch_device = resolve_device(device)
-    choice = choose_model(raster, model, bands, names, (method_options or {}).get("generators"))
+    choice = choose_model(raster, model, bands, names, generators_setting(method_options))
     if report and choice.automatic:
         report(choice.line())
     loaded = load_model(choice.path, torch_device)
     reference, reference_class = _reference(labels, label_field, reference_class, loaded)
-    options = method_options or {}
-    explainers = [build_explainer(name, loaded, **options) for name in names]
+    explainers = [build_explainer(name, loaded, method_options) for name in names]
     band_refs = match_chosen(raster, loaded.card.bands, bands, choice)
     grid = _evaluation_grid(raster.grid, aoi, loaded.card.resolution_m)
     _check_area(grid, aoi, tile_size)
@@ -411,7 +409,7 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     with RunOutputs(out_dir, ["evaluation.md", "comparison.png"], inputs, record="evaluation.json") as outputs:
         samples = [_sample_tiles(loaded, band_refs, grid, aoi, reference, tiles, tile_size, seed + k, torch_device)
                    for k in range(draws)]
-        randomized = [(r, [build_explainer(name, r.model, **options) for name in names])
+        randomized = [(r, [build_explainer(name, r.model, method_options) for name in names])
                       for r in (cascading_randomization(loaded, seed) if randomization else [])]
         plan = _Plan(loaded, _scoring_network(loaded.network), explainers, randomized, q, fill)
         for explainer in explainers:  # the first call pays for lazy set-up (about 1 s), which is no draw's cost
@@ -434,32 +432,31 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
                                   outputs.final("comparison.png"), summaries, per_draw, choice)
         context = _context(raster.path, plan, evaluated, labels, label_field, reference_class, seed, names)
         context["model"].update(choice.to_json())
-        _write_report(outputs, plan, evaluated, per_draw, summaries, context)
-        _figure(loaded, evaluated[0], reference_class, outputs.staged("comparison.png"))
+        write_evaluation(_record(plan, evaluated, per_draw, summaries, context), summaries,
+                         _figure_tiles(loaded, evaluated[0], reference_class),
+                         json_path=outputs.staged("evaluation.json"), markdown_path=outputs.staged("evaluation.md"),
+                         figure_path=outputs.staged("comparison.png"))
         outputs.commit()
     if progress:
         progress(100.0)
     return result
 
 
-def _write_report(outputs: RunOutputs, plan: _Plan, evaluated: list[_Draw], per_draw: list[list[MethodRow]],
-                  summaries: list[MethodSummary], context: dict) -> None:
-    """Stage evaluation.json (every number and curve) and evaluation.md (the summary table)."""
-    write_json(outputs.staged("evaluation.json"), {
-        **context, "rows": _summary_records(summaries), "curves": _mean_curves(evaluated),
-        "tiles": [t for k, d in enumerate(evaluated) for t in _tile_records(d, k)],
-        "randomization": _randomization_record(plan, evaluated),
-        "draws": [_draw_record(d, rows) for d, rows in zip(evaluated, per_draw)]})
-    with atomic_path(outputs.staged("evaluation.md")) as tmp:
-        tmp.write_text(markdown_table(summaries, context))
+def _record(plan: _Plan, evaluated: list[_Draw], per_draw: list[list[MethodRow]], summaries: list[MethodSummary],
+            context: dict[str, Any]) -> dict[str, Any]:
+    """Every number and curve of the evaluation, for evaluation.json, with the context that reproduces it."""
+    return {**context, "rows": _summary_records(summaries), "curves": _mean_curves(evaluated),
+            "tiles": [t for k, d in enumerate(evaluated) for t in _tile_records(d, k)],
+            "randomization": _randomization_record(plan, evaluated),
+            "draws": [_draw_record(d, rows) for d, rows in zip(evaluated, per_draw)]}
 
 
-def _figure(loaded: LoadedModel, draw: _Draw, reference_class: str, path: Path) -> None:
-    """The first draw's first tiles through every method and control, side by side."""
+def _figure_tiles(loaded: LoadedModel, draw: _Draw, reference_class: str) -> FigureTiles:
+    """The first draw's first tiles through every method and control, for the side-by-side figure."""
     x = draw.sample.x[:FIGURE_TILES]
-    comparison_figure(FigureTiles(_true_colour(loaded, x), _naturalness(loaded, x),
-                                  {name: m[:FIGURE_TILES].cpu().numpy() for name, (m, _) in draw.maps.items()},
-                                  draw.sample.reference[:FIGURE_TILES], reference_class), path)
+    return FigureTiles(_true_colour(loaded, x), _naturalness(loaded, x),
+                       {name: m[:FIGURE_TILES].cpu().numpy() for name, (m, _) in draw.maps.items()},
+                       draw.sample.reference[:FIGURE_TILES], reference_class)
 
 
 def _context(input_path: Path, plan: _Plan, draws: list[_Draw], labels: str | Path, label_field: str,

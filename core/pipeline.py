@@ -14,7 +14,7 @@ import math
 import platform
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import rasterio
@@ -27,7 +27,9 @@ from core.blend import RowBlender
 from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.base import Explainer
-from core.explain.registry import build_explainer, parse_methods
+from core.explain.method_options import to_record
+from core.explain.registry import MethodSettings, build_explainer, generators_setting, parse_methods
+from core.input_statistics import InputStatistics
 from core.jem.energy import log_px_of_logits
 from core.jem.familiarity import Familiarity, PatchLogPx, assess
 from core.jem.histogram import training_histogram
@@ -35,6 +37,7 @@ from core.models.card import ModelCard, sidecar_path
 from core.models.choice import Choice, choose_model, match_chosen
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import to_model_input
+from core.ood_verdict import Verdict, combine
 from core.raster.bands import match_bands
 from core.raster.grid import Grid, model_grid, pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
@@ -101,7 +104,8 @@ class _Run:
     """One run's fixed parts, so the tile loop needs no long argument lists.
 
     `patches` gathers the patches' log p(x) when the model is a JEM, and is None otherwise;
-    `in_range` counts pixels outside the training value range when the card has one.
+    `in_range` counts pixels outside the training value range when the card has one; `statistics` gathers the
+    input statistics (band moments, band order, fine detail) the verdict on the input combines with them.
     """
 
     loaded: LoadedModel
@@ -120,6 +124,7 @@ class _Run:
     bands: dict[str, list[str]] | None = None
     # Who computes the tiles: this process (local_tiles) when None, else e.g. a Dask cluster (core.dask_tiles).
     source: "TileSource | None" = None
+    statistics: InputStatistics | None = None
 
     def output_bands(self) -> dict[str, list[str]]:
         """Every output file's band descriptions, naturalness (and confidence) first, in channel order."""
@@ -143,7 +148,7 @@ class RunRecipe:
     model: Path
     device: str
     methods: tuple[str, ...]
-    method_options: dict[str, Any]
+    method_options: MethodSettings
     batch_size: int | None
     overlap: int
     band_refs: list[BandRef]
@@ -164,7 +169,7 @@ def new_run(loaded: LoadedModel, explainers: list[Explainer], device: torch.devi
     return _Run(loaded, explainers, device, recipe.batch_size or default_batch_size(device), recipe.overlap, progress,
                 is_canceled, timings, PatchLogPx(loaded.card.jem["patch_size"]) if jem else None,
                 ValueRangeCheck(loaded.card, device) if loaded.card.value_range else None, recipe.band_refs,
-                recipe.maps, recipe.bands, source)
+                recipe.maps, recipe.bands, source, InputStatistics(loaded.card, device))
 
 
 def tile_source(dask: "str | distributed.Client | None",  # noqa: F821
@@ -238,8 +243,7 @@ def _compute(run: _Run, batch: TileBatch) -> np.ndarray:
     t = time.perf_counter()
     logits = dense_logits(run.loaded, x)
     parts = [_naturalness(run.loaded.card, logits)]
-    if run.in_range is not None:
-        run.in_range.add(x, batch.valid)
+    _observe(run, batch)
     run.timings["naturalness_s"] += time.perf_counter() - t
     if run.patches is not None:
         t = time.perf_counter()
@@ -253,6 +257,13 @@ def _compute(run: _Run, batch: TileBatch) -> np.ndarray:
         parts.extend(m.detach() for m in explainer.maps(x.clone()).values())
         run.timings[f"{explainer.name}_s"] += time.perf_counter() - t
     return torch.cat([p.float() for p in parts], dim=1).cpu().numpy()
+
+
+def _observe(run: _Run, batch: TileBatch) -> None:
+    """Add a batch's input to the checks on the input: the value range and the input statistics."""
+    for check in (run.in_range, run.statistics):
+        if check is not None:
+            check.add(batch.x, batch.valid)
 
 
 class _OutputSink:
@@ -377,7 +388,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             aoi: AOI | None = None, device: str = "auto", bands: dict[str, int] | None = None,
             batch_size: int | None = None, tile_size: int | None = None, overlap: int = DEFAULT_OVERLAP,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-            method_options: dict[str, Any] | None = None, report: Report | None = None,
+            method_options: MethodSettings | None = None, report: Report | None = None,
             dask: "str | distributed.Client | None" = None, cog: bool = False) -> ExplainResult:  # noqa: F821
     """Write a naturalness map, and one set of maps per explanation method, for `input_path`.
 
@@ -399,7 +410,7 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
         overlap: pixels shared by neighbouring tiles and blended.
         progress: called with percent done after each batch.
         is_canceled: polled before each batch.
-        method_options: extra options for the methods that take them (e.g. `generators`).
+        method_options: method name -> its settings (core.explain.method_options), e.g. {"occlusion": {"window": 8}}.
         report: called before the run with each line the user should read first: the model chosen
             automatically, and what resampling an input far from the model's resolution means.
         dask: compute the tiles on a Dask cluster: "local:N" (N worker processes here) or "tcp://HOST:PORT"
@@ -417,9 +428,9 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
     method_names = parse_methods(",".join(methods))
     raster = open_input(input_path)
     torch_device = resolve_device(device)
-    choice = choose_model(raster, model, bands, method_names, (method_options or {}).get("generators"))
+    choice = choose_model(raster, model, bands, method_names, generators_setting(method_options))
     loaded = load_model(choice.path, torch_device)
-    explainers = [build_explainer(name, loaded, **(method_options or {})) for name in method_names]
+    explainers = [build_explainer(name, loaded, method_options) for name in method_names]
     band_refs = match_chosen(raster, loaded.card.bands, bands, choice)
     grids = plan_grids(raster, aoi, loaded.card.resolution_m, overlap)
     note = resolution_note(pixel_size_m(raster.grid), loaded.card.resolution_m)
@@ -428,8 +439,8 @@ def explain(input_path: str | Path, out_dir: str | Path, *, methods: Sequence[st
             report(line)
     size = tile_size or loaded.card.tile_size
     tiles = tile_grid(grids.model.height, grids.model.width, size, min(overlap, size // 2))
-    recipe = RunRecipe(choice.path, device, tuple(method_names), dict(method_options or {}), batch_size, overlap,
-                       band_refs)
+    recipe = RunRecipe(choice.path, device, tuple(method_names), {k: dict(v) for k, v in (method_options or {}).items()},
+                       batch_size, overlap, band_refs)
     with tile_source(dask, recipe) as source:
         run = new_run(loaded, explainers, torch_device, recipe, progress, is_canceled, source)
         return _write_run(run, raster, grids, tiles, size, aoi, Path(out_dir), choice, started, cog)
@@ -449,12 +460,13 @@ def _write_run(run: _Run, raster: RasterInput, grids: RunGrids, tiles: list[Tile
             to_cog(path)
         familiarity = (assess(run.patches.values(), training_histogram(loaded.card)) if run.patches is not None
                        else None)
-        warnings = _warnings(raster, grids, loaded, used, len(tiles), familiarity, run.in_range,
-                             reader.nonfinite_pixels)
+        verdict = combine(run.statistics, run.in_range, familiarity)
+        warnings = _warnings(raster, grids, loaded, used, len(tiles), verdict, reader.nonfinite_pixels)
         run.timings["total_s"] = time.perf_counter() - started
         paths = {name: outputs.final(file) for name, file in names.items()}
         write_json(outputs.staged("run.json"),
-                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity, choice))
+                   _run_record(raster, run, grids, aoi, size, tiles, used, warnings, paths, familiarity, verdict,
+                               choice))
         outputs.commit()
     return ExplainResult(paths, outputs.final("run.json"), warnings, choice)
 
@@ -464,8 +476,8 @@ def default_batch_size(device: torch.device) -> int:
     return 8 if device.type == "cuda" else 1
 
 
-def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int,
-              familiarity: Familiarity | None, in_range: ValueRangeCheck | None, nonfinite: int) -> list[str]:
+def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: int, total: int, verdict: Verdict,
+              nonfinite: int) -> list[str]:
     warnings = [text] if (text := nonfinite_warning(nonfinite)) else []
     if grids.resampled:
         warnings.append(f"the input's {pixel_size_m(raster.grid):.3g} m pixels were resampled to the model's "
@@ -474,16 +486,14 @@ def _warnings(raster: RasterInput, grids: RunGrids, loaded: LoadedModel, used: i
         warnings.append("the AOI holds only nodata pixels: the maps are empty")
     elif used < total:
         warnings.append(f"{total - used} of {total} tiles held only nodata and were skipped")
-    for check in (in_range, familiarity):
-        found = check.warning() if check else None
-        if found:
-            warnings.append(found)
+    if used and (unlike := verdict.warning()):
+        warnings.append(unlike)
     return warnings
 
 
 def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None, tile_size: int, tiles: list[Tile],
                 used: int, warnings: list[str], outputs: dict[str, Path], familiarity: Familiarity | None,
-                choice: Choice) -> dict:
+                verdict: Verdict, choice: Choice) -> dict:
     megapixels = grids.out.width * grids.out.height / 1e6
     card = run.loaded.card
     per_mpx = {k.removesuffix("_s"): round(v / max(megapixels, 1e-9), 3) for k, v in run.timings.items()}
@@ -498,7 +508,9 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
                   "architecture": card.architecture, "bands": card.bands, "classes": card.classes,
                   "natural_classes": card.natural_classes, "resolution_m": card.resolution_m,
                   "training_command": card.training.get("command"), **choice.to_json()},
-        "parameters": {"methods": [e.name for e in run.explainers], "aoi": dataclasses.asdict(aoi) if aoi else None,
+        "parameters": {"methods": [e.name for e in run.explainers],
+                       "method_settings": {e.name: to_record(e.options) for e in run.explainers},
+                       "aoi": dataclasses.asdict(aoi) if aoi else None,
                        "device": str(run.device), "tile_size": tile_size, "overlap": run.overlap,
                        "batch_size": run.batch_size},
         "grid": {"crs": grids.out.crs.to_string(), "transform": list(grids.out.transform)[:6],
@@ -508,7 +520,11 @@ def _run_record(raster: RasterInput, run: _Run, grids: RunGrids, aoi: AOI | None
         "timings": {**{k: round(v, 3) for k, v in run.timings.items()}, "megapixels": round(megapixels, 4),
                     "s_per_megapixel": per_mpx},
         "outputs": {k: str(v.resolve()) for k, v in outputs.items()},
-        "ood": familiarity.to_json() if familiarity else None,
+        # the one verdict on the input (core.ood_verdict), then what each of its checks measured
+        "verdict": verdict.to_json(),
+        "ood": ({k: v for k, v in familiarity.to_json().items() if k not in ("out_of_distribution", "limits")}
+                if familiarity else None),
+        "input_statistics": run.statistics.to_json() if run.statistics else None,
         "value_range": run.in_range.to_json() if run.in_range else None,
         "warnings": warnings,
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
@@ -528,8 +544,7 @@ def _compute_maps(run: _Run, batch: TileBatch) -> np.ndarray:
     with torch.inference_mode(), torch.autocast(batch.x.device.type, dtype=torch.bfloat16,
                                                 enabled=batch.x.device.type == "cuda"):
         values = run.maps(run.loaded, batch.x)
-    if run.in_range is not None:
-        run.in_range.add(batch.x, batch.valid)
+    _observe(run, batch)
     run.timings[f"{next(iter(run.bands))}_s"] += time.perf_counter() - t
     return values.float().cpu().numpy()
 

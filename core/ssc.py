@@ -35,8 +35,9 @@ from core.raster.bands import match_bands
 from core.raster.grid import Grid
 from core.raster.read import BandReader
 from core.raster.sources import BandRef, open_input
-from core.raster.write import open_geotiff, write_rows
+from core.raster.write import open_geotiff, to_cog, write_rows
 from core.run_outputs import RunOutputs, writable_file
+from core.ssc_figure import FourParts, four_part_figure
 from core.vector_io import read_polygons
 
 # torch (through core.pipeline), matplotlib and scikit-learn are imported where used, so the CLI's --help,
@@ -399,18 +400,10 @@ def _coarse(grid: Grid) -> Grid:
                 math.ceil(grid.height / factor))
 
 
-def four_part_figure(band_refs: list[BandRef], band_names: Sequence[str], phase1: Path, phase2: Path,
-                     labels: LabelPolygons | None, grid: Grid, out: Path, learner: str) -> Path:
-    """The seed's figure: image | labels | CNN classification | SSC classification, side by side, to a PNG.
-
-    Drawn on a coarse copy of the grid (at most FIGURE_MAX_PIXELS a side), so a large scene costs little.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-
+def _four_parts(band_refs: list[BandRef], band_names: Sequence[str], phase1: Path, phase2: Path,
+                labels: LabelPolygons | None, grid: Grid) -> FourParts:
+    """The figure's panels read on a coarse copy of the grid (at most FIGURE_MAX_PIXELS a side), so a large
+    scene costs little: the image in true colour, the labels and both phases' classes (1 natural, NaN none)."""
     from core.quicklook import TRUE_COLOUR, _limits, _stretch
 
     small = _coarse(grid)
@@ -428,27 +421,7 @@ def four_part_figure(band_refs: list[BandRef], band_names: Sequence[str], phase1
         maps.append(np.where(ok, (prob[0] >= 0.5).astype(float), np.nan))
     truth = labels.raster(small).astype(float) if labels else np.full(valid.shape, np.nan)
     truth[truth == UNLABELLED] = np.nan
-    cmap = ListedColormap(["#b35806", "#1b7837"])
-    cmap.set_bad("white")
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4.6), constrained_layout=True)
-    titles = ["image", "labels" if labels else "labels (none given)", "CNN classification (phase 1)",
-              f"SSC classification ({learner.upper()}, phase 2)"]
-    xmin, ymin, xmax, ymax = small.bounds
-    for ax, title, data in zip(axes, titles, [image, truth, *maps]):
-        if data.ndim == 3:
-            ax.imshow(data, extent=(xmin, xmax, ymin, ymax))
-        else:
-            ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=0, vmax=1, interpolation="nearest",
-                      extent=(xmin, xmax, ymin, ymax))
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in ("#1b7837", "#b35806")]
-    fig.legend(handles, ["natural", "anthropogenic"], loc="lower center", ncol=2, fontsize=9)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
-    return out
+    return FourParts(image, truth, *maps, small.bounds, labels is not None)
 
 
 # ---------------------------------------------------------------- the run
@@ -478,7 +451,7 @@ def ssc(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None
         features: Sequence[str] = DEFAULT_FEATURES, confidence: float = DEFAULT_CONFIDENCE,
         samples_per_class: int = DEFAULT_SAMPLES_PER_CLASS, seed: int = DEFAULT_SEED,
         progress: Progress | None = None, is_canceled: IsCanceled | None = None,
-        report: Report | None = None) -> SSCResult:
+        report: Report | None = None, dask: str | None = None, cog: bool = False) -> SSCResult:
     """Self-Supervised Classification of `input_path`: phase 1's CNN map, then a shallow learner fitted on its
     confident pixels.
 
@@ -502,6 +475,8 @@ def ssc(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None
         is_canceled: polled per batch of tiles and per block.
         report: lines for the user before phase 1 runs (the model chosen, resampling); the one-class
             fallback is among the result's warnings.
+        dask: compute phase 1's tiles on a Dask cluster (core.pipeline.explain's `dask`); phase 2 runs here.
+        cog: write both phases' maps as Cloud-Optimized GeoTIFFs.
 
     Raises:
         NaturalExplainError: input the user can fix: an AOI with no valid pixels, too few confident
@@ -525,7 +500,7 @@ def ssc(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None
     started = time.perf_counter()
     timings = {}
     first = explain(input_path, out_dir, model=model, aoi=aoi, device=device, bands=bands,
-                    progress=_scaled(progress, 0, 50), is_canceled=is_canceled, report=report)
+                    progress=_scaled(progress, 0, 50), is_canceled=is_canceled, report=report, dask=dask, cog=cog)
     timings["phase1_s"] = time.perf_counter() - started
     card = read_card(first.model.path)[0]
     band_refs = match_bands(raster, card.bands, bands)
@@ -552,10 +527,13 @@ def ssc(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None
         t = time.perf_counter()
         agree, scores = _predict(band_refs, phase1_ref, grid, spec, fitted, polygons,
                                  outputs.staged("naturalness_ssc.tif"), _scaled(progress, 70, 95), is_canceled)
+        if cog:
+            to_cog(outputs.staged("naturalness_ssc.tif"))
         timings["predict_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        four_part_figure(band_refs, list(card.bands), first.outputs["naturalness"],
-                         outputs.staged("naturalness_ssc.tif"), polygons, grid, outputs.staged("ssc.png"), learner)
+        four_part_figure(_four_parts(band_refs, list(card.bands), first.outputs["naturalness"],
+                                     outputs.staged("naturalness_ssc.tif"), polygons, grid),
+                         outputs.staged("ssc.png"), learner)
         if figure is not None:
             with atomic_path(Path(figure)) as tmp:
                 shutil.copyfile(outputs.staged("ssc.png"), tmp)

@@ -13,6 +13,10 @@ from types import FrameType
 from core.cli.options import EXIT_USER_ERROR, OneLineParser
 from core.errors import NaturalExplainError
 from train.commands import COMMANDS
+from train.distributed import current_world
+
+# The commands whose trainer runs its updates through DistributedDataParallel (train/distributed.py).
+DISTRIBUTED_COMMANDS = ("classifier", "segmenter")
 
 
 def build_parsers() -> tuple[OneLineParser, dict[str, OneLineParser]]:
@@ -37,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if current_world().size > 1 and args.command not in DISTRIBUTED_COMMANDS:
+            raise NaturalExplainError(f"python -m train {args.command} runs in one process: under torchrun only "
+                                      f"{' and '.join(DISTRIBUTED_COMMANDS)} train with DistributedDataParallel")
         COMMANDS[args.command].run(args, commands[args.command])
     except NaturalExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,10 +1,25 @@
 """`python -m core evaluate`: how faithful each method's attribution is to the model, against two controls."""
 import argparse
 
-from core.cli.options import (MAX_TILE_SIZE, MIN_TILE_SIZE, add_aoi_arguments, add_bands_argument,
-                              add_generators_argument, add_model_arguments, aoi, band_mapping, method_options,
-                              methods_text, path_value, percentage, progress_bar, seed, text_value, whole_number)
 from core.cli.explain import AUTOMATIC_MODEL
+from core.cli.options import (
+    MAX_TILE_SIZE,
+    MIN_TILE_SIZE,
+    add_aoi_arguments,
+    add_bands_argument,
+    add_method_option_arguments,
+    add_model_arguments,
+    aoi,
+    band_mapping,
+    method_options,
+    methods_text,
+    path_value,
+    percentage,
+    progress_bar,
+    seed,
+    text_value,
+    whole_number,
+)
 from core.explain.registry import METHODS
 
 HELP = ("score the methods' attributions: deletion/insertion and ROAD AUC, IoU with a reference class, cost, and "
@@ -34,7 +49,7 @@ def add_arguments(e: argparse.ArgumentParser) -> None:
     add_aoi_arguments(e)
     add_model_arguments(e, default=AUTOMATIC_MODEL)
     add_bands_argument(e)
-    add_generators_argument(e)
+    add_method_option_arguments(e)
     e.add_argument("--randomization", action=argparse.BooleanOptionalAction, default=True,
                    help="check that each method's maps change when the classifier's layers are randomised "
                    "(recomputes every map once per layer)")

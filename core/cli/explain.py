@@ -2,9 +2,20 @@
 import argparse
 from pathlib import Path
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_generators_argument, add_model_arguments,
-                              add_scale_out_arguments, add_tiling_arguments, aoi, band_mapping, method_options,
-                              methods_text, path_value, progress_bar)
+from core.cli.options import (
+    add_aoi_arguments,
+    add_bands_argument,
+    add_method_option_arguments,
+    add_model_arguments,
+    add_scale_out_arguments,
+    add_tiling_arguments,
+    aoi,
+    band_mapping,
+    method_options,
+    methods_text,
+    path_value,
+    progress_bar,
+)
 from core.explain.registry import METHODS
 
 HELP = "write naturalness.tif and run.json for a raster (or for many: one folder each and a summary)"
@@ -25,7 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_aoi_arguments(p)
     add_model_arguments(p, default=AUTOMATIC_MODEL)
     add_bands_argument(p)
-    add_generators_argument(p)
+    add_method_option_arguments(p)
     add_tiling_arguments(p)
     add_scale_out_arguments(p)
 

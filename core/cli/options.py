@@ -204,16 +204,38 @@ def add_scale_out_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cog", action="store_true", help="write the maps as Cloud-Optimized GeoTIFFs (with overviews)")
 
 
-def add_generators_argument(parser: argparse.ArgumentParser) -> None:
-    """--generators, for the cyclegan and counterfactual methods."""
+def method_setting(text: str) -> str:
+    """One --method-option item, checked at once (core.explain.method_options)."""
+    from core.explain.registry import parse_method_settings
+
+    try:
+        parse_method_settings([text])
+    except NaturalExplainError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def add_method_option_arguments(parser: argparse.ArgumentParser) -> None:
+    """--method-option (repeatable) and --generators, its short form for both generator methods."""
+    from core.explain.method_options import describe
+    from core.explain.registry import OPTIONS_OF
+
+    parser.add_argument("--method-option", action="append", default=[], type=method_setting,
+                        metavar="METHOD.NAME=VALUE", help=f"a method's setting, repeatable: {describe(OPTIONS_OF)}")
     parser.add_argument("--generators", type=path_value,
                         help="pattern generators for cyclegan and counterfactual (default: MODEL_generators.json beside "
                         "--model when it exists, else the bundled ones)")
 
 
-def method_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The explainers' extra options the command line sets (now only --generators)."""
-    return {"generators": args.generators} if args.generators is not None else {}
+def method_options(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The methods' settings from --method-option, with --generators set for cyclegan and counterfactual."""
+    from core.explain.registry import parse_method_settings
+
+    settings = parse_method_settings(args.method_option)
+    if args.generators is not None:
+        for name in ("cyclegan", "counterfactual"):
+            settings.setdefault(name, {})["generators"] = args.generators
+    return settings
 
 
 def aoi(args: argparse.Namespace, reference: "str | Path | None" = None) -> "AOI | None":

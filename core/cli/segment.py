@@ -1,8 +1,17 @@
 """`python -m core segment`: a U-Net segmenter's map of natural land for a raster (segmentation.tif)."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_scale_out_arguments, add_model_arguments,
-                              add_tiling_arguments, aoi, band_mapping, path_value, progress_bar)
+from core.cli.options import (
+    add_aoi_arguments,
+    add_bands_argument,
+    add_model_arguments,
+    add_scale_out_arguments,
+    add_tiling_arguments,
+    aoi,
+    band_mapping,
+    path_value,
+    progress_bar,
+)
 
 HELP = ("write segmentation.tif (band 1: probability of natural, on the input's grid) and run.json with a "
         "U-Net segmenter")

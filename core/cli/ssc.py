@@ -1,8 +1,20 @@
 """`python -m core ssc`: Self-Supervised Classification (the CNN's confident pixels train a per-pixel learner)."""
 import argparse
 
-from core.cli.options import (add_aoi_arguments, add_bands_argument, add_model_arguments, aoi, band_mapping, path_value,
-                              positive_int, progress_bar, real_number, seed, text_value)
+from core.cli.options import (
+    add_aoi_arguments,
+    add_bands_argument,
+    add_model_arguments,
+    add_scale_out_arguments,
+    aoi,
+    band_mapping,
+    path_value,
+    positive_int,
+    progress_bar,
+    real_number,
+    seed,
+    text_value,
+)
 
 HELP = ("self-supervised classification: phase 1 runs the classifier (naturalness.tif, run.json), phase 2 fits a "
         "shallow learner on this image's confident pixels and predicts every pixel (naturalness_ssc.tif, ssc.json, "
@@ -26,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="phase 2's learner: a multilayer perceptron (default, the seed's choice) or a random forest")
     add_aoi_arguments(p)
     add_bands_argument(p)
+    add_scale_out_arguments(p)
     p.add_argument("--labels", type=path_value, help="label polygons to score both phases against (F1) and draw")
     p.add_argument("--label-field", type=text_value("a field name"), default="label",
                    help="the labels' class field; values naming a natural class of the model count as natural")
@@ -56,6 +69,7 @@ def run(args: argparse.Namespace) -> None:
                  if hasattr(args, k)}
         result = ssc(args.input, args.out, model=args.model, aoi=area, bands=band_mapping(args), device=args.device,
                      labels=args.labels, label_field=args.label_field, figure=args.figure, progress=progress,
+                     dask=args.dask, cog=args.cog,
                      report=lambda line: tqdm.write(line, file=sys.stderr), **given)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -6,7 +6,7 @@ per-pixel outputs a method has (the CycleGAN's enhanced images), so the pipeline
 every method's results through the same tiler and blending.
 """
 import abc
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -40,8 +40,12 @@ class Explainer(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
 
-    def __init__(self, model: LoadedModel) -> None:
+    def __init__(self, model: LoadedModel, options: Any = None) -> None:
+        """`options`: the method's settings dataclass (core.explain.method_options), its defaults when None."""
+        from core.explain.registry import METHODS
+
         self.model = model
+        self.options = options if options is not None else METHODS[self.name].options()
 
     @abc.abstractmethod
     def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:

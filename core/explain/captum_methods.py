@@ -23,28 +23,34 @@ class CaptumExplainer(Explainer):
         return attribution.abs().mean(dim=1, keepdim=True)
 
 
+def gradcam(network: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) non-negative GradCAM of class `target` on the network's `cam_layer`, upsampled bilinearly.
+
+    One function, so the map the explainer shows is the very map CAMAT training occludes (train/camat.py).
+    """
+    cam = LayerGradCam(network, network.cam_layer).attribute(x, target=target, relu_attributions=True)
+    return LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear").clamp_min(0)
+
+
 class GradCAMExplainer(CaptumExplainer):
     name = "gradcam"
     description = "GradCAM on the last feature map, upsampled bilinearly"
 
     def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         forward, target = self._forward(x, target)
-        cam = LayerGradCam(forward, self.model.network.cam_layer).attribute(x, target=target, relu_attributions=True)
-        return LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear").clamp_min(0)
+        return gradcam(forward, x, target)
 
 
 class OcclusionExplainer(CaptumExplainer):
     """Occlusion sensitivity: windows replaced by the band means (0 after standardisation)."""
 
     name = "occlusion"
-    description = "occlusion sensitivity, 16 px windows every 8 px, filled with the band means"
-    window = 16
-    stride = 8
+    description = "occlusion sensitivity, 16 px windows every 8 px (occlusion.window, .stride), filled with the band means"
 
     def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         forward, target = self._forward(x, target)
         c = x.shape[1]
-        window, stride = min(self.window, *x.shape[-2:]), min(self.stride, *x.shape[-2:])
+        window, stride = min(self.options.window, *x.shape[-2:]), min(self.options.stride, *x.shape[-2:])
         result = Occlusion(forward).attribute(x, target=target, sliding_window_shapes=(c, window, window),
                                               strides=(c, stride, stride), baselines=0.0, perturbations_per_eval=16)
         return result.sum(dim=1, keepdim=True).clamp_min(0) / c
@@ -61,11 +67,10 @@ class DeepLiftExplainer(CaptumExplainer):
 
 class IntegratedGradientsExplainer(CaptumExplainer):
     name = "ig"
-    description = "integrated gradients from the band-mean baseline, 32 steps"
-    steps = 32
+    description = "integrated gradients from the band-mean baseline, 32 steps (ig.steps)"
 
     def attribute(self, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
         forward, target = self._forward(x, target)
         ig = IntegratedGradients(forward)
-        return self._per_band(ig.attribute(x, target=target, baselines=0.0, n_steps=self.steps,
+        return self._per_band(ig.attribute(x, target=target, baselines=0.0, n_steps=self.options.steps,
                                            internal_batch_size=max(1, 2 * len(x))))

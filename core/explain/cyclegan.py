@@ -24,6 +24,7 @@ import torch
 
 from core.errors import NaturalExplainError
 from core.explain.base import Explainer
+from core.explain.method_options import GeneratorOptions
 from core.models.card import sidecar_path
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace
@@ -75,16 +76,17 @@ class GeneratorExplainer(Explainer):
 
     Args:
         model: the loaded classifier.
-        generators: the generators' model file; None takes default_generators (the model's own, else the bundled).
+        options: GeneratorOptions; its `generators` None takes default_generators (the model's own, else the
+            bundled ones).
 
     Raises:
         NaturalExplainError: when the generators are missing or were trained for another classifier.
     """
 
-    def __init__(self, model: LoadedModel, generators: str | Path | None = None) -> None:
-        super().__init__(model)
+    def __init__(self, model: LoadedModel, options: GeneratorOptions | None = None) -> None:
+        super().__init__(model, options)
         device = next(model.network.parameters()).device
-        self.generators = load_generators(generators or default_generators(model), model, device).network
+        self.generators = load_generators(self.options.generators or default_generators(model), model, device).network
         self.space = UnitSpace(model.card, device)
 
     @torch.no_grad()

@@ -3,24 +3,36 @@
 Methods are named by import path and imported only when one runs, so listing them (a CLI's
 --help, the plugin at QGIS start) loads neither torch nor Captum.
 """
+import dataclasses
 import importlib
-import inspect
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 from core.errors import NaturalExplainError
+from core.explain.method_options import GeneratorOptions, IntegratedGradientsOptions, NoOptions, OcclusionOptions, parse_settings
 
 if TYPE_CHECKING:
     from core.explain.base import Explainer
     from core.models.model_file import LoadedModel
 
-METHODS: dict[str, str] = {
-    "cyclegan": "core.explain.cyclegan:CycleGANExplainer",
-    "counterfactual": "core.explain.cyclegan:CounterfactualExplainer",
-    "gradcam": "core.explain.captum_methods:GradCAMExplainer",
-    "occlusion": "core.explain.captum_methods:OcclusionExplainer",
-    "deeplift": "core.explain.captum_methods:DeepLiftExplainer",
-    "ig": "core.explain.captum_methods:IntegratedGradientsExplainer",
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """Where a method's class lives (imported when it runs) and the dataclass of its settings."""
+
+    path: str
+    options: type
+
+
+METHODS: dict[str, Method] = {
+    "cyclegan": Method("core.explain.cyclegan:CycleGANExplainer", GeneratorOptions),
+    "counterfactual": Method("core.explain.cyclegan:CounterfactualExplainer", GeneratorOptions),
+    "gradcam": Method("core.explain.captum_methods:GradCAMExplainer", NoOptions),
+    "occlusion": Method("core.explain.captum_methods:OcclusionExplainer", OcclusionOptions),
+    "deeplift": Method("core.explain.captum_methods:DeepLiftExplainer", NoOptions),
+    "ig": Method("core.explain.captum_methods:IntegratedGradientsExplainer", IntegratedGradientsOptions),
 }
+OPTIONS_OF = {name: method.options for name, method in METHODS.items()}
 
 
 def parse_methods(text: str | None) -> list[str]:
@@ -38,12 +50,25 @@ def parse_methods(text: str | None) -> list[str]:
 
 def explainer_class(name: str) -> "type[Explainer]":
     """Import and return the class behind a registered method name."""
-    module, _, attribute = METHODS[parse_methods(name)[0]].partition(":")
+    module, _, attribute = METHODS[parse_methods(name)[0]].path.partition(":")
     return getattr(importlib.import_module(module), attribute)
 
 
-def build_explainer(name: str, model: "LoadedModel", **options: Any) -> "Explainer":
-    """An explainer for `model`; options reach only the methods that take them (e.g. generators)."""
-    cls = explainer_class(name)
-    accepted = inspect.signature(cls.__init__).parameters
-    return cls(model, **{k: v for k, v in options.items() if k in accepted and v is not None})
+# The settings of every method of a run: method name -> setting name -> value (what --method-option gives).
+MethodSettings = Mapping[str, Mapping[str, Any]]
+
+
+def parse_method_settings(items: list[str]) -> dict[str, dict[str, Any]]:
+    """--method-option's METHOD.NAME=VALUE items, typed and checked (core.explain.method_options.parse_settings)."""
+    return parse_settings(items, OPTIONS_OF)
+
+
+def generators_setting(settings: MethodSettings | None) -> Path | None:
+    """The pattern generators a run's settings name (cyclegan's, else counterfactual's), None for the default."""
+    settings = settings or {}
+    return settings.get("cyclegan", {}).get("generators") or settings.get("counterfactual", {}).get("generators")
+
+
+def build_explainer(name: str, model: "LoadedModel", settings: MethodSettings | None = None) -> "Explainer":
+    """An explainer for `model` with its settings from `settings` (defaults for the rest)."""
+    return explainer_class(name)(model, METHODS[name].options(**(settings or {}).get(name, {})))

@@ -57,6 +57,7 @@ def test_blocks_are_whole_tile_rows_in_order() -> None:
     assert all(len({t.row for t in block}) == 1 for block in blocks) and len(blocks) == len({t.row for t in tiles})
 
 
+@pytest.mark.slow
 def test_local_2_writes_the_single_process_maps_and_record_as_cogs(single: Path, tmp_path: Path) -> None:
     result = explain(SAMPLE, tmp_path, model=DEFAULT_JEM, dask="local:2", cog=True, **OPTIONS)
     assert_same_maps(single, tmp_path, ["naturalness"])
@@ -67,9 +68,11 @@ def test_local_2_writes_the_single_process_maps_and_record_as_cogs(single: Path,
     assert ours["tiles"] == theirs["tiles"] and ours["value_range"] == theirs["value_range"]
     assert ours["ood"]["patches"] == theirs["ood"]["patches"]
     assert ours["ood"]["kl_divergence"] == pytest.approx(theirs["ood"]["kl_divergence"], abs=1e-3)
-    assert ours["warnings"] == theirs["warnings"]
+    assert ours["warnings"] == theirs["warnings"] and ours["verdict"]["fired"] == theirs["verdict"]["fired"]
+    assert ours["input_statistics"]["pixels"] == theirs["input_statistics"]["pixels"]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_is_replaced_and_the_maps_are_complete(single: Path, tmp_path: Path) -> None:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
@@ -87,12 +90,14 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_maps_are_complete(single: P
     assert_same_maps(single, tmp_path, ["confidence"], tolerance=1e-4)
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(NaturalExplainError, match=r"^no Dask scheduler answers at tcp://127\.0\.0\.1:9 "):
         explain(SAMPLE, tmp_path / "out", dask="tcp://127.0.0.1:9", **OPTIONS)
     assert not (tmp_path / "out" / "naturalness.tif").exists()
 
 
+@pytest.mark.slow
 def test_a_block_that_fails_to_read_is_one_line_and_leaves_no_map(sample_copy: Path, tmp_path: Path) -> None:
     band = sample_copy / "B04.tif"
     with rasterio.open(band) as ds:

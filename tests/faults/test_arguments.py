@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.resources import SAMPLE
-from tests.faults.conftest import assert_refused, run_main
+from tests.helpers.faults import assert_refused, run_main
 
 REFERENCE = Path(__file__).resolve().parents[2] / "resources" / "labels" / "virginia_s2_water_wetland.geojson"
 
@@ -79,7 +79,7 @@ CORE_CASES = [
     ("quicklook", "--out", ""),
     # sample
     ("sample", "--n", "1"), ("sample", "--n", "0"), ("sample", "--n", "-1"), ("sample", "--n", "100000"),
-    ("sample", "--n", "x"), ("sample", "--steps", "0"), ("sample", "--steps", "nan"), ("sample", "--seed", "-1"),
+    ("sample", "--n", "x"), ("sample", "--steps", "-1"), ("sample", "--steps", "nan"), ("sample", "--seed", "-1"),
     ("sample", "--class", ""), ("sample", "--reference", ""), ("sample", "--out", ""), ("sample", "--device", "tpu"),
 ]
 

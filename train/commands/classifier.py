@@ -17,9 +17,19 @@ from core.errors import NaturalExplainError
 from core.models.card import ModelCard
 from core.models.classifier import NaturalnessFCN
 from core.models.model_file import save_model
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, default_workdir, model_base, names,
-                                      prepare_output)
+from train.camat import CAMATSettings
 from train.checkpoint import discard_earlier_run, run_fingerprint
+from train.commands.arguments import (
+    add_camat_arguments,
+    add_fit_arguments,
+    band_items,
+    band_names_and_mapping,
+    camat_settings,
+    default_workdir,
+    model_base,
+    names,
+    prepare_output,
+)
 from train.datasets.anthroprotect import anthroprotect
 from train.datasets.eurosat import eurosat
 from train.datasets.labelled_patches import LabelledPatches
@@ -88,6 +98,7 @@ def add_arguments(parser: argparse.ArgumentParser, epochs: int = 10, batch_size:
     model.add_argument("--clip", type=_clip, default=(0.0, 1.0), help="range after scaling (default: 0,1)")
     model.add_argument("--width", type=positive_int, default=32, help="network width (default: 32)")
     add_fit_arguments(parser, epochs, batch_size, lr)
+    add_camat_arguments(parser)
 
 
 def _require(args: argparse.Namespace, needed: list[str], layout: str) -> None:
@@ -168,8 +179,15 @@ def summarize(history: list[dict[str, Any]], dataset: LabelledPatches, split: Sp
         "split": split.mode, "block_size_m": args.block_size_m, "val_fraction": args.val_fraction,
         "epochs": last["epoch"], "training_seconds": round(sum(h["seconds"] for h in history), 1),
         "warnings": split.warnings,
-        "history": [{k: h[k] for k in ("epoch", "train_loss", "val_loss", "val_accuracy")} for h in history],
+        "history": [{k: h[k] for k in ("epoch", "train_loss", "val_loss", "val_accuracy", "val_evidence_top10") if k in h}
+                    for h in history],
     }
+
+
+def camat_record(args: argparse.Namespace) -> dict[str, Any]:
+    """The training record's `camat` entry (the settings, which the plugin shows) under --camat; empty otherwise."""
+    return {"camat": CAMATSettings(args.camat_share, args.camat_fill, args.camat_probability,
+                                   args.camat_warmup).card_entry()} if args.camat else {}
 
 
 @dataclasses.dataclass
@@ -192,6 +210,7 @@ def prepare(args: argparse.Namespace) -> PreparedRun:
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
     """
+    camat = camat_settings(args)
     device = prepare_output(args)
     dataset = build_dataset(args)
     resolve_defaults(args, dataset)
@@ -202,7 +221,7 @@ def prepare(args: argparse.Namespace) -> PreparedRun:
     torch.manual_seed(args.seed)
     network = NaturalnessFCN(**card.arch_args)
     options = TrainerOptions(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                             device=device, workdir=args.workdir, resume=args.resume)
+                             device=device, workdir=args.workdir, resume=args.resume, camat=camat)
     return PreparedRun(dataset, split, card, ModelInputs(dataset, split.train, card), ModelInputs(dataset, split.val, card),
                        digest, network, options)
 
@@ -223,10 +242,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     run_ = prepare(args)
     dataset, split, card = run_.dataset, run_.split, run_.card
     trainer = ClassifierTrainer(run_.network, dataset.classes, run_.options, run_fingerprint(args, run_.digest))
-    discard_earlier_run(args.workdir, args.resume)
+    if trainer.world.main:
+        discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(run_.train, run_.val, run_.train.labels)
+    if not trainer.world.main:  # under torchrun rank 0 writes the model
+        return model_base(args.out).with_suffix(".json")
     card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
-                     "metrics": summarize(history, dataset, split, args)}
+                     "metrics": summarize(history, dataset, split, args), **camat_record(args)}
     sidecar = save_model(run_.network.cpu(), card, model_base(args.out))
     print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
           f"samples ({split.mode}), F1 {history[-1]['val_f1']}", file=sys.stderr)

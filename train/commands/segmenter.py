@@ -18,10 +18,8 @@ from core.models.card import ModelCard
 from core.models.model_file import save_model
 from core.models.unet import UNetSegmenter
 from train.checkpoint import discard_earlier_run, run_fingerprint
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, model_base, names,
-                                      prepare_output)
-from train.commands.classifier import (BYTE_SCALE, DEFAULT_RASTER_BANDS, INFERENCE_TILE, SENTINEL2_SCALE, _clip,
-                                       natural_classes)
+from train.commands.arguments import add_fit_arguments, band_items, band_names_and_mapping, model_base, names, prepare_output
+from train.commands.classifier import BYTE_SCALE, DEFAULT_RASTER_BANDS, INFERENCE_TILE, SENTINEL2_SCALE, _clip, natural_classes
 from train.datasets.raster_masks import MaskedModelInputs, RasterPolygonMasks
 from train.label_checks import check_labels
 from train.normalization import band_statistics
@@ -126,8 +124,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
                              device=device, workdir=args.workdir, resume=args.resume)
     train = MaskedModelInputs(dataset, split.train, card)
     trainer = SegmenterTrainer(network, dataset.classes, options, run_fingerprint(args, digest))
-    discard_earlier_run(args.workdir, args.resume)
+    if trainer.world.main:
+        discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train, MaskedModelInputs(dataset, split.val, card), train.labels)
+    if not trainer.world.main:  # under torchrun rank 0 writes the model
+        return model_base(args.out).with_suffix(".json")
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest,
                      "metrics": summarize(history, dataset, split, args)}
     sidecar = save_model(network.cpu(), card, model_base(args.out))

@@ -60,7 +60,7 @@ class SegmenterTrainer(ClassifierTrainer):
         """One update on a batch turned and flipped together with its masks; returns the loss and the Dice part."""
         turned = augment(torch.cat([x, y.unsqueeze(1).to(x.dtype)], dim=1), self.generator)
         x, y = turned[:, :-1].to(self.options.device), turned[:, -1].round().long().to(self.options.device)
-        logits = self.network(x)
+        logits = self.trained(x)
         dice = soft_dice_loss(logits, y)
         loss = loss_fn(logits, y) + dice
         self.optimizer.zero_grad()
