@@ -8,7 +8,7 @@ export QT_QPA_PLATFORM := offscreen
 # Cheap enough for a laptop CPU; add occlusion,deeplift,ig for the full comparison (slower).
 DEMO_METHODS ?= cyclegan,gradcam
 
-.PHONY: setup demo test faults models plugin sample bench walkthrough clean
+.PHONY: setup demo lint test test-fast faults models plugin sample bench walkthrough clean
 
 setup: .venv/.installed
 
@@ -33,8 +33,19 @@ demo: setup
 	$(PY) -m core quicklook resources/sample/virginia_s2 out/demo --out out/demo/quicklook.png
 	@echo "Results in out/demo/ (open out/demo/quicklook.png)"
 
-test: setup
-	$(PY) -m pytest -q; rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+# Unused or undefined names, syntax errors and unsorted imports (ruff, configured in pyproject.toml), in seconds.
+lint: setup
+	$(PY) -m ruff check .
+
+# pytest with the given arguments; its exit status 5 (no test collected) is no failure.
+pytest = $(PY) -m pytest -q $(1); rc=$$?; if [ $$rc = 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+test: lint
+	$(call pytest,)
+
+# The development tier: every test not marked slow (training, whole-pipeline and QGIS end-to-end runs).
+test-fast: lint
+	$(call pytest,-m "not slow")
 
 # The fault suite alone (also part of `make test`): 450 hostile or careless cases against core and train.
 faults: setup
@@ -54,12 +65,15 @@ sample: setup
 # Speed against the bare network and a naive sliding window, memory as the raster grows; the JEM's
 # out-of-distribution AUROC on real Landsat scenes and mis-given Sentinel-2, and the confidence map's
 # cost; the pattern generators' scores and how far their images leave the training range; and each
-# map's cost in a real run, which the dock's estimates use (JSON).
+# map's cost in a real run, which the dock's estimates use; the run's overhead, memory from 2k to 20k px
+# and Dask workers on a mosaic of the real scene; the classifiers' calibration (JSON).
 bench: setup
 	$(PY) bench/bench_naturalness.py --out out/bench/naturalness.json
 	$(PY) bench/measure_ood.py --out out/bench/ood.json
 	$(PY) bench/measure_enhancement.py --out out/bench/enhancement.json
 	$(PY) bench/measure_method_costs.py --out out/bench/method_costs.json
+	$(PY) bench/bench_scale.py --out out/bench/scale.json
+	$(PY) bench/measure_calibration.py
 
 # The plugin's done-when, for real: QGIS on a new profile, Install from ZIP, Install, the panel, Run,
 # Export polygons; each step timed, with checks and a screenshot, in out/walkthrough/ (about 5 minutes,

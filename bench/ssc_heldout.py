@@ -20,8 +20,17 @@ from core.raster.bands import match_bands
 from core.raster.read import BandReader
 from core.raster.sources import open_input
 from core.raster.write import NODATA
-from core.ssc import (UNLABELLED, FeatureSpec, _predict, confusion, f1_report, fit_learner, near_label_edge,
-                      sample_training_pixels, ssc)
+from core.ssc import (
+    UNLABELLED,
+    FeatureSpec,
+    _predict,
+    confusion,
+    f1_report,
+    fit_learner,
+    near_label_edge,
+    sample_training_pixels,
+    ssc,
+)
 from train.datasets.raster_polygons import label_raster, read_labelled_polygons
 from train.fetch import sentinel2_band_files
 from train.heldout import held_out_pixels

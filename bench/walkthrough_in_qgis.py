@@ -25,16 +25,15 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import qgis.utils
 from osgeo import gdal, ogr, osr
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.gui import QgsMessageBarItem
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, QRect, Qt, QTimer
 from qgis.PyQt.QtGui import QMouseEvent
 from qgis.PyQt.QtTest import QTest
-from qgis.PyQt import sip
 from qgis.PyQt.QtWidgets import QApplication, QDialogButtonBox, QPushButton, QTextBrowser, QWidget
-
-import qgis.utils
 
 ZIP = Path(os.environ["NE_WALK_ZIP"])
 OUT = Path(os.environ["NE_WALK_OUT"])

@@ -15,16 +15,12 @@ from qgis.gui import QgsMessageBarItem
 from qgis.PyQt import sip
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
+from .button_labels import DIAGNOSTICS_ACTION_TEXT, DIAGNOSTICS_TEXT, INSTALL_TEXT
 from .dependencies import Requirement, dependency_folder, missing_requirements, use_dependency_folder
 from .diagnostics import copy_report
 from .i18n import tr
 from .installer import InstallPlan, InstallTask, PlanTask
 from .reporting import TITLE, report_failure
-
-INSTALL_TEXT = "Install"
-DOWNLOAD_TEXT = "Download and install"
-DIAGNOSTICS_TEXT = "Diagnostics"
-DIAGNOSTICS_ACTION_TEXT = "Copy diagnostics"
 
 
 def names(requirements: list[Requirement]) -> str:

@@ -10,8 +10,8 @@ from typing import Iterator
 
 from core.errors import NaturalExplainError
 
+from .button_labels import DIAGNOSTICS_ACTION_TEXT, INSTALL_TEXT
 from .dependencies import ENGINE_MODULES, dependency_folder, engine_requirements, missing_requirements
-from .dependency_message import DIAGNOSTICS_ACTION_TEXT, INSTALL_TEXT
 from .help_text import prints_plain_text
 from .i18n import tr
 from .installer import headless_pip_command

@@ -6,8 +6,7 @@ maps against polygons, so it reuses ExplainRequest instead of repeating its fiel
 import dataclasses
 from typing import TYPE_CHECKING, Callable
 
-from .engine_import import engine_packages
-from .explain_request import ExplainRequest
+from .explain_request import ExplainRequest, run_engine
 
 if TYPE_CHECKING:
     from core.evaluate import EvaluationResult
@@ -43,12 +42,8 @@ def run_evaluate(request: EvaluateRequest, progress: Callable[[float], None],
         NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
         RunCanceled: when `is_canceled()` turned true.
     """
-    with engine_packages():
-        from core.evaluate import evaluate
-    run = request.run
     sampling = {k: v for k, v in (("tiles", request.tiles), ("draws", request.draws), ("tile_size", request.tile_size))
                 if v is not None}
-    return evaluate(run.input_path, run.out_dir, labels=request.labels, label_field=request.label_field,
-                    reference_class=request.reference_class, methods=list(run.methods), model=run.model,
-                    aoi=run.aoi(), bands=run.bands, q=request.q, device=run.device, randomization=request.randomization,
-                    progress=progress, is_canceled=is_canceled, **sampling)
+    return run_engine("evaluate", request.run, progress, is_canceled, labels=request.labels,
+                      label_field=request.label_field, reference_class=request.reference_class,
+                      methods=list(request.run.methods), q=request.q, randomization=request.randomization, **sampling)

@@ -1,8 +1,10 @@
-"""One engine run as plain values, shared by the GUI task and the Processing algorithms.
+"""One engine run as plain values, and the task that runs it: the panel's task and the Processing
+algorithms take the same path, request -> run function.
 
 The engine (and torch) is imported only when a run starts, so QGIS starts fast.
 """
 import dataclasses
+import importlib
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
@@ -14,6 +16,7 @@ from .engine_import import engine_packages
 from .i18n import tr
 from .layer_arguments import Bounds
 from .layer_names import SEGMENTATION, SSC, readable_name
+from .task import EngineTask
 
 if TYPE_CHECKING:
     from core.aoi import AOI
@@ -23,6 +26,13 @@ if TYPE_CHECKING:
 # folder (ssc and segment write their own run.json, which would replace explain's in the same folder):
 # name -> (subfolder, the output it adds).
 EXTRA_MAPS = {"ssc": ("ssc", SSC), "segment": ("segmentation", SEGMENTATION)}
+# The engine calls a request runs, by name: each takes (input, destination, **engine_arguments, progress, ...).
+ENGINE_CALLS = {"explain": "core.pipeline:explain", "evaluate": "core.evaluate:evaluate", "segment": "core.segment:segment",
+                "ssc": "core.ssc:ssc", "ood": "core.ood:ood_report", "inpaint": "core.inpaint:inpaint"}
+# The calls that fill a whole raster and so take no AOI.
+WHOLE_RASTER_CALLS = {"inpaint"}
+# Packages a call imports only late in its run: imported first, so a missing one fails before any work, not after it.
+LATE_IMPORTS = {"ssc": ("imblearn", "sklearn")}
 Progress = Callable[[float], None]
 
 
@@ -57,6 +67,39 @@ class ExplainRequest:
             return AOI(self.aoi_geometry, self.aoi_crs)
         return None if self.aoi_bounds is None else AOI.from_bounds(*self.aoi_bounds, crs=self.aoi_crs)
 
+    def engine_arguments(self, with_aoi: bool = True) -> dict[str, Any]:  # noqa: FBT001, FBT002
+        """The keyword arguments the engine calls take from a request; the AOI unless `with_aoi` is False."""
+        return {"model": self.model, "device": self.device, "bands": self.bands, **({"aoi": self.aoi()} if with_aoi else {})}
+
+
+def engine_call(name: str) -> Callable[..., Any]:
+    """The engine function ENGINE_CALLS names, imported with its LATE_IMPORTS.
+
+    Raises:
+        MissingPackage: naming a package QGIS's Python lacks.
+    """
+    module, _, function = ENGINE_CALLS[name].partition(":")
+    with engine_packages():
+        for package in LATE_IMPORTS.get(name, ()):
+            importlib.import_module(package)
+        return getattr(importlib.import_module(module), function)
+
+
+def run_engine(name: str, request: ExplainRequest, progress: Progress, is_canceled: Callable[[], bool],
+               out: Path | None = None, **options: Any) -> Any:
+    """Run the engine call `name` for `request` into `out` (default: the request's folder) with its own `options`.
+
+    Every Processing algorithm and every task reaches the engine through here or run_explain, so
+    the request's input, model, device, bands and AOI mean the same in each.
+
+    Raises:
+        NaturalExplainError: for anything the user can fix, a package missing from QGIS's Python included.
+        RunCanceled: when `is_canceled()` turned true.
+    """
+    call = engine_call(name)
+    return call(request.input_path, out or request.out_dir, **request.engine_arguments(name not in WHOLE_RASTER_CALLS),
+                progress=progress, is_canceled=is_canceled, **options)
+
 
 def run_explain(request: ExplainRequest, progress: Progress, is_canceled: Callable[[], bool],
                 tiling: dict[str, int] | None = None) -> "ExplainResult":
@@ -72,17 +115,11 @@ def run_explain(request: ExplainRequest, progress: Progress, is_canceled: Callab
             maps of the calls that had finished removed too.
     """
     extras = [name for name in EXTRA_MAPS if name in request.extra_maps]
-    with engine_packages():
-        from core.pipeline import explain
-        if "ssc" in extras:
-            import imblearn  # noqa: F401 (SSC's phase 2 imports them late: fail before explain, not after it)
-            import sklearn  # noqa: F401
-
-            import core.ssc  # noqa: F401
+    for name in extras:
+        engine_call(name)  # a package an extra map lacks fails before explain, not after it
     ends = _progress_ends(request.methods, extras)
-    first = explain(request.input_path, request.out_dir, methods=list(request.methods), model=request.model,
-                    aoi=request.aoi(), device=request.device, bands=request.bands,
-                    progress=_part(progress, 0.0, ends[0]), is_canceled=is_canceled, **(tiling or {}))
+    first = run_engine("explain", request, _part(progress, 0.0, ends[0]), is_canceled, methods=list(request.methods),
+                       **(tiling or {}))
     if not extras:
         return first
     outputs, warnings = dict(first.outputs), list(first.warnings)
@@ -125,20 +162,14 @@ def _part(progress: Progress, low: float, high: float) -> Progress:
 def _extra_map(name: str, request: ExplainRequest, folder: Path, progress: Progress,
                is_canceled: Callable[[], bool], tiling: dict[str, int] | None) -> tuple[Path, list[str]]:
     """Run the engine call for the extra map `name` into `folder`: its map's path and its warnings."""
-    with engine_packages():
-        if name == "ssc":
-            from core.ssc import ssc
-
-            result = ssc(request.input_path, folder, model=request.model, aoi=request.aoi(), bands=request.bands,
-                         device=request.device, progress=progress, is_canceled=is_canceled)
-            return result.probability, result.warnings
-        from core.segment import segment
-
-        # The bundled segmenter reads the same ten Sentinel-2 bands as the bundled classifier; bands the
-        # panel's mapping does not name are matched by name.
-        done = segment(request.input_path, folder, aoi=request.aoi(), device=request.device, bands=request.bands,
-                       progress=progress, is_canceled=is_canceled, **(tiling or {}))
-        return done.segmentation, done.warnings
+    if name == "ssc":
+        result = run_engine("ssc", request, progress, is_canceled, out=folder)
+        return result.probability, result.warnings
+    # The bundled segmenter reads the same ten Sentinel-2 bands as the bundled classifier; bands the
+    # panel's mapping does not name are matched by name.
+    done = run_engine("segment", dataclasses.replace(request, model=None), progress, is_canceled, out=folder,
+                      **(tiling or {}))
+    return done.segmentation, done.warnings
 
 
 def _remove_run(out_dir: Path, files: list[Path], folders: list[str]) -> None:
@@ -147,3 +178,15 @@ def _remove_run(out_dir: Path, files: list[Path], folders: list[str]) -> None:
         Path(path).unlink(missing_ok=True)
     for folder in folders:
         shutil.rmtree(out_dir / folder, ignore_errors=True)
+
+
+class ExplainTask(EngineTask):
+    """One naturalness map (and the chosen explanations) for `request`, off the GUI thread."""
+
+    def __init__(self, description: str, request: ExplainRequest,
+                 on_success: Callable[["ExplainResult"], None],
+                 on_failure: Callable[[Exception], None],
+                 on_canceled: Callable[[], None]) -> None:
+        super().__init__(description, lambda progress, is_canceled: run_explain(request, progress, is_canceled),
+                         on_success, on_failure, on_canceled)
+        self.request = request

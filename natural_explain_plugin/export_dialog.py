@@ -22,13 +22,13 @@ from qgis.PyQt.QtWidgets import (
 from core.errors import NaturalExplainError
 
 from .export import FORMATS, ExportRequest, Threshold, start_export
-from .layer_arguments import raster_path
 from .i18n import tr
+from .layer_arguments import raster_path
 from .layer_names import PROBABILITY_MAPS, output_name
 from .reporting import TITLE, report_failure
-from .task import EngineTask
 from .result_styles import ATTRIBUTION_PREFIX
 from .run_folder import GROUP_PREFIX
+from .task import EngineTask
 
 DEFAULT_SCORE = 0.5
 DEFAULT_TOP_PERCENT = 10.0

@@ -10,10 +10,10 @@ from qgis.PyQt.QtWidgets import QAction, QFileDialog
 from core.errors import NaturalExplainError
 
 from .compare_view import CompareDock, has_enhanced_image
-from .dock.input_check import not_a_file_message
 from .dependency_message import DependencyMessage
+from .dock.input_check import not_a_file_message
 from .engine_import import MissingPackage
-from .explain_request import ExplainRequest
+from .explain_request import ExplainRequest, ExplainTask
 from .help_about import open_help, show_about
 from .i18n import tr
 from .icons import plugin_icon
@@ -24,7 +24,6 @@ from .result_layers import add_result_group
 from .run_folder import group_name, new_run_folder
 from .run_queue import RunQueue
 from .settings import output_folder, set_output_folder
-from .task import ExplainTask
 
 if TYPE_CHECKING:
     from core.pipeline import ExplainResult

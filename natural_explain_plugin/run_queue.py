@@ -8,7 +8,7 @@ from typing import Iterator
 
 from qgis.core import QgsApplication, QgsTask
 
-from .task import ExplainTask
+from .explain_request import ExplainTask
 
 
 class RunQueue:

@@ -1,15 +1,11 @@
-"""The QgsTasks that run engine work off the GUI thread, with progress and Cancel."""
+"""The QgsTask that runs engine work off the GUI thread, with progress and Cancel; each request's own task
+lives beside its request (explain_request, train_task)."""
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from qgis.core import QgsTask
 
 from core.errors import RunCanceled
-
-if TYPE_CHECKING:
-    from core.pipeline import ExplainResult
-
-    from .explain_request import ExplainRequest
 
 Progress = Callable[[float], None]
 IsCanceled = Callable[[], bool]
@@ -71,18 +67,3 @@ class EngineTask(QgsTask):
                 self._on_canceled()
         finally:
             self.ended_at = time.perf_counter()
-
-
-class ExplainTask(EngineTask):
-    """One naturalness map (and the chosen explanations) for `request`."""
-
-    def __init__(self, description: str, request: "ExplainRequest",
-                 on_success: Callable[["ExplainResult"], None],
-                 on_failure: Callable[[Exception], None],
-                 on_canceled: Callable[[], None]) -> None:
-        # Imported here: the installer's task shares EngineTask, and the request imports the dependency message.
-        from .explain_request import run_explain
-
-        super().__init__(description, lambda progress, is_canceled: run_explain(request, progress, is_canceled),
-                         on_success, on_failure, on_canceled)
-        self.request = request

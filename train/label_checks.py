@@ -12,7 +12,8 @@ import math
 from pathlib import Path
 
 import numpy as np
-from rasterio.features import bounds as geometry_bounds, rasterize
+from rasterio.features import bounds as geometry_bounds
+from rasterio.features import rasterize
 from rasterio.warp import transform_geom
 from rasterio.windows import Window, from_bounds
 

@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Iterable
 
-from core.models.model_file import file_sha256
+from core.checksum import file_sha256
 
 # Options that change how a run proceeds but not what it produces.
 NOT_REPRODUCING = {"help", "resume", "fresh"}

@@ -5,10 +5,7 @@ run, so `python -m core --help` stays fast.
 """
 from types import ModuleType
 
-from core.cli import evaluate, explain, ood, quicklook, vectorize
-from core.cli import export_onnx, inpaint, sample
-from core.cli import ssc
-from core.cli import segment
+from core.cli import evaluate, explain, export_onnx, inpaint, ood, quicklook, sample, segment, ssc, vectorize
 
 COMMANDS: dict[str, ModuleType] = {
     "explain": explain,

@@ -4,7 +4,6 @@ Loading never unpickles code: weights come from safetensors, the architecture fr
 registry of known names, and everything else from plain JSON.
 """
 import dataclasses
-import hashlib
 from pathlib import Path
 
 import torch
@@ -12,6 +11,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.atomic import atomic_path, write_json
+from core.checksum import file_sha256
 from core.errors import NaturalExplainError
 from core.models.card import FORMAT, FORMAT_VERSION, ModelCard, read_card, require_kind, sidecar_path, weights_path
 from core.models.registry import build_architecture
@@ -25,15 +25,6 @@ class LoadedModel:
     card: ModelCard
     weights_path: Path
     weights_sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path) -> Path:

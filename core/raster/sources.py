@@ -13,7 +13,6 @@ colour interpretation (Red/Green/Blue: B04/B03/B02).
 """
 import contextlib
 import dataclasses
-import hashlib
 import re
 import sys
 import threading
@@ -24,6 +23,7 @@ from typing import Iterator
 import rasterio
 from rasterio.errors import RasterioIOError
 
+from core.checksum import file_sha256
 from core.errors import NaturalExplainError
 from core.raster.grid import Grid
 
@@ -74,12 +74,7 @@ class RasterInput:
 
     def checksum(self) -> str:
         """sha256 over the bytes of every file, so run.json pins exactly what was read."""
-        digest = hashlib.sha256()
-        for path in self.files:
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
-        return digest.hexdigest()
+        return file_sha256(*self.files)
 
 
 def landsat_mission(text: str | None) -> int | None:

@@ -6,24 +6,23 @@ map deserves less trust. It costs the naturalness map's forward pass and no samp
 """
 import dataclasses
 from pathlib import Path
-from typing import Any
 
-from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
+from qgis.core import QgsProcessingFeedback
 
 from core.resources import DEFAULT_JEM
 
+from ..explain_request import ExplainRequest, run_explain
 from ..i18n import tr
-from ..result_layers import styled_layer
 from ..result_styles import CONFIDENCE, ResultStyler, training_log_px_range
-from ..explain_request import run_explain
-from .engine_algorithm import EngineAlgorithm, engine_errors
-from .output_folder import hidden_run_folder, publish, run_json_path
+from .map_algorithm import MadeMap, MapAlgorithm
+from .output_folder import run_json_path
 
 
-class ConfidenceMapAlgorithm(EngineAlgorithm):
+class ConfidenceMapAlgorithm(MapAlgorithm):
     """Runs core.pipeline.explain with a JEM and delivers its confidence.tif at OUTPUT, run.json beside it."""
 
-    OUTPUT = "OUTPUT"
+    MAP = CONFIDENCE
+    JEM = True
 
     def name(self) -> str:
         return "confidence_map"
@@ -42,25 +41,15 @@ class ConfidenceMapAlgorithm(EngineAlgorithm):
     def createInstance(self) -> "ConfidenceMapAlgorithm":  # noqa: N802 (QGIS's name)
         return ConfidenceMapAlgorithm()
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 (QGIS's)
-        self.add_input_parameter()
-        self.add_aoi_parameter()
-        self.add_model_parameters(jem=True)
-        self.add_tiling_parameters()
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Confidence map"))
+    def output_description(self) -> str:
+        return "Confidence map"
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+    def make_map(self, request: ExplainRequest, feedback: QgsProcessingFeedback, tiling: dict[str, int]) -> MadeMap:
         """Check the model is a JEM before the run, not after; then run as naturalness_map does."""
-        output = Path(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
-        with engine_errors(), hidden_run_folder(output) as run_dir:
-            request = self.explain_request(parameters, context, run_dir)
-            request = dataclasses.replace(request, model=request.model or str(DEFAULT_JEM))
-            training_log_px_range(request.model)  # raises for a model that is no JEM
-            result = run_explain(request, feedback.setProgress, feedback.isCanceled,
-                                       tiling=self.tiling(parameters, context).engine_arguments())
-            publish(result.outputs[CONFIDENCE], result.run_json, output)
-        styled_layer(output, CONFIDENCE, ResultStyler(None, run_json_path(output)))
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
-        return {self.OUTPUT: str(output)}
+        request = dataclasses.replace(request, model=request.model or str(DEFAULT_JEM))
+        training_log_px_range(request.model)  # raises for a model that is no JEM
+        result = run_explain(request, feedback.setProgress, feedback.isCanceled, tiling=tiling)
+        return result.outputs[self.MAP], result.run_json, result.warnings
+
+    def styler(self, output: Path) -> ResultStyler:
+        return ResultStyler(None, run_json_path(output))

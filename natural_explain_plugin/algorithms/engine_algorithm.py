@@ -39,7 +39,6 @@ from ..layer_arguments import crs_text, raster_path, rectangle_bounds
 from ..settings import DEFAULT_METHODS
 
 
-
 @dataclasses.dataclass(frozen=True)
 class Tiling:
     """How the engine cuts the input: tile edge and overlap in model pixels, tiles per forward pass.

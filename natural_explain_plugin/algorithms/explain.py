@@ -16,9 +16,9 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from ..explain_request import run_explain
 from ..i18n import tr
 from ..result_layers import styled_layers
-from ..explain_request import run_explain
 from .engine_algorithm import EngineAlgorithm, engine_errors
 
 if TYPE_CHECKING:

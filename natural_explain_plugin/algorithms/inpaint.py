@@ -20,7 +20,7 @@ from qgis.core import (
 
 from core.errors import NaturalExplainError
 
-from ..engine_import import engine_packages
+from ..explain_request import run_engine
 from ..i18n import tr
 from ..layer_arguments import raster_path
 from ..result_layers import styled_layer
@@ -90,12 +90,9 @@ class InpaintAlgorithm(EngineAlgorithm):
             self._input = self.input_layer(parameters, context)
             mask = self._mask(parameters, context, feedback)
             steps = self.parameterAsInt(parameters, self.STEPS, context)  # 0: left empty, the engine's default
-            with engine_packages():
-                from core.inpaint import inpaint
             chain = {"steps": steps} if steps else {}
-            result = inpaint(request.input_path, self._output, mask=mask, model=request.model, bands=request.bands, **chain,
-                             device=request.device, seed=self.parameterAsInt(parameters, self.SEED, context),
-                             progress=feedback.setProgress, is_canceled=feedback.isCanceled)
+            result = run_engine("inpaint", request, feedback.setProgress, feedback.isCanceled, out=self._output,
+                                mask=mask, seed=self.parameterAsInt(parameters, self.SEED, context), **chain)
         feedback.pushInfo(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps "
                           f"in {result.seconds:.1f} s")
         for warning in result.warnings:

@@ -1,21 +1,16 @@
 """Processing algorithm `natural_explain:naturalness_map`: one raster in, one naturalness map out."""
-from pathlib import Path
-from typing import Any
+from qgis.core import QgsProcessingFeedback
 
-from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
-
+from ..explain_request import ExplainRequest, run_explain
 from ..i18n import tr
-from ..result_layers import styled_layer
-from ..result_styles import ResultStyler
-from ..explain_request import run_explain
-from .engine_algorithm import EngineAlgorithm, engine_errors
-from .output_folder import hidden_run_folder, publish
+from ..layer_names import NATURALNESS
+from .map_algorithm import MadeMap, MapAlgorithm
 
 
-class NaturalnessMapAlgorithm(EngineAlgorithm):
+class NaturalnessMapAlgorithm(MapAlgorithm):
     """Runs core.pipeline.explain and delivers its naturalness.tif at OUTPUT, run.json beside it."""
 
-    OUTPUT = "OUTPUT"
+    MAP = NATURALNESS
 
     def name(self) -> str:
         return "naturalness_map"
@@ -32,23 +27,9 @@ class NaturalnessMapAlgorithm(EngineAlgorithm):
     def createInstance(self) -> "NaturalnessMapAlgorithm":  # noqa: N802 (QGIS's name)
         return NaturalnessMapAlgorithm()
 
-    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:  # noqa: N802, ARG002 (QGIS's)
-        self.add_input_parameter()
-        self.add_aoi_parameter()
-        self.add_model_parameters()
-        self.add_tiling_parameters()
-        self.addParameter(QgsProcessingParameterRasterDestination(self.OUTPUT, "Naturalness map"))
+    def output_description(self) -> str:
+        return "Naturalness map"
 
-    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,  # noqa: N802
-                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        """Run the engine into a hidden sibling folder, then rename its map onto OUTPUT."""
-        output = Path(self.parameterAsOutputLayer(parameters, self.OUTPUT, context))
-        with engine_errors(), hidden_run_folder(output) as run_dir:
-            request = self.explain_request(parameters, context, run_dir)
-            result = run_explain(request, feedback.setProgress, feedback.isCanceled,
-                                       tiling=self.tiling(parameters, context).engine_arguments())
-            publish(result.outputs["naturalness"], result.run_json, output)
-        styled_layer(output, "naturalness", ResultStyler(None))
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
-        return {self.OUTPUT: str(output)}
+    def make_map(self, request: ExplainRequest, feedback: QgsProcessingFeedback, tiling: dict[str, int]) -> MadeMap:
+        result = run_explain(request, feedback.setProgress, feedback.isCanceled, tiling=tiling)
+        return result.outputs[self.MAP], result.run_json, result.warnings

@@ -24,10 +24,10 @@ from qgis.core import (
 
 from core.atomic import write_json
 
-from ..engine_import import engine_packages
+from ..explain_request import run_engine
 from ..i18n import tr
-from ..result_layers import styled_layer
 from ..layer_names import SSC
+from ..result_layers import styled_layer
 from ..result_styles import ResultStyler
 from .engine_algorithm import EngineAlgorithm, advanced, engine_errors
 from .evaluate import VECTOR_FORMATS
@@ -147,20 +147,15 @@ class SSCAlgorithm(EngineAlgorithm):
                                                                "gpkg", feedback)
         with engine_errors(), hidden_run_folder(output) as run_dir:
             request = self.explain_request(parameters, context, run_dir)
-            with engine_packages():
-                import imblearn  # noqa: F401 (phase 2 imports them late: fail before phase 1, not after it)
-                import sklearn  # noqa: F401
+            result = run_engine(
+                "ssc", request, feedback.setProgress, feedback.isCanceled,
+                learner=LEARNERS[self.parameterAsEnum(parameters, self.LEARNER, context)], labels=labels,
+                label_field=self.parameterAsString(parameters, self.LABEL_FIELD, context) or DEFAULT_LABEL_FIELD,
+                confidence=self.parameterAsDouble(parameters, self.CONFIDENCE, context),
+                samples_per_class=self.parameterAsInt(parameters, self.SAMPLES_PER_CLASS, context),
+                seed=self.parameterAsInt(parameters, self.SEED, context), report=feedback.pushInfo)
+            from core.ssc import summary_lines  # imported by the run above
 
-                from core.ssc import ssc, summary_lines
-            result = ssc(request.input_path, run_dir, model=request.model,
-                         learner=LEARNERS[self.parameterAsEnum(parameters, self.LEARNER, context)],
-                         aoi=request.aoi(), bands=request.bands, device=request.device, labels=labels,
-                         label_field=self.parameterAsString(parameters, self.LABEL_FIELD, context)
-                         or DEFAULT_LABEL_FIELD,
-                         confidence=self.parameterAsDouble(parameters, self.CONFIDENCE, context),
-                         samples_per_class=self.parameterAsInt(parameters, self.SAMPLES_PER_CLASS, context),
-                         seed=self.parameterAsInt(parameters, self.SEED, context), progress=feedback.setProgress,
-                         is_canceled=feedback.isCanceled, report=feedback.pushInfo)
             publish_ssc(result.probability, result.figure, result.json_path, result.phase1_run, output)
         styled_layer(output, SSC, ResultStyler(None))
         for line in summary_lines(result):

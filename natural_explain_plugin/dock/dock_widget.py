@@ -39,6 +39,7 @@ from qgis.PyQt.QtWidgets import (
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError
 
+from ..explain_request import ExplainTask
 from ..export_dialog import ask_export
 from ..i18n import tr
 from ..layer_arguments import raster_path
@@ -54,7 +55,6 @@ from ..settings import (
     set_output_folder,
 )
 from ..stack_folder import stack_folder, stack_path
-from ..task import ExplainTask
 from .aoi_choice import area_m2, in_raster_crs, request_aoi, work_extent
 from .aoi_panel import AoiPanel
 from .band_mapping import BandMappingPanel, auto_band_mapping, mapping_doubts, mapping_problem

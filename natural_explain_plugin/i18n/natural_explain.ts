@@ -4,47 +4,47 @@
 <context>
     <name>NaturalExplain</name>
     <message>
-        <location filename="../algorithms/confidence_map.py" line="35"/>
+        <location filename="../algorithms/confidence_map.py" line="34"/>
         <source>Maps how familiar each pixel looks to a JEM model: its log p(x), high where the input resembles the imagery the model was trained on, low where it does not (clouds, another sensor, a landscape it never saw), where its naturalness map deserves less trust. The map lies on the input's grid; its colours run from the training patches' 1st percentile (red) to their 99th (blue). The run record, with the input's log p(x) against the training histogram and any warning, is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="89"/>
+        <location filename="../algorithms/engine_algorithm.py" line="88"/>
         <source>METHODS: unknown method '{}': give names or numbers ({})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="153"/>
+        <location filename="../algorithms/engine_algorithm.py" line="152"/>
         <source>Area of interest as polygons (their union; instead of the extent)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="163"/>
+        <location filename="../algorithms/engine_algorithm.py" line="162"/>
         <source>Explanation methods, by name or number (occlusion and ig are slow)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="169"/>
+        <location filename="../algorithms/engine_algorithm.py" line="168"/>
         <source>Tile size in model pixels (the model's when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="172"/>
+        <location filename="../algorithms/engine_algorithm.py" line="171"/>
         <source>Tile overlap in model pixels, blended (32 when empty; at most half a tile is used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="174"/>
+        <location filename="../algorithms/engine_algorithm.py" line="173"/>
         <source>Tiles per forward pass (8 on CUDA, 1 on the CPU when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="258"/>
+        <location filename="../algorithms/engine_algorithm.py" line="257"/>
         <source>give the area of interest either as AOI (an extent) or as AOI_LAYER (polygons), not both</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="263"/>
+        <location filename="../algorithms/engine_algorithm.py" line="262"/>
         <source>AOI_LAYER holds no polygon (or none is selected): give polygons over the raster, or leave it empty for the whole raster</source>
         <translation type="unfinished"></translation>
     </message>
@@ -64,33 +64,33 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/naturalness_map.py" line="27"/>
+        <location filename="../algorithms/naturalness_map.py" line="22"/>
         <source>Maps how natural each pixel of a multi-band satellite image looks: a probability from 0 (anthropogenic) to 1 (natural), on exactly the input's grid, nodata where the input has none. Bands are matched to the model by name or description. The run record (model, parameters, input checksum, timings, warnings) is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/ood_report.py" line="43"/>
-        <source>Says whether the input looks like the imagery a JEM model was trained on, so you know whether to trust its naturalness map here. Compares the log p(x) of the input's patches with the training histogram stored with the model: KL_DIVERGENCE between the two, SHARE_BELOW_P1 (the share of patches less familiar than 99 % of the training patches) and OUT_OF_DISTRIBUTION when either is too large. Writes ood.json and the two histograms, one over the other, as ood.png into OUTPUT_FOLDER.</source>
+        <location filename="../algorithms/ood_report.py" line="44"/>
+        <source>Says whether the input looks like the imagery a JEM model was trained on, so you know whether to trust its naturalness map here. Compares the log p(x) of the input's patches with the training histogram stored with the model (KL_DIVERGENCE between the two, SHARE_BELOW_P1: the share of patches less familiar than 99 % of the training patches) and checks what log p(x) cannot see: the band means against the training ones, the band order, fine detail (a coarser product resampled) and the training value range. OUT_OF_DISTRIBUTION is true when any check fires; the warning names each check that fired with its statistic and limit. Writes ood.json (every check's reason) and the two histograms, one over the other, as ood.png into OUTPUT_FOLDER.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/segment.py" line="30"/>
+        <location filename="../algorithms/segment.py" line="26"/>
         <source>Segmentation map (U-Net)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/segment.py" line="33"/>
+        <location filename="../algorithms/segment.py" line="29"/>
         <source>Maps how natural each pixel looks with a segmentation model (a U-Net), which labels every pixel of its tile at once and so follows field, road and shore edges to the pixel. OUTPUT is band 1, the probability of the natural classes from 0 (anthropogenic) to 1 (natural), then one probability band per class when the model has more than two; it lies on the input's grid, nodata where the input has none. MODEL must be a segmenter (the bundled one when empty); a classifier is refused. The run record is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/segment.py" line="47"/>
-        <source>Segmenter model file (bundled segmenter when empty)</source>
+        <location filename="../algorithms/segment.py" line="40"/>
+        <source>Segmentation map</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/segment.py" line="49"/>
-        <source>Segmentation map</source>
+        <location filename="../algorithms/segment.py" line="44"/>
+        <source>Segmenter model file (bundled segmenter when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -274,12 +274,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dependency_message.py" line="79"/>
+        <location filename="../dependency_message.py" line="75"/>
         <source>finding out what QGIS's Python lacks (pip, in the task bar); nothing is downloaded yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dependency_message.py" line="90"/>
+        <location filename="../dependency_message.py" line="86"/>
         <source>Download and install</source>
         <translation type="unfinished"></translation>
     </message>
@@ -709,107 +709,137 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="25"/>
+        <location filename="../dock/model_choice.py" line="26"/>
         <source>Automatic (best bundled model for this layer's bands)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="26"/>
+        <location filename="../dock/model_choice.py" line="27"/>
         <source>Model file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="27"/>
+        <location filename="../dock/model_choice.py" line="28"/>
         <source>Natural Explain model (*.json *.safetensors)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="66"/>
+        <location filename="../dock/model_choice.py" line="32"/>
+        <source>band-mean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="32"/>
+        <source>batch-mean</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="32"/>
+        <source>noise</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="71"/>
         <source>Held-out accuracy: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="68"/>
+        <location filename="../dock/model_choice.py" line="73"/>
         <source>Reproduce with: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="75"/>
+        <location filename="../dock/model_choice.py" line="80"/>
         <source>Maps the probability that land is natural rather than anthropogenic.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="77"/>
+        <location filename="../dock/model_choice.py" line="82"/>
         <source>Maps the probability of {0} (against {1}).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="79"/>
+        <location filename="../dock/model_choice.py" line="84"/>
         <source>Automatic: {0} ({1})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="82"/>
+        <location filename="../dock/model_choice.py" line="87"/>
         <source>Sentinel-2, {0} bands at {1} m: {2}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="85"/>
+        <location filename="../dock/model_choice.py" line="90"/>
         <source>JEM: also writes a confidence map (how typical the input is of its training imagery).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="86"/>
+        <location filename="../dock/model_choice.py" line="91"/>
         <source>Not a JEM: no confidence map.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="118"/>
-        <source>for the layer you choose</source>
+        <location filename="../dock/model_choice.py" line="106"/>
+        <source>Trained with CAMAT: the top {0} of its GradCAM evidence hidden ({1} fill) in {2} of the training samples, after {3} plain epoch(s).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="125"/>
-        <source>no bundled model finds its bands by name in this layer, so {0} is offered: pick its bands in the band table ({1})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/model_choice.py" line="133"/>
-        <source>Bundled classifier, 10 Sentinel-2 bands ({0})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/model_choice.py" line="134"/>
-        <source>Bundled classifier, RGB + NIR ({0})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/model_choice.py" line="135"/>
-        <source>Bundled classifier, RGB ({0})</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../dock/model_choice.py" line="139"/>
-        <source>Bundled classifier ({0})</source>
+        <location filename="../dock/model_choice.py" line="110"/>
+        <source>Trained with CAMAT (settings not recorded).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../dock/model_choice.py" line="141"/>
+        <source>for the layer you choose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="148"/>
+        <source>no bundled model finds its bands by name in this layer, so {0} is offered: pick its bands in the band table ({1})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="159"/>
+        <source>Bundled classifier, 10 Sentinel-2 bands ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="160"/>
+        <source>Bundled classifier, RGB + NIR ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="161"/>
+        <source>Bundled classifier, RGB ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="166"/>
+        <source>Bundled classifier ({0})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="168"/>
+        <source>{0}, trained with CAMAT</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../dock/model_choice.py" line="171"/>
         <source>Bundled JEM, with confidence map ({0})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="229"/>
+        <location filename="../dock/model_choice.py" line="259"/>
         <source>no bundled model fits this layer: {0}; or choose a model above and pick its bands in the band table</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="236"/>
+        <location filename="../dock/model_choice.py" line="266"/>
         <source>choose a model file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/model_choice.py" line="243"/>
+        <location filename="../dock/model_choice.py" line="273"/>
         <source>this model cannot be used: {0}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -935,41 +965,41 @@
     </message>
     <message>
         <location filename="../dock/train_page.py" line="375"/>
-        <source>pattern generators written to {0}: give them to explain runs with the model</source>
+        <source>pattern generators written to {0}: explain runs with {1} use them for the cyclegan and counterfactual methods</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="382"/>
+        <location filename="../dock/train_page.py" line="383"/>
         <source>trained {0} in {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="385"/>
+        <location filename="../dock/train_page.py" line="386"/>
         <source>trained {0}: it is now the panel's model</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="397"/>
+        <location filename="../dock/train_page.py" line="398"/>
         <source>Bands: {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="398"/>
+        <location filename="../dock/train_page.py" line="399"/>
         <source>Classes: {0} (natural: {1})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="404"/>
+        <location filename="../dock/train_page.py" line="405"/>
         <source>training stopped</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="410"/>
+        <location filename="../dock/train_page.py" line="411"/>
         <source>training canceled; {0} finished epoch(s) kept in {1}: Resume carries on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../dock/train_page.py" line="411"/>
+        <location filename="../dock/train_page.py" line="412"/>
         <source>training canceled before the first epoch ended</source>
         <translation type="unfinished"></translation>
     </message>
@@ -979,7 +1009,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../explain_request.py" line="98"/>
+        <location filename="../explain_request.py" line="135"/>
         <source>{0} was not made: {1}</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1249,62 +1279,62 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="99"/>
+        <location filename="../plugin.py" line="98"/>
         <source>Explain naturalness</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="100"/>
+        <location filename="../plugin.py" line="99"/>
         <source>Open the Natural Explain panel on the selected raster layer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="105"/>
+        <location filename="../plugin.py" line="104"/>
         <source>Output folder…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="108"/>
+        <location filename="../plugin.py" line="107"/>
         <source>Natural Explain panel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="113"/>
+        <location filename="../plugin.py" line="112"/>
         <source>stack a folder of Sentinel-2 band files at the highest resolution and explain it</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="116"/>
+        <location filename="../plugin.py" line="115"/>
         <source>Train a model…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="117"/>
+        <location filename="../plugin.py" line="116"/>
         <source>train your own classifier on a raster and labelled polygons, on the panel's Train model page</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="159"/>
+        <location filename="../plugin.py" line="158"/>
         <source>Natural Explain: save results under</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="163"/>
+        <location filename="../plugin.py" line="162"/>
         <source>results will be saved under {0}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="230"/>
+        <location filename="../plugin.py" line="229"/>
         <source>maps of '{0}' saved in {1}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="241"/>
+        <location filename="../plugin.py" line="240"/>
         <source>the last run's maps were removed from the project; run again to compare its results with the input</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="277"/>
+        <location filename="../plugin.py" line="276"/>
         <source>the run was canceled; no map was saved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1320,6 +1350,11 @@
     </message>
     <message>
         <location filename="../reporting.py" line="43"/>
+        <source>the checks on the input: {0}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../reporting.py" line="45"/>
         <source>log p(x) of the input's patches against the training histogram: {0}</source>
         <translation type="unfinished"></translation>
     </message>

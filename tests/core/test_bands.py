@@ -5,7 +5,7 @@ from rasterio.windows import Window
 from core.errors import NaturalExplainError
 from core.raster.bands import match_bands, parse_band_mapping
 from core.raster.sources import normalize_band_name, open_input
-from tests.conftest import MODEL_BANDS, write_stack
+from tests.helpers.rasters import MODEL_BANDS, write_stack
 
 
 @pytest.mark.parametrize("text,name", [("B2", "B02"), ("b02", "B02"), ("s2_B02.jp2", "B02"), ("B8A", "B8A"),

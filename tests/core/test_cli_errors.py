@@ -6,15 +6,9 @@ import shutil
 import pytest
 import rasterio
 
-from tests.conftest import run_cli
+from tests.helpers.cli import assert_one_line_error, run_cli
 
-
-def assert_one_line_error(result, *needles):
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+pytestmark = pytest.mark.slow  # each case starts python -m core
 
 
 def test_missing_input(tmp_path):

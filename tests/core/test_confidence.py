@@ -21,7 +21,7 @@ from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.raster.write import NODATA
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
-from tests.conftest import grid_of, write_stack
+from tests.helpers.rasters import CLOUDY_BANDS, grid_of, write_stack
 from train.fetch import landsat8_cloudy_dir
 
 # A 200 x 180 px crop of the sample (one tile) with a 70 x 40 px nodata hole: 6 x 5 = 30 complete
@@ -29,9 +29,6 @@ from train.fetch import landsat8_cloudy_dir
 CROP = Window(300, 420, 200, 180)
 HOLE = (slice(40, 80), slice(50, 120))
 COMPLETE_PATCHES = 30 - 6
-# Landsat 8 bands (by position in the scene's folder, l8_B1, l8_B10, l8_B11, l8_B2, ...) nearest in
-# centre wavelength to the model's, as bench/measure_ood.py derives them.
-CLOUDY_BANDS = "B02=4,B03=5,B04=6,B08=7,B05=6,B06=6,B07=7,B8A=7,B11=8,B12=9"
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +84,7 @@ def test_plain_classifier_writes_no_confidence_map_and_no_ood_block(tmp_path, cr
     assert record["ood"] is None and "confidence_s" not in record["timings"]
 
 
+@pytest.mark.slow
 def test_confidence_map_of_a_30_m_landsat_scene_lies_on_its_grid(tmp_path):
     scene = landsat8_cloudy_dir()
     aoi = AOI.from_bounds(452475, 3395145, 458475, 3401145, "EPSG:32616")

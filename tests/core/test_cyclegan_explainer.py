@@ -15,6 +15,8 @@ from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_MODEL, SAMPLE
 
+pytestmark = pytest.mark.slow  # runs the pattern generators on real tiles
+
 
 @pytest.fixture(scope="module")
 def classifier() -> LoadedModel:

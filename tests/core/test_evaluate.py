@@ -12,8 +12,9 @@ from core.errors import RunCanceled
 from core.evaluate import BRIGHTNESS, RANDOM, evaluate
 from core.explain.controls import CONTROLS
 from core.resources import DEFAULT_GENERATORS, RESOURCES
-from tests.conftest import run_cli
-from tests.core.test_cli_errors import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, run_cli
+
+pytestmark = pytest.mark.slow  # evaluates every method on sampled tiles of the sample
 
 CAPTUM_METHODS = ["gradcam", "occlusion", "deeplift", "ig"]
 HAS_GENERATORS = DEFAULT_GENERATORS.exists()

@@ -1,7 +1,8 @@
 """The evaluation table on hand-made rows: means, spreads and the draws each method wins."""
 import pytest
 
-from core.explain.evaluation_report import MethodRow, markdown_table, summarise
+from core.explain.evaluation_summary import MethodRow, summarise
+from core.explain.report import markdown_table
 
 
 def _row(method, deletion, insertion=1.0, road=1.0, iou=None, rho=None):

@@ -15,7 +15,10 @@ from core.pipeline import explain
 from core.raster.write import NODATA
 from core.resources import RESOURCES
 from core.vector_io import read_polygons
-from tests.conftest import grid_of, run_cli
+from tests.helpers.cli import run_cli
+from tests.helpers.rasters import grid_of
+
+pytestmark = pytest.mark.slow  # runs explain on the whole sample
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +143,7 @@ def test_vectorized_polygons_carry_score_and_area(tmp_path, sample_run):
 def test_raster_smaller_than_one_tile_in_one_stacked_file(tmp_path):
     from rasterio.windows import Window
 
-    from tests.conftest import write_stack
+    from tests.helpers.rasters import write_stack
 
     small = write_stack(tmp_path / "small.tif", Window(500, 100, 70, 45))
     result = run_cli("explain", str(small), "--out", str(tmp_path / "o"), "--quiet")
@@ -155,7 +158,7 @@ def test_geographic_input_is_mapped_on_its_own_grid_with_its_nodata_edge(tmp_pat
     from osgeo import gdal
     from rasterio.windows import Window
 
-    from tests.conftest import write_stack
+    from tests.helpers.rasters import write_stack
 
     utm = write_stack(tmp_path / "utm.tif", Window(200, 200, 300, 300))
     lonlat = tmp_path / "lonlat.tif"

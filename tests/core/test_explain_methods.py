@@ -4,11 +4,10 @@ import pytest
 import rasterio
 
 from core.aoi import AOI
-from core.explain.registry import METHODS, parse_methods
+from core.explain.registry import METHODS, explainer_class, parse_methods
 from core.pipeline import explain
 from core.raster.write import NODATA
-from tests.conftest import run_cli
-from tests.core.test_cli_errors import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, run_cli
 
 CAPTUM_METHODS = ["gradcam", "occlusion", "deeplift", "ig"]
 ALL_METHODS = ["cyclegan", "counterfactual", *CAPTUM_METHODS]
@@ -31,9 +30,13 @@ def holed_run(tmp_path_factory, sample_dir):
 
 
 def test_registry_lists_every_method_once():
+    classes = [explainer_class(name) for name in METHODS]
     assert sorted(METHODS) == sorted(ALL_METHODS)
+    assert len(set(classes)) == len(classes), "one explainer registered under two names"
+    assert [cls.name for cls in classes] == list(METHODS), "an explainer's name differs from its registry key"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ALL_METHODS)
 def test_attribution_lies_on_the_naturalness_grid_and_keeps_nodata(holed_run, method):
     with rasterio.open(holed_run.outputs["naturalness"]) as ref, rasterio.open(holed_run.outputs[f"attribution_{method}"]) as ds:
@@ -46,6 +49,7 @@ def test_attribution_lies_on_the_naturalness_grid_and_keeps_nodata(holed_run, me
     assert valid.min() >= 0 and valid.max() > 0
 
 
+@pytest.mark.slow
 def test_run_record_times_every_method(holed_run):
     import json
 
@@ -53,6 +57,7 @@ def test_run_record_times_every_method(holed_run):
     assert all(timings[f"{m}_s"] > 0 for m in ALL_METHODS) and set(ALL_METHODS) <= set(timings["s_per_megapixel"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["enhanced_max", "enhanced_min"])
 def test_enhanced_images_carry_the_model_bands_in_the_input_units(holed_run, sample_dir, name):
     with rasterio.open(holed_run.outputs[name]) as ds, rasterio.open(holed_run.outputs["naturalness"]) as ref:

@@ -21,7 +21,10 @@ from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.raster.write import NODATA
 from core.resources import DEFAULT_MODEL, RGB_MODEL, RGBN_MODEL, SAMPLE
-from tests.conftest import MODEL_BANDS, grid_of, run_cli, write_stack
+from tests.helpers.cli import run_cli
+from tests.helpers.rasters import MODEL_BANDS, grid_of, write_stack
+
+pytestmark = pytest.mark.slow  # runs explain on rasters of every band set
 
 # 128 x 128 px (1.28 km) of farmland, woods and marsh in the sample: a run takes under a second.
 WINDOW = Window(300, 300, 128, 128)

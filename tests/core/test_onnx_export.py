@@ -18,8 +18,9 @@ from core.raster.bands import match_bands
 from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL
-from tests.conftest import run_cli
-from tests.core.test_cli_errors import assert_one_line_error
+from tests.helpers.cli import assert_one_line_error, run_cli
+
+pytestmark = pytest.mark.slow  # exports and runs models; each refusal starts python -m core
 
 ort = pytest.importorskip("onnxruntime")
 

@@ -46,6 +46,7 @@ def test_checkerboard_share_needs_an_even_tile(tile: torch.Tensor) -> None:
         checkerboard_share(tile[..., :63, :])
 
 
+@pytest.mark.slow
 def test_kid_puts_the_class_gap_above_both_floors_on_real_tiles() -> None:
     """The sample's 32 px tiles split by the classifier's verdict, in the bundled JEM's features."""
     classifier, jem = load_model(DEFAULT_MODEL), load_model(DEFAULT_JEM)

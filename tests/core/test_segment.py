@@ -11,10 +11,13 @@ from rasterio.transform import from_origin
 from rasterio.windows import Window
 
 from core.raster.write import NODATA
-from core.resources import DEFAULT_MODEL, DEFAULT_GENERATORS
+from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL
 from core.segment import DEFAULT_SEGMENTER, segment
 from core.segment_metrics import edge_zone, map_polygons, pixel_scores, polygon_f1
-from tests.conftest import grid_of, run_cli, write_stack
+from tests.helpers.cli import run_cli
+from tests.helpers.rasters import grid_of, write_stack
+
+pytestmark = pytest.mark.slow  # runs the segmenter on the sample and its CLI
 
 
 @pytest.fixture(scope="module")

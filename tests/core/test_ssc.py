@@ -13,17 +13,27 @@ import pytest
 import rasterio
 from rasterio.windows import Window
 
+import core.ssc
 from core.aoi import AOI
 from core.pipeline import explain
 from core.raster.bands import match_bands
 from core.raster.read import BandReader
 from core.raster.sources import open_input
 from core.raster.write import NODATA
-import core.ssc
-from core.ssc import (ANTHROPOGENIC, NATURAL, FeatureSpec, _predict, confusion, f1_report, fit_learner, near_label_edge,
-                      sample_training_pixels, ssc)
-from tests.conftest import MODEL_BANDS, REPO, grid_of, run_cli, write_stack
-from tests.core.test_cli_errors import assert_one_line_error
+from core.ssc import (
+    ANTHROPOGENIC,
+    NATURAL,
+    FeatureSpec,
+    _predict,
+    confusion,
+    f1_report,
+    fit_learner,
+    near_label_edge,
+    sample_training_pixels,
+    ssc,
+)
+from tests.helpers.cli import REPO, assert_one_line_error, run_cli
+from tests.helpers.rasters import MODEL_BANDS, grid_of, write_stack
 
 LABELS = REPO / "resources" / "labels" / "virginia_s2_train.geojson"
 # The sample's top-left 256 px: farmland, marsh and creeks (both classes), north of scene row 980.
@@ -70,6 +80,7 @@ def test_label_edge_is_within_two_pixels_of_another_value() -> None:
     assert near_label_edge(labels).tolist() == [[False, False, True, True, True, True, False, False, False]]
 
 
+@pytest.mark.slow
 def test_outputs_lie_on_the_input_grid_in_0_1_with_nodata_kept(run, holed_stack: Path) -> None:
     crs, transform, width, height = grid_of(holed_stack)
     with rasterio.open(run.probability) as ds:
@@ -85,6 +96,7 @@ def test_outputs_lie_on_the_input_grid_in_0_1_with_nodata_kept(run, holed_stack:
     assert 0.8 < run.agreement <= 1 and run.fallback is None
 
 
+@pytest.mark.slow
 def test_record_counts_training_pixels_and_scores_both_stages(run) -> None:
     record = json.loads(run.json_path.read_text())
     pixels = record["training_pixels"]
@@ -100,6 +112,7 @@ def test_record_counts_training_pixels_and_scores_both_stages(run) -> None:
     assert run.figure.stat().st_size > 10_000 and run.figure.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_phase2_trains_only_on_pixels_of_the_image_inside_the_aoi(holed_stack: Path, tmp_path: Path) -> None:
     triangle = AOI({"type": "Polygon", "coordinates": [[(X0 + 200, Y0 - 200), (X0 + 2400, Y0 - 300),
                                                         (X0 + 600, Y0 - 2400), (X0 + 200, Y0 - 200)]]}, "EPSG:32618")
@@ -121,6 +134,7 @@ def test_phase2_trains_only_on_pixels_of_the_image_inside_the_aoi(holed_stack: P
         assert np.array_equal(training.x[:, 0], src.read(1)[training.rows + row0, training.cols + col0])
 
 
+@pytest.mark.slow
 def test_one_class_aoi_falls_back_to_phase_1(sample_dir: Path, tmp_path: Path) -> None:
     result = run_cli("ssc", str(sample_dir), "--out", str(tmp_path), "--aoi", ALL_NATURAL, "--learner", "rf", *FAST)
     assert result.returncode == 0, result.stderr
@@ -131,12 +145,14 @@ def test_one_class_aoi_falls_back_to_phase_1(sample_dir: Path, tmp_path: Path) -
     assert json.loads((tmp_path / "ssc.json").read_text())["fallback"].startswith("phase 1 found only natural")
 
 
+@pytest.mark.slow
 def test_cli_too_few_confident_pixels(sample_dir: Path, tmp_path: Path) -> None:
     tiny = f"{X0 + 500},{Y0 - 600},{X0 + 600},{Y0 - 500}"  # 10 x 10 px
     assert_one_line_error(run_cli("ssc", str(sample_dir), "--out", str(tmp_path), "--aoi", tiny, *FAST),
                           "phase 1 is confident", "fewer than the 200")
 
 
+@pytest.mark.slow
 def test_cli_aoi_with_no_valid_pixels(holed_stack: Path, tmp_path: Path) -> None:
     # the hole: rows 100-129, cols 100-139 of the crop
     hole = f"{X0 + 1050},{Y0 - 1250},{X0 + 1350},{Y0 - 1050}"
@@ -153,6 +169,7 @@ def test_cli_bad_options(sample_dir: Path, tmp_path: Path, option: str, value: s
     assert_one_line_error(run_cli("ssc", str(sample_dir), "--out", str(tmp_path), option, value), needle)
 
 
+@pytest.mark.slow
 def test_cli_labels_without_a_natural_class_stop_before_any_work(sample_dir: Path, tmp_path: Path) -> None:
     result = run_cli("ssc", str(sample_dir), "--out", str(tmp_path / "o"), "--labels", str(LABELS),
                      "--label-field", "split", *FAST)
@@ -160,6 +177,7 @@ def test_cli_labels_without_a_natural_class_stop_before_any_work(sample_dir: Pat
     assert not (tmp_path / "o" / "naturalness.tif").exists()
 
 
+@pytest.mark.slow
 def test_prediction_streams_by_blocks_with_the_same_result(run, holed_stack: Path, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of 17 rows give the map one block gives: texture windows see across block edges, nothing is whole-scene."""

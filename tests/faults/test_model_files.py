@@ -19,7 +19,7 @@ from core.errors import NaturalExplainError
 from core.models.card import CARD_FIELDS, ModelCard, read_card
 from core.models.model_file import load_model, save_model
 from core.resources import DEFAULT_GENERATORS, DEFAULT_JEM, DEFAULT_MODEL
-from tests.faults.conftest import assert_refused, partial_files, run_main
+from tests.helpers.faults import assert_refused, partial_files, run_main
 
 # A 320 m square in the middle of the bundled sample (EPSG:32618): a few tiles, so a run that is not refused is quick.
 AOI = "446400,4170640,446720,4170960"
@@ -302,6 +302,7 @@ def test_jem_is_a_classifier_and_explains(tmp_path, sample_dir):
     assert (tmp_path / "o" / "naturalness.tif").is_file() and (tmp_path / "o" / "confidence.tif").is_file()
 
 
+@pytest.mark.slow
 def test_jem_copy_runs_ood(tmp_path, sample_dir):
     model = copy_model(tmp_path / "model", DEFAULT_JEM)
     outcome = run_main("ood", sample_dir, "--out", tmp_path / "o", "--model", model, "--aoi", OOD_AOI, "--quiet")
@@ -315,7 +316,7 @@ def test_classifier_where_generators_belong_is_refused():
 
 
 @pytest.mark.parametrize("path,kind", [(DEFAULT_MODEL, "classifier"), (DEFAULT_JEM, "classifier"),
-                                       (DEFAULT_GENERATORS, "generators")])
+                                       pytest.param(DEFAULT_GENERATORS, "generators", marks=pytest.mark.slow)])
 def test_bundled_models_load_as_their_kind(path, kind):
     loaded = load_model(path, expect=kind)
     assert loaded.card.kind == kind and not loaded.network.training
@@ -377,6 +378,7 @@ FUZZ = [(DEFAULT_MODEL, *case) for case in fuzzed_cards(DEFAULT_MODEL, 150, seed
        [(DEFAULT_GENERATORS, *case) for case in fuzzed_cards(DEFAULT_GENERATORS, 75, seed=14)]
 
 
+@pytest.mark.slow
 def test_fuzzed_cards_are_refused_in_one_line_or_load(tmp_path):
     """300 cards, each with one field replaced: NaturalExplainError in one line naming the file, or a working model."""
     loaded_count = 0

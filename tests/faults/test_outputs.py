@@ -20,8 +20,9 @@ from rasterio.windows import Window
 from core.atomic import atomic_path, temporary_name
 from core.errors import NaturalExplainError
 from core.run_outputs import COMMIT_MARKER, LOCK_NAME, RunOutputs, acquire_lock, release_lock
-from tests.conftest import REPO, write_stack
-from tests.faults.conftest import assert_refused, partial_files, run_main, snapshot
+from tests.helpers.cli import REPO
+from tests.helpers.faults import assert_refused, partial_files, run_main, snapshot
+from tests.helpers.rasters import write_stack
 
 # 1 km of the sample (EPSG:32618), part natural, part fields: a run takes a second or two.
 AOI = "445730,4172960,446730,4173960"
@@ -77,6 +78,7 @@ def test_the_run_record_names_the_input_not_an_output(tmp_path, sample_dir):
 
 
 # F8: one run at a time per folder; the second says so in one line and leaves the first's files alone.
+@pytest.mark.slow
 def test_a_locked_folder_is_refused_in_one_line(old_run, sample_dir, unchanged):
     held = acquire_lock(old_run / LOCK_NAME)
     unchanged(old_run)
@@ -99,6 +101,7 @@ def _start(args: list[str]) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("same_input", [True, False])
 def test_concurrent_runs_into_one_folder_never_mix(tmp_path, sample_dir, same_input):
     out = tmp_path / "o"
@@ -142,6 +145,7 @@ def _visible(folder: Path) -> dict[str, bytes]:
     return {name: data for name, data in snapshot(folder).items() if not name.startswith(".")}
 
 
+@pytest.mark.slow
 def test_kill_during_the_write_leaves_the_earlier_run_and_the_next_run_cleans_up(old_run, sample_dir):
     before = _visible(old_run)
     run = _start(["explain", str(sample_dir), "--out", str(old_run), "--methods", "gradcam", "--quiet"])

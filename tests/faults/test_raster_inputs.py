@@ -23,8 +23,9 @@ from core.raster.bands import match_bands
 from core.raster.grid import model_grid
 from core.raster.read import BandReader, read_band_masked, read_checked
 from core.raster.sources import open_input
-from tests.conftest import MODEL_BANDS, REPO, write_stack
-from tests.faults.conftest import Outcome, assert_refused, partial_files, run_main
+from tests.helpers.cli import REPO
+from tests.helpers.faults import Outcome, assert_refused, partial_files, run_main
+from tests.helpers.rasters import MODEL_BANDS, write_stack
 
 LABELS = REPO / "resources" / "labels"
 WETLAND = LABELS / "virginia_s2_water_wetland.geojson"
@@ -361,6 +362,7 @@ def test_ood_warns_about_inf_pixels(rasters, tmp_path: Path) -> None:
     assert "2 pixels were ±inf and were treated as nodata" in outcome.stderr
 
 
+@pytest.mark.slow
 def test_inpaint_fills_inf_pixels_and_says_so(rasters, tmp_path: Path) -> None:
     source = with_values(rasters["stack"], tmp_path / "values.tif", {(10, 10): np.inf, (40, 50): -np.inf})
     (tmp_path / "out").mkdir()
@@ -373,7 +375,7 @@ def test_inpaint_fills_inf_pixels_and_says_so(rasters, tmp_path: Path) -> None:
     assert np.isfinite(filled).all()
 
 
-@pytest.mark.parametrize("command", ["quicklook", "evaluate"])
+@pytest.mark.parametrize("command", ["quicklook", pytest.param("evaluate", marks=pytest.mark.slow)])
 def test_other_commands_read_inf_pixels_as_nodata(command: str, rasters, tmp_path: Path) -> None:
     source = with_values(rasters["stack"], tmp_path / "values.tif", {(10, 10): np.inf, (40, 50): -np.inf})
     args, module, out = command_args(command, source, tmp_path, rasters)
@@ -458,6 +460,7 @@ def test_broken_metadata_xml_in_other_commands(command: str, broken_xml: Path, r
     assert_no_output(out)
 
 
+@pytest.mark.slow
 def test_broken_metadata_xml_prints_no_exception_ignored_in_a_real_process(broken_xml: Path, tmp_path: Path) -> None:
     """Outside pytest's hooks, as a user runs it."""
     done = subprocess.run([sys.executable, "-m", "core", "explain", str(broken_xml), "--out", str(tmp_path / "out"),

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.faults import Outcome, assert_refused, run_main
+from tests.helpers.training import sidecar
 from train.checkpoint import checkpoint_path, latest_checkpoint, load_checkpoint
 
-from tests.faults.conftest import Outcome, assert_refused, run_main
-from tests.train.conftest import eurosat_rgb, scene, scene_grid, sidecar, tile_windows  # noqa: F401  (fixtures)
+pytestmark = pytest.mark.slow  # trains
 
 REFUSAL = "holds checkpoints of an earlier run: add --resume to continue it or --fresh to discard them"
 TRAIN_BASES = {

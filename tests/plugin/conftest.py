@@ -8,152 +8,30 @@ import sysconfig
 from pathlib import Path
 from typing import Callable, Iterator
 
-import numpy as np
 import pytest
-import rasterio
 from osgeo import gdal
-from pytest_qgis.utils import wait_until
 from qgis.core import (
-    QgsContrastEnhancement,
-    QgsLayerTreeGroup,
-    QgsMultiBandColorRenderer,
-    QgsProcessingFeedback,
     QgsProject,
     QgsRasterLayer,
     QgsSettings,
-    QgsSingleBandPseudoColorRenderer,
-    QgsTask,
 )
 
 from core.models.card import read_card
-from core.resources import DEFAULT_MODEL, SAMPLE
+from core.resources import DEFAULT_MODEL
 from natural_explain_plugin import classFactory
 from natural_explain_plugin.package import lay_out
 from natural_explain_plugin.plugin import NaturalExplainPlugin
-from natural_explain_plugin.run_folder import GROUP_PREFIX
-from natural_explain_plugin.settings import METHODS_KEY, OUTPUT_FOLDER_KEY, set_output_folder
+from natural_explain_plugin.settings import (
+    DEVICE_KEY,
+    METHODS_KEY,
+    MODEL_KEY,
+    OUTPUT_FOLDER_KEY,
+    RUN_TIMES_KEY,
+    set_output_folder,
+)
+from tests.helpers.plugin_runs import build_stack
 
 QgisProcess = Callable[[list[str]], subprocess.CompletedProcess]
-RUN_TIMEOUT_MS = 120_000
-
-
-def result_groups(project: QgsProject) -> list[QgsLayerTreeGroup]:
-    """The layer-tree groups that runs added."""
-    return [g for g in project.layerTreeRoot().findGroups() if g.name().startswith(GROUP_PREFIX)]
-
-
-def run_to_end(task: QgsTask) -> str:
-    """Wait for the task's end and say how it ended ('completed' or 'terminated').
-
-    Signals, not task.status(): the task manager deletes a finished task, so it cannot be asked.
-    """
-    ended = []
-    task.taskCompleted.connect(lambda: ended.append("completed"))
-    task.taskTerminated.connect(lambda: ended.append("terminated"))
-    assert wait_until(lambda: bool(ended), timeout_milliseconds=RUN_TIMEOUT_MS)
-    return ended[0]
-
-
-def feedback_that_cancels_mid_run() -> tuple[QgsProcessingFeedback, list[float]]:
-    """Processing feedback that presses Cancel at the first progress report, and where it did."""
-    feedback = QgsProcessingFeedback()
-    canceled_at: list[float] = []
-
-    def cancel_on_first_progress(percent: float) -> None:
-        if not canceled_at and 0 < percent < 100:
-            canceled_at.append(percent)
-            feedback.cancel()
-
-    feedback.progressChanged.connect(cancel_on_first_progress)
-    return feedback, canceled_at
-
-
-def build_stack(path: Path, bands: list[str]) -> Path:
-    """A multi-band VRT of the sample's `bands` on the 10 m grid, each band described by its name."""
-    ref = gdal.Open(str(SAMPLE / "B02.tif"))
-    x0, dx, _, y0, _, dy = ref.GetGeoTransform()
-    bounds = (x0, y0 + dy * ref.RasterYSize, x0 + dx * ref.RasterXSize, y0)
-    vrt = gdal.BuildVRT(str(path), [str(SAMPLE / f"{band}.tif") for band in bands], separate=True,
-                        resolution="highest", outputBounds=bounds)
-    for number, band in enumerate(bands, start=1):
-        vrt.GetRasterBand(number).SetDescription(band)
-    vrt.FlushCache()
-    vrt = None  # closing the dataset writes the descriptions into the VRT
-    return path
-
-
-def centre_aoi(raster: Path, half_width_m: float) -> str:
-    """A square AOI around the raster's centre, as a Processing extent string in the raster's CRS."""
-    ds = gdal.Open(str(raster))
-    x0, dx, _, y0, _, dy = ds.GetGeoTransform()
-    cx, cy = x0 + dx * ds.RasterXSize / 2, y0 + dy * ds.RasterYSize / 2
-    epsg = ds.GetSpatialRef().GetAuthorityCode(None)
-    return f"{cx - half_width_m},{cx + half_width_m},{cy - half_width_m},{cy + half_width_m} [EPSG:{epsg}]"
-
-
-MAGMA_ENDS = ("#000004", "#fcfdbf")
-RDYLBU_ENDS = ("#d73027", "#4575b4")
-
-
-def percentiles_2_98(raster: Path, band: int) -> tuple[float, float]:
-    """The band's 2nd and 98th percentiles over its valid pixels, read independently of QGIS."""
-    with rasterio.open(raster) as src:
-        values = src.read(band, masked=True)
-    low, high = np.percentile(values.compressed(), [2, 98])
-    return float(low), float(high)
-
-
-def assert_ramp(layer: QgsRasterLayer, ends: tuple[str, str], low: float, high: float, tolerance: float = 0.0) -> None:
-    """The layer shows its band with a ramp from colour ends[0] at `low` to ends[1] at `high`."""
-    renderer = layer.renderer()
-    assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
-    ramp = renderer.shader().rasterShaderFunction()
-    items = ramp.colorRampItemList()
-    assert (items[0].color.name(), items[-1].color.name()) == ends
-    assert (items[0].value, items[-1].value) == pytest.approx((low, high), rel=1e-6, abs=tolerance)
-    low, high = items[0].value, items[-1].value
-    assert (ramp.minimumValue(), ramp.maximumValue()) == pytest.approx((low, high))
-    assert (renderer.classificationMin(), renderer.classificationMax()) == pytest.approx((low, high))
-
-
-def assert_attribution_style(layer: QgsRasterLayer) -> None:
-    """The layer shows its band with the magma ramp spread over the band's own 2-98 % cut, low to high."""
-    items = layer.renderer().shader().rasterShaderFunction().colorRampItemList()
-    assert (items[0].label, items[-1].label) == ("low importance", "high importance")
-    low, high = percentiles_2_98(Path(layer.source()), 1)
-    assert_ramp(layer, MAGMA_ENDS, low, high, tolerance=0.03 * (high - low))  # QGIS cuts a histogram of a sample
-
-
-Limits = list[tuple[float, float]]
-
-
-def show_bands(layer: QgsRasterLayer, numbers: tuple[int, int, int], limits: Limits) -> None:
-    """Show `layer`'s bands `numbers` as red, green, blue, each stretched to its (min, max), as a user would."""
-    renderer = QgsMultiBandColorRenderer(layer.dataProvider(), *numbers)
-    for set_contrast, (low, high) in zip((renderer.setRedContrastEnhancement, renderer.setGreenContrastEnhancement,
-                                          renderer.setBlueContrastEnhancement), limits):
-        contrast = QgsContrastEnhancement(layer.dataProvider().dataType(1))
-        contrast.setContrastEnhancementAlgorithm(QgsContrastEnhancement.StretchToMinimumMaximum)
-        contrast.setMinimumValue(low)
-        contrast.setMaximumValue(high)
-        set_contrast(contrast)
-    layer.setRenderer(renderer)
-
-
-def show_in_colour(layer: QgsRasterLayer, bands: list[str], limits: Limits) -> None:
-    """Show `layer` as a user might: `bands` (by name) as red, green, blue, each stretched to its (min, max)."""
-    numbers = {layer.bandName(n).split(": ")[-1]: n for n in range(1, layer.bandCount() + 1)}
-    show_bands(layer, tuple(numbers[band] for band in bands), limits)
-
-
-def shown_in_colour(layer: QgsRasterLayer) -> tuple[list[str], Limits]:
-    """The band names a multiband colour layer shows as red, green, blue, and each one's (min, max)."""
-    renderer = layer.renderer()
-    assert isinstance(renderer, QgsMultiBandColorRenderer)
-    bands = [layer.bandName(n).split(": ")[-1] for n in (renderer.redBand(), renderer.greenBand(), renderer.blueBand())]
-    contrasts = (renderer.redContrastEnhancement(), renderer.greenContrastEnhancement(),
-                 renderer.blueContrastEnhancement())
-    return bands, [(c.minimumValue(), c.maximumValue()) for c in contrasts]
 
 
 @pytest.fixture(autouse=True)
@@ -162,6 +40,16 @@ def forget_methods() -> Iterator[None]:
     QgsSettings().remove(METHODS_KEY)
     yield
     QgsSettings().remove(METHODS_KEY)
+
+
+@pytest.fixture
+def forget_model_and_device() -> Iterator[None]:
+    """The test starts from the bundled model and `auto`, as a fresh profile does (pytestmark of the panel tests)."""
+    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
+        QgsSettings().remove(key)
+    yield
+    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
+        QgsSettings().remove(key)
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,12 @@ from qgis.PyQt.QtWidgets import QApplication
 from core.resources import DEFAULT_GENERATORS
 from natural_explain_plugin.compare_view import CompareDock
 from natural_explain_plugin.layer_names import output_name, readable_name
-from tests.plugin.conftest import result_groups, run_to_end, show_in_colour, shown_in_colour
+from tests.helpers.plugin_runs import result_groups, run_to_end
+from tests.helpers.plugin_styles import show_in_colour, shown_in_colour
 
-pytestmark = pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
-                                reason="the bundled CycleGAN generators are not trained yet")
+pytestmark = [pytest.mark.slow,  # runs explain with the pattern generators
+              pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
+                                 reason="the bundled CycleGAN generators are not trained yet")]
 
 INPUT_BANDS = ["B08", "B04", "B03"]
 INPUT_LIMITS = [(900.0, 3100.0), (300.0, 1200.0), (350.0, 1250.0)]

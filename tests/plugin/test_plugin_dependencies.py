@@ -24,8 +24,8 @@ from qgis.PyQt.QtWidgets import QApplication, QPushButton
 
 from core.errors import RunCanceled
 from natural_explain_plugin import classFactory, dependencies
+from natural_explain_plugin.button_labels import DIAGNOSTICS_TEXT, DOWNLOAD_TEXT, INSTALL_TEXT
 from natural_explain_plugin.dependencies import Requirement, engine_requirements, read_specs
-from natural_explain_plugin.dependency_message import DIAGNOSTICS_TEXT, DOWNLOAD_TEXT, INSTALL_TEXT
 from natural_explain_plugin.installer import (
     MEASURED_DOWNLOAD_MB,
     InstallTask,
@@ -114,6 +114,7 @@ def test_requirements_pin_what_requirements_txt_pins_and_name_every_engine_packa
     assert {"rasterio", "scipy", "matplotlib"} <= set(specs) and "pytest" not in specs
 
 
+@pytest.mark.slow
 def test_missing_torch_shows_one_install_message_without_traceback_or_importing_torch(tmp_path: Path) -> None:
     """QGIS's own Python, without the developer venv (torch, safetensors, captum), loads the plugin."""
     code = """
@@ -151,6 +152,7 @@ def test_nothing_missing_shows_no_message(plugin, qgis_iface) -> None:
     assert not [m for m in qgis_iface.messageBar().get_messages(Qgis.Warning) if "lacks" in m]
 
 
+@pytest.mark.slow
 def test_install_button_installs_the_missing_package_and_it_imports_without_restart(
         qgis_iface, project, wheel_folder, tmp_path, monkeypatch) -> None:
     """The whole path a user takes: message, Install, pip task, the package importable in this QGIS."""
@@ -188,6 +190,7 @@ def test_install_button_installs_the_missing_package_and_it_imports_without_rest
         sys.modules.pop("ne_probe", None)
 
 
+@pytest.mark.slow
 def test_installer_task_installs_into_target_holding_numpy_at_qgis_version(wheel_folder, tmp_path, log_lines) -> None:
     target = tmp_path / "target"
     outcome: list[object] = []
@@ -365,7 +368,7 @@ def test_diagnostics_copies_versions_device_and_paths_to_the_clipboard(plugin, q
                  f"numpy: {NUMPY_VERSION} at {Path(NUMPY_FILE).parent}", f"GDAL: {gdal.__version__}",
                  f"torch: {torch.__version__} (CUDA build: {torch.version.cuda or 'none'}",
                  f"device (auto): {device}", f"at {Path(torch.__file__).parent}",
-                 f"captum 0.8.0 (wanted: captum==0.8.0)", str(dependencies.dependency_folder())):
+                 "captum 0.8.0 (wanted: captum==0.8.0)", str(dependencies.dependency_folder())):
         assert fact in text, fact
     assert any("diagnostics copied to the clipboard" in m for m in qgis_iface.messageBar().get_messages(Qgis.Info))
 

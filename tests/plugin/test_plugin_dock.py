@@ -1,7 +1,6 @@
 """The Natural Explain dock on the real sample: defaults, band mapping, costs, AOIs, Cancel, queueing, settings."""
 import json
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -22,64 +21,26 @@ from qgis.core import (
     QgsTask,
     QgsVectorLayer,
 )
-from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapTool
-from qgis.PyQt.QtCore import QEvent, QPoint, QPointF, Qt
-from qgis.PyQt.QtGui import QMouseEvent
+from qgis.PyQt.QtCore import QEvent, QPoint, Qt
 
 from core.explain.registry import METHODS
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from natural_explain_plugin.dock.aoi_choice import AoiSource
-from natural_explain_plugin.dock.dock_widget import NaturalExplainDock
 from natural_explain_plugin.layer_names import output_name
-from natural_explain_plugin.settings import DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY, output_folder
-from tests.plugin.test_plugin_explain_task import result_groups, run_to_end
+from natural_explain_plugin.settings import MODEL_KEY, output_folder
+from tests.helpers.plugin_runs import (
+    SUMMARY_TIMEOUT_MS,
+    add_layer,
+    click,
+    open_dock,
+    result_groups,
+    run_to_end,
+    show_layer_on_canvas,
+)
+
+pytestmark = pytest.mark.usefixtures("forget_model_and_device")
 
 PIXEL_M = 10.0
-SUMMARY_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(autouse=True)
-def forget_model_and_device() -> Iterator[None]:
-    """Each test starts from the bundled model and `auto`, as a fresh profile does."""
-    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
-        QgsSettings().remove(key)
-    yield
-    for key in (DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY):
-        QgsSettings().remove(key)
-
-
-def open_dock(plugin, qgis_iface, layer: QgsRasterLayer) -> NaturalExplainDock:  # noqa: ANN001
-    """Select `layer`, click Explain naturalness, and wait until the model's sidecar is read."""
-    qgis_iface.setActiveLayer(layer)
-    plugin.action.trigger()
-    dock = plugin.dock
-    assert wait_until(lambda: dock.model.summary is not None, timeout_milliseconds=SUMMARY_TIMEOUT_MS), \
-        dock.model.label.text()
-    return dock
-
-
-def add_layer(project: QgsProject, path: Path, name: str) -> QgsRasterLayer:
-    layer = QgsRasterLayer(str(path), name, "gdal")
-    assert layer.isValid()
-    project.addMapLayer(layer)
-    return layer
-
-
-def click(tool: QgsMapTool, canvas: QgsMapCanvas, kind: QEvent.Type, pixel: QPoint,
-          button: Qt.MouseButton = Qt.LeftButton) -> None:
-    """Send one mouse event at `pixel` to `tool` as the canvas would."""
-    buttons = Qt.NoButton if kind == QEvent.MouseButtonRelease else button
-    event = QgsMapMouseEvent(canvas, QMouseEvent(kind, QPointF(pixel), button, buttons, Qt.NoModifier))
-    {QEvent.MouseButtonPress: tool.canvasPressEvent, QEvent.MouseMove: tool.canvasMoveEvent,
-     QEvent.MouseButtonRelease: tool.canvasReleaseEvent}[kind](event)
-
-
-def show_layer_on_canvas(canvas: QgsMapCanvas, layer: QgsRasterLayer) -> None:
-    canvas.setDestinationCrs(layer.crs())
-    canvas.setLayers([layer])
-    canvas.setExtent(layer.extent())
-    canvas.window().show()
-    canvas.refresh()
 
 
 def output_layers(project: QgsProject) -> dict[str, QgsRasterLayer]:

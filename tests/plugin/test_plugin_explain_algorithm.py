@@ -5,7 +5,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import rasterio
 from osgeo import ogr
 from qgis.core import (
     QgsProcessingException,
@@ -14,22 +13,14 @@ from qgis.core import (
 )
 
 from core.resources import DEFAULT_GENERATORS, RESOURCES
-from tests.plugin.conftest import (assert_attribution_style, centre_aoi, feedback_that_cancels_mid_run,
-                                   show_in_colour, shown_in_colour)
+from tests.helpers.plugin_runs import AOI_HALF_WIDTH_M, assert_on_input_grid, centre_aoi, feedback_that_cancels_mid_run
+from tests.helpers.plugin_styles import assert_attribution_style, show_in_colour, shown_in_colour
+
+pytestmark = pytest.mark.slow  # Processing and qgis_process runs end to end
 
 EXPLAIN_ID = "natural_explain:explain"
 EVALUATE_ID = "natural_explain:evaluate"
-AOI_HALF_WIDTH_M = 640  # 128 x 128 pixels of 10 m: one tile, a second or two on a CPU
 LABELS = RESOURCES / "labels" / "virginia_s2_train.geojson"
-
-
-def assert_on_input_grid(path: Path, input_path: Path) -> None:
-    """`path` has the input's CRS and pixel size, and its pixels sit exactly on the input's pixels."""
-    with rasterio.open(path) as out, rasterio.open(input_path) as src:
-        assert out.crs == src.crs and (out.transform.a, out.transform.e) == (src.transform.a, src.transform.e)
-        col, row = ~src.transform * (out.transform.c, out.transform.f)
-        assert (col, row) == pytest.approx((round(col), round(row)))
-        assert 0 < out.width < src.width and 0 < out.height < src.height
 
 
 def test_explain_writes_every_chosen_map_on_the_input_grid_with_its_style(plugin, qgis_processing, sample_stack,

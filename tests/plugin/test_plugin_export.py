@@ -68,6 +68,7 @@ def valid_scores(raster: Path) -> np.ndarray:
         return src.read(1, masked=True).compressed()
 
 
+@pytest.mark.slow
 def test_naturalness_above_a_score_becomes_a_shapefile_inside_the_raster_in_its_crs(
         result_group, run_outputs, project, qgis_iface, tmp_path, monkeypatch) -> None:
     target = tmp_path / "natural.shp"

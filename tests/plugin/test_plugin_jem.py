@@ -26,9 +26,15 @@ from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.reporting import TITLE
 from natural_explain_plugin.settings import MODEL_KEY
-from tests.plugin.conftest import (RDYLBU_ENDS, assert_ramp, centre_aoi, feedback_that_cancels_mid_run, result_groups,
-                                   run_to_end, show_in_colour, shown_in_colour)
-from tests.plugin.test_plugin_explain_algorithm import AOI_HALF_WIDTH_M, assert_on_input_grid
+from tests.helpers.plugin_runs import (
+    AOI_HALF_WIDTH_M,
+    assert_on_input_grid,
+    centre_aoi,
+    feedback_that_cancels_mid_run,
+    result_groups,
+    run_to_end,
+)
+from tests.helpers.plugin_styles import RDYLBU_ENDS, assert_ramp, show_in_colour, shown_in_colour
 from train.fetch import landsat8_cloudy_dir
 
 CONFIDENCE_ID = "natural_explain:confidence_map"
@@ -150,6 +156,7 @@ def test_confidence_map_refuses_a_model_that_is_no_jem_before_running(plugin, qg
     assert not canceled_at and list(output.parent.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_ood_report_writes_its_json_and_plot_and_finds_the_sample_familiar(plugin, qgis_processing, sample_stack,
                                                                            tmp_path) -> None:
     import processing
@@ -162,9 +169,11 @@ def test_ood_report_writes_its_json_and_plot_and_finds_the_sample_familiar(plugi
     assert report["ood"]["patches"] == 625  # 800 x 800 px of 32 px patches
     assert (result["KL_DIVERGENCE"], result["SHARE_BELOW_P1"]) == (report["ood"]["kl_divergence"],
                                                                    report["ood"]["share_below_p1"])
-    assert result["OUT_OF_DISTRIBUTION"] is False and report["warning"] is None
+    assert result["OUT_OF_DISTRIBUTION"] is report["out_of_distribution"] is False and report["warning"] is None
+    assert not [reason for reason in report["reasons"] if reason["fired"]]
 
 
+@pytest.mark.slow
 def test_inpaint_fills_the_polygons_and_keeps_every_other_pixel_bit_for_bit(plugin, qgis_processing, project,
                                                                             small_stack, tmp_path) -> None:
     import processing
@@ -194,6 +203,7 @@ def test_inpaint_needs_exactly_one_mask(plugin, qgis_processing, project, small_
     assert not output.parent.exists() or list(output.parent.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_qgis_process_inpaints_a_raster_mask(qgis_process, small_stack, tmp_path) -> None:
     output = tmp_path / "inpainted.tif"
     mask = hole_mask(small_stack, tmp_path / "mask.tif")

@@ -37,6 +37,7 @@ def test_zip_has_one_top_folder_with_plugin_engine_resources_and_metadata(zip_na
         assert f"{PLUGIN_NAME}/{member}" in zip_names
 
 
+@pytest.mark.slow
 def test_installed_plugin_runs_train_as_a_child_from_its_own_folder(tmp_path) -> None:
     """The Train model page's child process finds `train` and `core` inside the installed plugin folder."""
     folder = lay_out(tmp_path)

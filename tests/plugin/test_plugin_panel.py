@@ -13,7 +13,8 @@ from qgis.PyQt.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
 from core.explain.registry import METHODS
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
-from natural_explain_plugin import help_about, plugin as plugin_module
+from natural_explain_plugin import help_about
+from natural_explain_plugin import plugin as plugin_module
 from natural_explain_plugin.dock import cost_estimate
 from natural_explain_plugin.dock.aoi_choice import AoiSource
 from natural_explain_plugin.dock.cost_estimate import (
@@ -27,8 +28,7 @@ from natural_explain_plugin.dock.methods_panel import method_label
 from natural_explain_plugin.package import REPO, TS_TEMPLATE, lay_out, tr_strings, write_ts
 from natural_explain_plugin.settings import DEVICE_KEY, MODEL_KEY, RUN_TIMES_KEY, remember_run_time, remembered_run_times
 from natural_explain_plugin.stack_folder import band_files, stack_folder
-from tests.plugin.conftest import run_to_end
-from tests.plugin.test_plugin_dock import add_layer, open_dock
+from tests.helpers.plugin_runs import add_layer, open_dock, run_to_end
 
 WINDOW = (1280, 800)
 
@@ -182,6 +182,7 @@ def test_estimate_counts_start_up_and_tiles_and_calibrates_from_the_last_runs() 
     assert remaining_seconds(20, 9, 50, (5.0, 25.0)) == pytest.approx(8 + cost_estimate.FINISH_S)
 
 
+@pytest.mark.slow
 def test_a_real_run_is_remembered_and_calibrates_the_next_estimate(plugin, qgis_iface, project, stack_layer,
                                                                    output_base) -> None:
     dock = open_dock(plugin, qgis_iface, stack_layer)

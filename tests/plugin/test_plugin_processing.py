@@ -12,7 +12,7 @@ from qgis.core import (
     QgsRectangle,
 )
 
-from tests.plugin.conftest import centre_aoi, feedback_that_cancels_mid_run
+from tests.helpers.plugin_runs import centre_aoi, feedback_that_cancels_mid_run
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 
@@ -31,6 +31,7 @@ def assert_delivered_whole(output: Path) -> None:
     assert [p.name for p in output.parent.iterdir() if p.name.startswith(".")] == []
 
 
+@pytest.mark.slow
 def test_algorithm_writes_output_on_the_input_grid(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     import processing
 
@@ -87,6 +88,7 @@ def test_cancel_mid_run_raises_and_leaves_no_output(plugin, qgis_processing, sam
     assert list(output.parent.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_qgis_process_writes_output_on_the_input_grid(qgis_process, sample_stack, tmp_path) -> None:
     output = tmp_path / "natural.tif"
     run = qgis_process(["run", ALGORITHM_ID, "--", f"INPUT={sample_stack}", f"OUTPUT={output}"])
@@ -129,6 +131,7 @@ def triangle_around_centre(raster: Path, half_width_m: float, path: Path) -> Pat
     return path
 
 
+@pytest.mark.slow
 def test_polygon_aoi_and_tiling_parameters_reach_the_engine(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     """AOI_LAYER (a triangle in another CRS) masks the map; TILE_SIZE, OVERLAP and BATCH_SIZE are the run's."""
     import numpy as np

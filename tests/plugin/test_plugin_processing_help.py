@@ -97,6 +97,7 @@ def qgis_process_help(qgis_process, algorithm_id: str) -> tuple[str, dict]:  # n
     return text.stdout, json.loads(as_json.stdout[as_json.stdout.index("{"):])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PROVIDER_ALGORITHMS)
 def test_qgis_process_help_shows_placeholders_group_url_and_parameters(qgis_process, plugin, name) -> None:
     algorithm = registered(plugin)[name]
@@ -121,6 +122,7 @@ def test_qgis_process_help_shows_placeholders_group_url_and_parameters(qgis_proc
         assert "- 2: gradcam" in text and "Number of selected option" in text  # what 3.22 says METHODS takes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("methods", [["METHODS=2"], ["METHODS=0,2"], ["METHODS=gradcam,deeplift"],
                                      ["METHODS=2", "METHODS=4"]])
 def test_qgis_process_accepts_methods_as_its_help_offers_them(qgis_process, sample_stack, tmp_path, methods) -> None:
@@ -132,6 +134,7 @@ def test_qgis_process_accepts_methods_as_its_help_offers_them(qgis_process, samp
     assert "checking parameter values" not in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_qgis_process_refuses_an_unknown_method_naming_the_numbers(qgis_process, sample_stack, tmp_path) -> None:
     run = qgis_process(["run", "natural_explain:explain", "--", f"INPUT={sample_stack}", "METHODS=9",
                         f"OUTPUT_FOLDER={tmp_path / 'maps'}"])
@@ -140,6 +143,7 @@ def test_qgis_process_refuses_an_unknown_method_naming_the_numbers(qgis_process,
         in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 def test_qgis_process_without_torch_names_the_pip_command_not_a_button(sample_stack, tmp_path) -> None:
     """QGIS's own Python (no venv: no torch) under qgis_process: the error is the command that fills the folder."""
     plugins, profile = tmp_path / "plugins", tmp_path / "profile"

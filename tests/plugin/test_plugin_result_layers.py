@@ -35,10 +35,11 @@ from natural_explain_plugin.result_checks import (
 from natural_explain_plugin.result_layers import add_result_group, styled_layer, styled_layers
 from natural_explain_plugin.result_styles import ResultStyler, training_log_px_range
 from natural_explain_plugin.run_folder import group_name
-from tests.plugin.conftest import MAGMA_ENDS, RDYLBU_ENDS, percentiles_2_98, show_bands
+from tests.helpers.plugin_styles import MAGMA_ENDS, RDYLBU_ENDS, percentiles_2_98, show_bands
 
-pytestmark = pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
-                                reason="the bundled CycleGAN generators are not trained yet")
+pytestmark = [pytest.mark.slow,  # runs explain with the pattern generators
+              pytest.mark.skipif(not DEFAULT_GENERATORS.exists(),
+                                 reason="the bundled CycleGAN generators are not trained yet")]
 
 AOI_HALF_WIDTH_M = 640.0
 METHODS = ["gradcam", "cyclegan"]

@@ -13,7 +13,7 @@ from core.resources import SAMPLE
 from natural_explain_plugin.layer_names import output_name
 from natural_explain_plugin.result_layers import styled_layer, styled_layers
 from natural_explain_plugin.result_styles import ResultStyler
-from tests.plugin.conftest import assert_attribution_style, percentiles_2_98, show_in_colour, shown_in_colour
+from tests.helpers.plugin_styles import assert_attribution_style, percentiles_2_98, show_in_colour, shown_in_colour
 
 INPUT_LIMITS = [(300.0, 1400.0), (350.0, 1500.0), (400.0, 1600.0)]
 

@@ -22,8 +22,10 @@ from qgis.PyQt.QtWidgets import QDockWidget
 from natural_explain_plugin.dock.aoi_choice import AoiSource
 from natural_explain_plugin.input_stretch import TRUE_COLOUR
 from natural_explain_plugin.package import REPO
-from tests.plugin.conftest import percentiles_2_98, show_in_colour
-from tests.plugin.test_plugin_explain_task import result_groups, run_to_end
+from tests.helpers.plugin_runs import result_groups, run_to_end
+from tests.helpers.plugin_styles import percentiles_2_98, show_in_colour
+
+pytestmark = pytest.mark.slow  # a whole run in the main window
 
 SCREENSHOT_ENV = "NATURAL_EXPLAIN_SCREENSHOT"
 WINDOW_SIZE = (1500, 1050)

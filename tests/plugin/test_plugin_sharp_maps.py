@@ -15,7 +15,7 @@ from qgis.core import QgsProcessingException, QgsRasterLayer, QgsSingleBandPseud
 import core.ssc
 from core.resources import DEFAULT_MODEL, MODELS, RESOURCES
 from natural_explain_plugin.algorithms import ssc as ssc_algorithm
-from tests.plugin.conftest import feedback_that_cancels_mid_run
+from tests.helpers.plugin_runs import feedback_that_cancels_mid_run
 
 SSC_ID = "natural_explain:ssc"
 SEGMENT_ID = "natural_explain:segment"
@@ -104,6 +104,7 @@ def test_ssc_with_a_random_forest_and_no_labels_has_no_scores(plugin, qgis_proce
     assert result["CNN_F1"] is None and result["SSC_F1"] is None
 
 
+@pytest.mark.slow
 def test_segment_writes_its_map_on_the_input_grid(plugin, qgis_processing, sample_stack, tmp_path) -> None:
     import processing
 
@@ -163,6 +164,7 @@ def test_cancel_mid_run_raises_and_leaves_no_output(plugin, qgis_processing, sam
     assert list(output.parent.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_qgis_process_runs_segment_on_a_small_aoi(qgis_process, sample_stack, tmp_path) -> None:
     output = tmp_path / "segments.tif"
     run = qgis_process(["run", SEGMENT_ID, "--", f"INPUT={sample_stack}", f"AOI={mixed_aoi(sample_stack)}",

@@ -15,8 +15,9 @@ from natural_explain_plugin.dock.methods_panel import method_label, method_toolt
 from natural_explain_plugin.explain_request import EXTRA_MAPS, _progress_ends
 from natural_explain_plugin.export_dialog import DEFAULT_SCORE, ExportDialog
 from natural_explain_plugin.layer_names import SEGMENTATION, SSC, output_name
-from tests.plugin.conftest import result_groups, run_to_end
-from tests.plugin.test_plugin_dock import click, forget_model_and_device, open_dock, show_layer_on_canvas  # noqa: F401
+from tests.helpers.plugin_runs import click, open_dock, result_groups, run_to_end, show_layer_on_canvas
+
+pytestmark = pytest.mark.usefixtures("forget_model_and_device")
 
 PIXEL_M = 10.0
 

@@ -25,7 +25,7 @@ from natural_explain_plugin.train_request import (
     code_folder,
     generators_request,
 )
-from tests.plugin.conftest import build_stack
+from tests.helpers.plugin_runs import build_stack
 
 TRAIN_TIMEOUT_MS = 300_000
 NORTH_Y = (4173360.0, 4174960.0)  # the sample's top 160 rows: the north half of the scene (rows < 980)
@@ -90,6 +90,7 @@ def test_output_lines_become_progress_epochs_and_the_model() -> None:
     assert state.error.startswith("class(es) natural (12)")
 
 
+@pytest.mark.slow
 def test_the_child_sees_core_train_and_the_dependency_folder(tmp_path: Path) -> None:
     deps = tmp_path / "deps"
     deps.mkdir()
@@ -105,6 +106,7 @@ def test_the_child_sees_core_train_and_the_dependency_folder(tmp_path: Path) -> 
     assert done.returncode == 0 and "--natural-classes" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_second_step_trains_the_pattern_generators_against_the_new_model(tmp_path: Path) -> None:
     first = TrainRequest("r.vrt", "l.gpkg", "label", ("natural",), 10, tmp_path / "mine.json",
                          ("B02=1", "B03=2", "B04=3"), resume=True)
@@ -141,6 +143,7 @@ def sigint_ignored() -> Iterator[None]:
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.mark.slow
 def test_training_cancels_resumes_and_becomes_the_panels_model(plugin, qgis_iface, stack_layer, labels,
                                                                tmp_path, sigint_ignored) -> None:
     out = tmp_path / "models" / "mine.json"
@@ -219,6 +222,7 @@ def test_a_raster_with_fewer_bands_than_the_set_is_refused(plugin, qgis_iface, l
     assert refusal(page).startswith("the raster has 3 band(s)")
 
 
+@pytest.mark.slow
 def test_a_class_with_fewer_than_50_labelled_pixels_is_refused_by_train(plugin, qgis_iface, stack_layer, project,
                                                                         tmp_path) -> None:
     tiny = {"anthropogenic": SQUARES["anthropogenic"], "natural": (449130.0, 449190.0)}  # 6 x 160 px
@@ -231,6 +235,7 @@ def test_a_class_with_fewer_than_50_labelled_pixels_is_refused_by_train(plugin, 
         page.note.text() + page.log.toPlainText()
 
 
+@pytest.mark.slow
 def test_qgis_process_trains_a_classifier(qgis_process, sample_stack, tmp_path) -> None:
     labels = write_labels(tmp_path / "labels.geojson", SQUARES)
     out = tmp_path / "qp" / "mine.json"
@@ -245,6 +250,7 @@ def test_qgis_process_trains_a_classifier(qgis_process, sample_stack, tmp_path) 
     assert card["training"]["command"].startswith("python -m train classifier")
 
 
+@pytest.mark.slow
 def test_qgis_process_refuses_a_class_field_with_one_value(qgis_process, sample_stack, tmp_path) -> None:
     labels = write_labels(tmp_path / "one.geojson", {"natural": SQUARES["natural"]})
     run = qgis_process(["run", "natural_explain:train_classifier", "--", f"INPUT={sample_stack}",

@@ -30,7 +30,7 @@ from natural_explain_plugin.settings import (
     remembered_methods,
     set_output_folder,
 )
-from tests.plugin.conftest import run_to_end
+from tests.helpers.plugin_runs import run_to_end
 
 ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {

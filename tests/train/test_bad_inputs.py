@@ -4,7 +4,10 @@ from pathlib import Path
 import pytest
 from osgeo import ogr, osr
 
-from tests.train.conftest import RASTER_BANDS, run_train
+from tests.helpers.training import RASTER_BANDS, run_train
+from train.checkpoint import latest_checkpoint
+
+pytestmark = pytest.mark.slow  # each case starts python -m train
 
 
 def _polygons(path: Path, features: list[tuple[str | None, str]]) -> Path:
@@ -80,8 +83,10 @@ def test_unknown_band_says_how_to_map(raster_args: list) -> None:
 def test_unwritable_out_fails_before_training(raster_args: list, tmp_path: Path) -> None:
     not_a_folder = tmp_path / "a_file"
     not_a_folder.write_text("a file where the output folder should be")  # unwritable even for root
-    _assert_one_line_error(run_train(*_with(raster_args, "--out", not_a_folder / "model")), "--out", "folder")
-    assert not (tmp_path / "model.ckpt").exists()
+    workdir = tmp_path / "checkpoints"
+    result = run_train(*_with(raster_args, "--out", not_a_folder / "model"), "--workdir", workdir)
+    _assert_one_line_error(result, "--out", "folder")
+    assert latest_checkpoint(workdir) is None  # refused before the first epoch, so no checkpoint either
 
 
 def test_natural_classes_are_required_unless_one_is_named_natural(eurosat_rgb: Path, tmp_path: Path) -> None:

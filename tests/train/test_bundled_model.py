@@ -19,11 +19,13 @@ from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.raster.write import NODATA
 from core.resources import DEFAULT_MODEL, MODELS, RGB_MODEL, RGBN_MODEL
+from tests.helpers.cli import REPO
+from tests.helpers.training import LABELS, assert_records_make_models_command, write_geotiff
 from train.datasets.raster_polygons import RasterPolygonPatches, block_windows, label_raster, read_labelled_polygons
 from train.reproduce import BAND_SUBSET_MODELS, band_subset_arguments, reproduce_arguments
 from train.split import split_samples
 
-from tests.train.conftest import LABELS, REPO, _write_geotiff, assert_records_make_models_command
+pytestmark = pytest.mark.slow  # rebuilds the bundled model's training data
 
 # The labels cover rows 0-980 of the scene's 10 m grid; the south half is never labelled or scored here.
 NORTH_ROWS = 980
@@ -73,7 +75,7 @@ def held_out_pixel_scores(scene: Path, out: Path) -> dict[str, dict]:
         card = load_model(model).card
         assert card.training["metrics"]["n_val"] == len(split.val)  # the same held-out blocks for every model
         raw, _ = read_window(match_bands(raster, card.bands), north)
-        stack = _write_geotiff(out / f"{model.stem}.tif", raw, north, card.bands)
+        stack = write_geotiff(out / f"{model.stem}.tif", raw, north, card.bands)
         result = explain(stack, out / model.stem, device="cpu")
         assert result.model.automatic and result.model.path == model
         with rasterio.open(result.outputs["naturalness"]) as ds:

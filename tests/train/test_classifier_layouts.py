@@ -2,12 +2,15 @@
 import shlex
 from pathlib import Path
 
+import pytest
 import rasterio
 import torch
 
-from core.models.model_file import file_sha256, load_model
+from core.checksum import file_sha256
+from core.models.model_file import load_model
+from tests.helpers.training import RASTER_BANDS, run_train, sidecar
 
-from tests.train.conftest import RASTER_BANDS, run_train, sidecar
+pytestmark = pytest.mark.slow  # trains
 
 FAST = ["--epochs", "1", "--batch-size", "16", "--width", "8"]
 

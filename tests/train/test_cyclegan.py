@@ -16,6 +16,8 @@ from core.raster.grid import Grid
 from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_GENERATORS, DEFAULT_MODEL
+from tests.helpers.cli import REPO
+from tests.helpers.training import RASTER_WINDOW, assert_records_make_models_command, sidecar
 from train.__main__ import main
 from train.checkpoint import latest_checkpoint
 from train.commands.cyclegan import _discriminators, generator_arch_args
@@ -24,7 +26,7 @@ from train.reproduce import generator_arguments
 from train.trainers.cyclegan import CycleGANSettings, CycleGANTrainer, am_loss, frozen_score, proximity_loss
 from train.trainers.options import TrainerOptions
 
-from tests.train.conftest import RASTER_WINDOW, REPO, assert_records_make_models_command, sidecar
+pytestmark = pytest.mark.slow  # trains
 
 TILE = 32
 

@@ -7,10 +7,11 @@ import torch
 from safetensors.torch import load_file
 
 from core.errors import NaturalExplainError
+from tests.helpers.training import sidecar
 from train.__main__ import main
 from train.checkpoint import latest_checkpoint, load_checkpoint
 
-from tests.train.conftest import sidecar
+pytestmark = pytest.mark.slow  # trains
 
 
 def _train(eurosat_rgb: Path, out: Path, epochs: int, *extra: str) -> int:

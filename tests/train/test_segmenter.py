@@ -9,11 +9,13 @@ from safetensors.torch import load_file
 
 from core.models.model_file import load_model
 from core.resources import MODELS
+from tests.helpers.cli import REPO
+from tests.helpers.training import assert_records_make_models_command, sidecar
 from train.__main__ import main
 from train.checkpoint import latest_checkpoint, load_checkpoint
 from train.reproduce import segmenter_arguments
 
-from tests.train.conftest import REPO, assert_records_make_models_command, sidecar
+pytestmark = pytest.mark.slow  # trains
 
 BUNDLED = MODELS / "segmenter_s2.json"
 

@@ -5,10 +5,9 @@ import pytest
 from rasterio.crs import CRS
 
 from core.errors import NaturalExplainError
+from tests.helpers.training import RASTER_BANDS
 from train.datasets.raster_polygons import RasterPolygonPatches
 from train.split import block_key, split_by_column, split_samples
-
-from tests.train.conftest import RASTER_BANDS
 
 BLOCK_M = 1000.0
 PATCH = 16

@@ -25,6 +25,7 @@ def _mask(path: Path, wild: bool) -> None:
         dst.write(np.full((1, 8, 8), 2 if wild else 0, dtype="uint8"))
 
 
+@pytest.mark.slow
 def test_mapinwild_wide_split_table_and_masks_label_the_tiles(anthroprotect_layout: dict, tmp_path: Path) -> None:
     ids = sorted(p.stem for p in anthroprotect_layout["tiles"].glob("*.tif"))
     masks = tmp_path / "mask"

@@ -20,7 +20,7 @@ from core.models.model_file import LoadedModel, classifier_reference, load_model
 from core.models.patchgan import PatchGANDiscriminator
 from core.models.preprocess import UnitSpace
 from train.checkpoint import discard_earlier_run, run_fingerprint
-from train.commands.arguments import (add_fit_arguments, band_items, band_names_and_mapping, model_base, prepare_output)
+from train.commands.arguments import add_fit_arguments, band_items, band_names_and_mapping, model_base, prepare_output
 from train.datasets.raster_polygons import RasterPolygonPatches
 from train.endmembers import class_endmembers
 from train.normalization import ModelInputs

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-from rasterio.features import bounds as geometry_bounds, rasterize
+from rasterio.features import bounds as geometry_bounds
+from rasterio.features import rasterize
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 

@@ -4,12 +4,13 @@ The scene comes from the pinned PyPI distribution (train/fetch.py, cached in .ca
 the labels are the project's region labels of its north half. Every fixture is written
 in the exact layout a user would bring: a GeoTIFF + GeoPackage, EuroSAT class folders
 (13-band GeoTIFFs and RGB JPEGs), and an AnthroProtect tiles folder + infos.csv.
+tests/conftest.py registers the fixtures for every test (the train and fault tests use them);
+the functions are what the train tests share.
 """
 import csv
 import json
 import shlex
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Callable
@@ -26,13 +27,13 @@ from core.raster.bands import match_bands
 from core.raster.grid import Grid
 from core.raster.read import read_window
 from core.raster.sources import open_input
+from tests.helpers.cli import REPO, run_cli
 from train.__main__ import build_parsers
 from train.datasets.anthroprotect import ANTHROPROTECT_BANDS
 from train.datasets.eurosat import EUROSAT_MS_BANDS
 from train.datasets.raster_polygons import label_raster, read_labelled_polygons
 from train.fetch import sentinel2_band_files
 
-REPO = Path(__file__).resolve().parents[2]
 LABELS = REPO / "resources" / "labels" / "virginia_s2_train.geojson"
 CLASSES = ["anthropogenic", "natural"]
 RASTER_BANDS = ["B02", "B03", "B04", "B08"]
@@ -58,7 +59,7 @@ def assert_records_make_models_command(model: Path, command: str, arguments: Cal
 
 def run_train(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m train ...` from the repo root, as a user would."""
-    return subprocess.run([sys.executable, "-m", "train", *map(str, args)], cwd=REPO, capture_output=True, text=True)
+    return run_cli(*map(str, args), module="train")
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +73,7 @@ def scene_grid(scene: Path) -> Grid:
     return open_input(scene).grid
 
 
-def _write_geotiff(path: Path, raw: np.ndarray, grid: Grid | None, names: list[str] | None) -> Path:
+def write_geotiff(path: Path, raw: np.ndarray, grid: Grid | None, names: list[str] | None) -> Path:
     profile = dict(driver="GTiff", width=raw.shape[2], height=raw.shape[1], count=raw.shape[0], dtype="uint16", nodata=0)
     if grid is not None:
         profile.update(crs=grid.crs, transform=grid.transform)
@@ -120,7 +121,7 @@ def raster_layout(tmp_path_factory: pytest.TempPathFactory, scene: Path, scene_g
     root = tmp_path_factory.mktemp("raster_layout")
     grid = scene_grid.window(RASTER_WINDOW)
     raw, _ = read_window(match_bands(open_input(scene), RASTER_BANDS), grid)
-    return {"raster": _write_geotiff(root / "scene.tif", raw, grid, RASTER_BANDS),
+    return {"raster": write_geotiff(root / "scene.tif", raw, grid, RASTER_BANDS),
             "polygons": _write_polygons_wgs84(root / "labels.gpkg", grid)}
 
 
@@ -168,7 +169,7 @@ def eurosat_ms(tmp_path_factory: pytest.TempPathFactory, scene: Path, scene_grid
                tile_windows: dict[str, list[Window]]) -> Path:
     """EuroSAT MS layout: Anthropogenic/ and Natural/ folders of 13-band 64x64 GeoTIFFs, bands unnamed."""
     return _class_folders(tmp_path_factory.mktemp("eurosat_ms"), scene, scene_grid, tile_windows, EUROSAT_MS_BANDS,
-                          lambda path, raw, grid: _write_geotiff(path, raw, grid, None), ".tif")
+                          lambda path, raw, grid: write_geotiff(path, raw, grid, None), ".tif")
 
 
 @pytest.fixture(scope="session")
@@ -190,7 +191,7 @@ def anthroprotect_layout(tmp_path_factory: pytest.TempPathFactory, scene: Path, 
     for label, name in enumerate(CLASSES):
         for i, (raw, grid) in enumerate(_read_tiles(scene, scene_grid, tile_windows[name], ANTHROPROTECT_BANDS)):
             file = f"{name}_{i:02d}.tif"
-            _write_geotiff(tiles / file, raw, grid, None)
+            write_geotiff(tiles / file, raw, grid, None)
             rows.append({"file": file, "label": label, "datasplit": ("train", "train", "train", "train", "val", "val", "test")[i % 7]})
     with open(root / "infos.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["file", "label", "datasplit"])

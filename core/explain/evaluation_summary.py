@@ -1,12 +1,11 @@
-"""The evaluation's rows and table: each method's scores per draw of tiles, their mean ± spread, who beats whom.
+"""The evaluation's rows: each method's scores per draw of tiles, their mean ± spread, who beats whom.
 
-It only arranges numbers core.evaluate computed, so the table can be rewritten from the rows.
-One draw of a few tiles can rank two close methods either way, so the table counts on how
-many draws each method beats the controls and GradCAM instead of trusting one ranking.
+It only arranges numbers core.evaluate computed, so the table (core.explain.report) can be
+rewritten from the rows. One draw of a few tiles can rank two close methods either way, so the
+summary counts on how many draws each method beats the controls and GradCAM instead of trusting one ranking.
 """
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -16,7 +15,6 @@ from core.explain.controls import BRIGHTNESS, RANDOM
 MODEL_BASELINE = "gradcam"
 # metric -> whether lower is better, for the contests the table counts.
 DIRECTIONS = {"deletion_auc": True, "insertion_auc": False, "road_auc": True}
-SHORT = {"deletion_auc": "del", "insertion_auc": "ins", "road_auc": "ROAD"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,53 +95,3 @@ def summarise(draws: list[list[MethodRow]]) -> list[MethodSummary]:
                                _wins(m, by_name, compared))
                  for m in by_name[0]]
     return sorted(summaries, key=lambda s: s.mean.deletion_auc)
-
-
-def _cell(summary: MethodSummary, metric: str, digits: int) -> str:
-    mean = getattr(summary.mean, metric)
-    if mean is None:
-        return "n/a"
-    spread = getattr(summary.sd, metric) if summary.sd else None
-    return f"{mean:.{digits}f}" + ("" if spread is None else f" ± {spread:.{digits}f}")
-
-
-def _wins_cell(summary: MethodSummary, rival: str, metrics: tuple[str, ...]) -> str:
-    if summary.mean.method == rival:
-        return "—"
-    return "/".join(str(summary.wins[f"{m} vs {rival}"]) for m in metrics)
-
-
-def markdown_table(summaries: list[MethodSummary], context: dict[str, Any]) -> str:
-    """The evaluation as a Markdown table (mean ± sd over draws), with what it was measured on."""
-    p, ref = context["parameters"], context["reference"]
-    q, draws = f"{p['q_percent']:g}", p["draws"]
-    compared = rivals([s.mean.method for s in summaries])
-    randomized = p["randomization"] is not None
-    columns = ["method", "deletion AUC ↓", "insertion AUC ↑", "ROAD AUC ↓", f"IoU@top-{q}%", "s per megapixel",
-               *(["rank corr. randomised ↓"] if randomized else []),
-               *(f"beats {rival} ({'/'.join(SHORT[m] for m in metrics)})" for rival, metrics in compared.items())]
-    lines = [
-        "# Explanation evaluation", "",
-        (f"{draws} draw(s) of {p['tiles']} tiles of {p['tile_size'][0]}x{p['tile_size'][1]} px (seeds "
-         f"{', '.join(map(str, p['seeds']))}; {context['distinct_tiles']} distinct tiles) from `{context['input']}`"
-         + (": mean ± standard deviation over the draws." if draws > 1 else ".")),
-        (f"Deletion/insertion: the top pixels replaced by the `{p['fill']}` fill in {p['steps']} steps; the curve is "
-         "the predicted class's log-odds relative to the untouched tile."),
-        (f"ROAD: the top {p['road']['percentages'][0]}-{p['road']['percentages'][-1]} % pixels filled by noisy linear "
-         "imputation (Rong et al. 2022), the same log-odds curve's mean height."),
-        f"IoU@top-{q}%: with `{ref['field']} = {ref['class']}`, over the {ref['tiles_with_class']} tiles holding it.",
-        "Controls: `random` ranks pixels by chance, `brightness` by mean reflectance; neither asks the model.",
-    ]
-    if randomized:
-        lines.append("Rank corr. randomised: Spearman correlation of each map with the same method's map once every "
-                     "classifier layer is re-initialised (cascading, Adebayo et al. 2018); near 1 = the map does not "
-                     "depend on the model.")
-    lines += [f"Beats X: on how many of the {draws} draw(s) the method scored better than X.", "",
-              "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for s in summaries:
-        cells = [s.mean.method, _cell(s, "deletion_auc", 3), _cell(s, "insertion_auc", 3), _cell(s, "road_auc", 3),
-                 _cell(s, "iou", 3), _cell(s, "s_per_megapixel", 2),
-                 *([_cell(s, "randomization_rho", 3)] if randomized else []),
-                 *(_wins_cell(s, rival, metrics) for rival, metrics in compared.items())]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
