@@ -73,7 +73,8 @@ def test_run_record_holds_the_ood_block_and_the_confidence_timing(jem_run):
     assert ood["patches"] == COMPLETE_PATCHES
     assert ood["threshold"] == training_histogram(load_model(DEFAULT_JEM).card).percentiles["p1"]
     assert 0 <= ood["share_below_p1"] <= 1 and ood["kl_divergence"] >= 0
-    assert record["timings"]["confidence_s"] > 0 and "confidence" in record["timings"]["s_per_megapixel"]
+    # timed apart from naturalness (it reuses the logits: on this one tile it can round to 0.000 s)
+    assert record["timings"]["confidence_s"] >= 0 and "confidence" in record["timings"]["s_per_megapixel"]
     assert record["outputs"]["confidence"].endswith("confidence.tif")
 
 
