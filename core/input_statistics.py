@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from core.models.card import ModelCard
+from core.value_range import valid_mask
 
 # bench/measure_ood.py "limits_from_north", 105 areas of 128 px of the north half, bundled JEM's card,
 # each rounded to two decimals:
@@ -112,9 +113,7 @@ class InputStatistics:
             x: (B, C, H, W) standardised model input.
             valid: (B, H, W) True where a pixel holds data; None when every pixel does.
         """
-        if valid is None:
-            valid = np.ones((len(x), *x.shape[-2:]), dtype=bool)
-        mask = torch.from_numpy(valid).to(x.device)
+        mask = valid_mask(x, valid)
         weight = mask[:, None].to(x.dtype)
         self.pixels += int(mask.sum())
         self.sum += (x * weight).sum(dim=(0, 2, 3)).double().cpu().numpy()

@@ -19,6 +19,13 @@ OUTSIDE_LIMIT = 0.5
 NAMED_BANDS = 3
 
 
+def valid_mask(x: torch.Tensor, valid: np.ndarray | None) -> torch.Tensor:
+    """(B, H, W) bool on x's device: `valid`, or every pixel of the (B, C, H, W) batch when None."""
+    if valid is None:
+        return torch.ones((len(x), *x.shape[-2:]), dtype=torch.bool, device=x.device)
+    return torch.from_numpy(valid).to(x.device)
+
+
 class ValueRangeCheck:
     """Counts, per band, the valid pixels below and above the card's training value range.
 
@@ -49,9 +56,8 @@ class ValueRangeCheck:
             x: (B, C, H, W) standardised model input.
             valid: (B, H, W) True where a pixel holds data; None when every pixel does.
         """
-        if valid is None:
-            valid = np.ones((len(x), *x.shape[-2:]), dtype=bool)
-        mask = torch.from_numpy(valid).to(x.device).flatten(1)[:, None, :]
+        valid = valid_mask(x, valid)
+        mask = valid.flatten(1)[:, None, :]
         flat = x.flatten(2)
         self.below += ((flat < self.low) & mask).sum(dim=(0, 2)).cpu().numpy()
         self.above += ((flat > self.high) & mask).sum(dim=(0, 2)).cpu().numpy()
