@@ -102,9 +102,11 @@ def run_engine(name: str, request: ExplainRequest, progress: Progress, is_cancel
 
 
 def run_explain(request: ExplainRequest, progress: Progress, is_canceled: Callable[[], bool],
-                tiling: dict[str, int] | None = None) -> "ExplainResult":
-    """Run core.pipeline.explain for `request`, with the tiling options (tile_size, overlap, batch_size) given,
-    then each of its extra maps (EXTRA_MAPS) into a subfolder, their layers joining the result's outputs.
+                tiling: dict[str, int] | None = None,
+                method_options: dict[str, dict[str, Any]] | None = None) -> "ExplainResult":
+    """Run core.pipeline.explain for `request`, with the tiling options (tile_size, overlap, batch_size) and the
+    methods' settings given, then each of its extra maps (EXTRA_MAPS) into a subfolder, their layers joining the
+    result's outputs.
 
     Progress is split between the engine calls by their cost per megapixel. An extra map the
     input cannot give (SSC with too few confident pixels) becomes a warning; the other maps stay.
@@ -119,7 +121,7 @@ def run_explain(request: ExplainRequest, progress: Progress, is_canceled: Callab
         engine_call(name)  # a package an extra map lacks fails before explain, not after it
     ends = _progress_ends(request.methods, extras)
     first = run_engine("explain", request, _part(progress, 0.0, ends[0]), is_canceled, methods=list(request.methods),
-                       **(tiling or {}))
+                       method_options=method_options, **(tiling or {}))
     if not extras:
         return first
     outputs, warnings = dict(first.outputs), list(first.warnings)

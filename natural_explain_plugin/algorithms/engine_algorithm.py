@@ -30,7 +30,7 @@ from qgis.core import (
 from core.cli.options import MAX_BATCH_SIZE, MAX_OVERLAP, MAX_TILE_SIZE, MIN_TILE_SIZE
 from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError, RunCanceled
-from core.explain.registry import METHODS
+from core.explain.registry import METHODS, parse_method_settings
 
 from ..explain_request import ExplainRequest
 from ..help_text import group_name, help_string, help_url
@@ -117,6 +117,7 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
     AOI = "AOI"
     AOI_LAYER = "AOI_LAYER"
     METHODS = "METHODS"
+    METHOD_OPTIONS = "METHOD_OPTIONS"
     MODEL = "MODEL"
     DEVICE = "DEVICE"
     BANDS = "BANDS"
@@ -163,6 +164,22 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
             options=list(METHODS), allowMultiple=True, defaultValue=list(DEFAULT_METHODS), optional=True,
             usesStaticStrings=True))
 
+    def add_method_options_parameter(self) -> None:
+        """METHOD_OPTIONS (Advanced): the methods' settings as the CLI's --method-option takes them."""
+        self.addParameter(advanced(QgsProcessingParameterString(
+            self.METHOD_OPTIONS, tr("Method settings, METHOD.NAME=VALUE separated by spaces, e.g. occlusion.window=8 "
+                                    "ig.steps=64 (each method's defaults when empty)"), optional=True)))
+
+    def method_settings(self, parameters: dict[str, Any], context: QgsProcessingContext) -> dict[str, dict[str, Any]]:
+        """METHOD_OPTIONS parsed and checked (core.explain.method_options); {} when empty or not declared.
+
+        Raises:
+            NaturalExplainError: naming the malformed item, the unknown method or setting, or the bad value.
+        """
+        if self.parameterDefinition(self.METHOD_OPTIONS) is None:
+            return {}
+        return parse_method_settings(self.parameterAsString(parameters, self.METHOD_OPTIONS, context).split())
+
     def add_tiling_parameters(self, *, overlap_and_batch: bool = True) -> None:
         """TILE_SIZE, and OVERLAP and BATCH_SIZE where the engine takes them, as Advanced; empty: engine default."""
         numbers = [(self.TILE_SIZE, tr("Tile size in model pixels (the model's when empty)"), MIN_TILE_SIZE,
@@ -194,6 +211,10 @@ class EngineAlgorithm(QgsProcessingAlgorithm):
                 parameters = {**parameters, self.METHODS: method_names(parameters[self.METHODS])}
             except NaturalExplainError as exc:
                 return False, str(exc)
+        try:
+            self.method_settings(parameters, context)
+        except NaturalExplainError as exc:
+            return False, f"{self.METHOD_OPTIONS}: {exc}"
         return super().checkParameterValues(parameters, context)
 
     def add_model_parameters(self, *, jem: bool = False) -> None:

@@ -50,7 +50,9 @@ class ExplainAlgorithm(EngineAlgorithm):
                   "more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, "
                   "enhanced_min.tif). Every map lies on the input's grid, with a style beside it (<name>.qml) and the "
                   "run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a "
-                  "CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process.")
+                  "CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process. "
+                  "METHOD_OPTIONS (advanced) sets the methods' settings, e.g. occlusion.window=8 ig.steps=64 or "
+                  "cyclegan.generators=<file>; run.json records them.")
 
     def createInstance(self) -> "ExplainAlgorithm":  # noqa: N802 (QGIS's name)
         return ExplainAlgorithm()
@@ -59,6 +61,7 @@ class ExplainAlgorithm(EngineAlgorithm):
         self.add_input_parameter()
         self.add_aoi_parameter()
         self.add_methods_parameter()
+        self.add_method_options_parameter()
         self.add_model_parameters()
         self.add_tiling_parameters()
         self.addParameter(QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, "Output folder"))
@@ -74,7 +77,8 @@ class ExplainAlgorithm(EngineAlgorithm):
             request = self.explain_request(parameters, context, out_dir)
             self._input = self.input_layer(parameters, context)
             self._result = run_explain(request, feedback.setProgress, feedback.isCanceled,
-                                             tiling=self.tiling(parameters, context).engine_arguments())
+                                       tiling=self.tiling(parameters, context).engine_arguments(),
+                                       method_options=self.method_settings(parameters, context))
         for warning in self._result.warnings:
             feedback.pushWarning(warning)
         return self._outputs()

@@ -14,37 +14,42 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="152"/>
+        <location filename="../algorithms/engine_algorithm.py" line="153"/>
         <source>Area of interest as polygons (their union; instead of the extent)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="162"/>
+        <location filename="../algorithms/engine_algorithm.py" line="163"/>
         <source>Explanation methods, by name or number (occlusion and ig are slow)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="168"/>
+        <location filename="../algorithms/engine_algorithm.py" line="170"/>
+        <source>Method settings, METHOD.NAME=VALUE separated by spaces, e.g. occlusion.window=8 ig.steps=64 (each method's defaults when empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../algorithms/engine_algorithm.py" line="185"/>
         <source>Tile size in model pixels (the model's when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="171"/>
+        <location filename="../algorithms/engine_algorithm.py" line="188"/>
         <source>Tile overlap in model pixels, blended (32 when empty; at most half a tile is used)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="173"/>
+        <location filename="../algorithms/engine_algorithm.py" line="190"/>
         <source>Tiles per forward pass (8 on CUDA, 1 on the CPU when empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="257"/>
+        <location filename="../algorithms/engine_algorithm.py" line="278"/>
         <source>give the area of interest either as AOI (an extent) or as AOI_LAYER (polygons), not both</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/engine_algorithm.py" line="262"/>
+        <location filename="../algorithms/engine_algorithm.py" line="283"/>
         <source>AOI_LAYER holds no polygon (or none is selected): give polygons over the raster, or leave it empty for the whole raster</source>
         <translation type="unfinished"></translation>
     </message>
@@ -55,7 +60,7 @@
     </message>
     <message>
         <location filename="../algorithms/explain.py" line="48"/>
-        <source>Writes into OUTPUT_FOLDER the naturalness map (naturalness.tif, 0 anthropogenic to 1 natural) and, for each chosen method, where the model found its evidence (attribution_&lt;method&gt;.tif, higher = more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, enhanced_min.tif). Every map lies on the input's grid, with a style beside it (&lt;name&gt;.qml) and the run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process.</source>
+        <source>Writes into OUTPUT_FOLDER the naturalness map (naturalness.tif, 0 anthropogenic to 1 natural) and, for each chosen method, where the model found its evidence (attribution_&lt;method&gt;.tif, higher = more important); cyclegan adds the input pushed towards more and less natural (enhanced_max.tif, enhanced_min.tif). Every map lies on the input's grid, with a style beside it (&lt;name&gt;.qml) and the run record in run.json. occlusion and ig run the model many times per tile: expect minutes on a CPU. METHODS takes names or numbers, e.g. METHODS=gradcam,deeplift or METHODS=2,4 in qgis_process. METHOD_OPTIONS (advanced) sets the methods' settings, e.g. occlusion.window=8 ig.steps=64 or cyclegan.generators=&lt;file&gt;; run.json records them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1009,7 +1014,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../explain_request.py" line="135"/>
+        <location filename="../explain_request.py" line="137"/>
         <source>{0} was not made: {1}</source>
         <translation type="unfinished"></translation>
     </message>

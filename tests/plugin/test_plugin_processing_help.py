@@ -135,6 +135,22 @@ def test_qgis_process_accepts_methods_as_its_help_offers_them(qgis_process, samp
 
 
 @pytest.mark.slow
+def test_qgis_process_passes_method_settings_to_the_run_and_refuses_a_wrong_one(qgis_process, sample_stack,
+                                                                                tmp_path) -> None:
+    aoi = "AOI=442730,443370,4166960,4167600 [EPSG:32618]"  # 64 x 64 px
+    run = qgis_process(["run", "natural_explain:explain", "--", f"INPUT={sample_stack}", "METHODS=occlusion",
+                        "METHOD_OPTIONS=occlusion.window=8 occlusion.stride=4", aoi, f"OUTPUT_FOLDER={tmp_path / 'a'}"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    record = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert record["parameters"]["method_settings"] == {"occlusion": {"window": 8, "stride": 4}}
+    bad = qgis_process(["run", "natural_explain:explain", "--", f"INPUT={sample_stack}",
+                        "METHOD_OPTIONS=occlusion.size=8", f"OUTPUT_FOLDER={tmp_path / 'b'}"])
+    assert bad.returncode != 0
+    assert "METHOD_OPTIONS: occlusion has no setting 'size' (its settings: window, stride)" in bad.stdout + bad.stderr
+    assert not (tmp_path / "b" / "run.json").exists()
+
+
+@pytest.mark.slow
 def test_qgis_process_refuses_an_unknown_method_naming_the_numbers(qgis_process, sample_stack, tmp_path) -> None:
     run = qgis_process(["run", "natural_explain:explain", "--", f"INPUT={sample_stack}", "METHODS=9",
                         f"OUTPUT_FOLDER={tmp_path / 'maps'}"])
