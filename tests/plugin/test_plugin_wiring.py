@@ -36,8 +36,8 @@ ALGORITHM_ID = "natural_explain:naturalness_map"
 ALGORITHM_PARAMETERS = {
     ALGORITHM_ID: ["INPUT", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE", "OVERLAP", "BATCH_SIZE",
                    "OUTPUT"],
-    "natural_explain:explain": ["INPUT", "AOI", "AOI_LAYER", "METHODS", "MODEL", "DEVICE", "BANDS", "TILE_SIZE",
-                                "OVERLAP", "BATCH_SIZE", "OUTPUT_FOLDER"],
+    "natural_explain:explain": ["INPUT", "AOI", "AOI_LAYER", "METHODS", "METHOD_OPTIONS", "MODEL", "DEVICE", "BANDS",
+                                "TILE_SIZE", "OVERLAP", "BATCH_SIZE", "OUTPUT_FOLDER"],
     "natural_explain:evaluate": ["INPUT", "LABELS", "LABEL_FIELD", "REFERENCE_CLASS", "METHODS", "Q", "TILES", "DRAWS",
                                  "RANDOMIZATION", "AOI", "AOI_LAYER", "MODEL", "DEVICE", "BANDS", "TILE_SIZE",
                                  "OUTPUT_FOLDER"],
