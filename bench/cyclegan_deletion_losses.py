@@ -22,9 +22,16 @@ from rasterio.windows import from_bounds
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.atomic import write_json  # noqa: E402
-from core.evaluate import _class_log_odds, _fill, _log_odds  # noqa: E402
+from core.evaluate import log_odds_score, removal_fill  # noqa: E402
 from core.explain.cyclegan import CycleGANExplainer  # noqa: E402
-from core.explain.metrics import curve_auc, pixel_order, reveal_curve, top_fraction_mask  # noqa: E402
+from core.explain.metrics import (  # noqa: E402
+    class_log_odds,
+    curve_auc,
+    pixel_order,
+    reveal_curve,
+    top_fraction_mask,
+    untouched_scale,
+)
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
@@ -58,17 +65,17 @@ def analyse(evaluation: dict, tile: dict, explainer: CycleGANExplainer, steps: i
     tie = torch.rand(cyclegan.shape, generator=torch.Generator().manual_seed(0))
     top = top_fraction_mask(cyclegan, tie, Q)
     network = explainer.model.network
-    score = _log_odds(network, int(target))
-    fill = _fill(x, evaluation["parameters"]["fill"])
+    score = log_odds_score(network, int(target))
+    fill = removal_fill(x, evaluation["parameters"]["fill"])
 
     def deletion(attribution: torch.Tensor) -> float:
         """Deletion AUC as core evaluate computes it: the curve divided by the untouched tile's score."""
         curve = reveal_curve(score, x[0], fill[0], pixel_order(attribution, tie), steps)
-        return curve_auc(curve / max(abs(float(curve[0])), 1e-6))
+        return curve_auc(curve / untouched_scale(curve))
 
     with torch.no_grad():
         natural = int(tile["predicted_class"])
-        log_odds = float(_class_log_odds(network(x).float(), natural)[0])
+        log_odds = float(class_log_odds(network(x).float(), natural)[0])
     return {"bounds": tile["bounds"], "draw": tile["draw"], "predicted_class": natural,
             "verdict_log_odds": round(log_odds, 3),
             "deletion_auc": {k: tile["deletion_auc"][k] for k in ("random", "cyclegan", "counterfactual")},

@@ -46,7 +46,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure_ood import COARSE_M, translated  # noqa: E402
 from core.evaluate import BLUR_SIGMA_PX, MIN_VERDICT_LOG_ODDS, STEPS  # noqa: E402
 from core.explain.captum_methods import GradCAMExplainer  # noqa: E402
-from core.explain.metrics import curve_auc, gaussian_blur, pixel_order, reveal_curve, top_fraction_mask  # noqa: E402
+from core.explain.metrics import (  # noqa: E402
+    class_log_odds,
+    curve_auc,
+    gaussian_blur,
+    pixel_order,
+    reveal_curve,
+    top_fraction_mask,
+    untouched_scale,
+)
 from core.models.model_file import LoadedModel, load_model  # noqa: E402
 from core.models.preprocess import to_model_input  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
@@ -114,11 +122,6 @@ def _predict(loaded: LoadedModel, x: torch.Tensor) -> torch.Tensor:
     return _logits(loaded, x).argmax(dim=1)
 
 
-def _log_odds(logits: torch.Tensor, k: int) -> torch.Tensor:
-    """(N,) log-odds of class k against the others, the score core evaluate's curves follow."""
-    return logits[:, k] - torch.logsumexp(torch.cat([logits[:, :k], logits[:, k + 1:]], dim=1), dim=1)
-
-
 def _scores(loaded: LoadedModel, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
     confusion = confusion_matrix(_predict(loaded, x), y, len(loaded.card.classes))
     f1 = per_class_f1(confusion, loaded.card.classes)
@@ -136,10 +139,10 @@ def _deletion_auc(loaded: LoadedModel, x: torch.Tensor, target: torch.Tensor, ma
     aucs = []
     for i in range(len(x)):
         def score(batch: torch.Tensor, k: int = int(target[i])) -> torch.Tensor:
-            return _log_odds(loaded.network(batch), k)
+            return class_log_odds(loaded.network(batch), k)
 
         curve = reveal_curve(score, x[i], fill[i], pixel_order(maps[i], ties[i]), STEPS)
-        aucs.append(curve_auc(curve / max(abs(float(curve[0])), 1e-6)))
+        aucs.append(curve_auc(curve / untouched_scale(curve)))
     return round(float(np.mean(aucs)), 4)
 
 
@@ -160,7 +163,7 @@ def evaluate(path: Path, seed: int, dataset: LabelledPatches, coarse: LabelledPa
     cams = torch.cat([explainer.attribute(x[i:i + BATCH], predicted[i:i + BATCH]).detach()[:, 0]
                       for i in range(0, len(x), BATCH)])
     fills = {"mean": torch.zeros_like(x), "blur": gaussian_blur(x, BLUR_SIGMA_PX)}
-    margin = torch.stack([_log_odds(logits[i:i + 1], int(predicted[i]))[0] for i in range(len(x))])
+    margin = torch.stack([class_log_odds(logits[i:i + 1], int(predicted[i]))[0] for i in range(len(x))])
     confident = (margin >= MIN_VERDICT_LOG_ODDS).nonzero()[:, 0]
     some = confident[torch.randperm(len(confident), generator=generator)[:DELETION_PATCHES]]
     occlusion = {f"{fill}_{where}_{q}": _scores(loaded, _occluded(x, maps, ties, q, value), y)["accuracy"]

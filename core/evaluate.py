@@ -34,7 +34,17 @@ from core.errors import NaturalExplainError, RunCanceled
 from core.explain.base import Explainer
 from core.explain.controls import BRIGHTNESS, CONTROLS, RANDOM, brightness_map, random_map
 from core.explain.evaluation_summary import MethodRow, MethodSummary, summarise
-from core.explain.metrics import Score, curve_auc, gaussian_blur, iou, pixel_order, reveal_curve, top_fraction_mask
+from core.explain.metrics import (
+    Score,
+    class_log_odds,
+    curve_auc,
+    gaussian_blur,
+    iou,
+    pixel_order,
+    reveal_curve,
+    top_fraction_mask,
+    untouched_scale,
+)
 from core.explain.randomization import RandomizedModel, cascading_randomization, rank_correlation
 from core.explain.registry import MethodSettings, build_explainer, generators_setting, parse_methods
 from core.explain.report import FigureTiles, write_evaluation
@@ -177,7 +187,7 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
                 with torch.no_grad():
                     logits = loaded.network(x[None]).float()
                 target = int(logits.argmax())
-                if float(_class_log_odds(logits, target)) >= MIN_VERDICT_LOG_ODDS:
+                if float(class_log_odds(logits, target)) >= MIN_VERDICT_LOG_ODDS:
                     xs.append(x)
                     grids.append(cell)
                     targets.append(target)
@@ -190,12 +200,6 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
     return _Tiles(torch.stack(xs), grids, torch.tensor(targets, device=device), masks)
 
 
-def _class_log_odds(logits: torch.Tensor, target: int) -> torch.Tensor:
-    """(N,) log-odds of class `target` against the logsumexp of the others, from (N, K) logits."""
-    others = torch.cat([logits[:, :target], logits[:, target + 1:]], dim=1)
-    return logits[:, target] - torch.logsumexp(others, dim=1)
-
-
 def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:
     """A channels-last copy of the classifier for the curves, whose forward passes are most of the cost.
 
@@ -205,10 +209,10 @@ def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:
     return copy.deepcopy(network).to(memory_format=torch.channels_last)
 
 
-def _log_odds(network: torch.nn.Module, target: int) -> Score:
+def log_odds_score(network: torch.nn.Module, target: int) -> Score:
     """The score the curves follow: the target class's logit against the logsumexp of the others."""
     def score(batch: torch.Tensor) -> torch.Tensor:
-        return _class_log_odds(network(batch.contiguous(memory_format=torch.channels_last)).float(), target)
+        return class_log_odds(network(batch.contiguous(memory_format=torch.channels_last)).float(), target)
 
     return score
 
@@ -239,10 +243,10 @@ def _score(scorer: torch.nn.Module, tiles: _Tiles, fill: torch.Tensor, noise: np
     scores = _Scores([], [], [], [], 0.0)
     for i in range(len(tiles.x)):
         tick()
-        score = _log_odds(scorer, int(tiles.target[i]))
+        score = log_odds_score(scorer, int(tiles.target[i]))
         order = pixel_order(maps[i], ties[i])
         deletion = reveal_curve(score, tiles.x[i], fill[i], order, STEPS)
-        scale = max(abs(float(deletion[0])), 1e-6)
+        scale = untouched_scale(deletion)
         scores.deletion.append(deletion / scale)
         scores.insertion.append(reveal_curve(score, fill[i], tiles.x[i], order, STEPS) / scale)
         scores.road.append(road_curve(score, tiles.x[i], order, noise[i]) / scale)
@@ -270,7 +274,7 @@ def _randomization(plan: _Plan, sample: _Tiles, maps: dict[str, tuple[torch.Tens
     return correlations
 
 
-def _fill(x: torch.Tensor, fill: str) -> torch.Tensor:
+def removal_fill(x: torch.Tensor, fill: str) -> torch.Tensor:
     """What removed pixels become (FILLS)."""
     return torch.zeros_like(x) if fill == "mean" else gaussian_blur(x, BLUR_SIGMA_PX)
 
@@ -287,7 +291,7 @@ def _evaluate_draw(plan: _Plan, sample: _Tiles, seed: int, tick: Callable[[], No
     maps = _controls(plan.loaded, sample.x, generator)
     for explainer in plan.explainers:
         maps[explainer.name] = _attributions(explainer, sample, tick)
-    filled = _fill(sample.x, plan.fill)
+    filled = removal_fill(sample.x, plan.fill)
     noise = np.random.default_rng(seed).normal(0.0, NOISE_STD, (n, c, h, w))
     scores = {name: dataclasses.replace(_score(plan.scorer, sample, filled, noise, m, ties, plan.q, tick), seconds=s)
               for name, (m, s) in maps.items()}

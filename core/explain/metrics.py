@@ -96,3 +96,15 @@ def reveal_curve(score: Score, start: torch.Tensor, fill: torch.Tensor, order: t
 def curve_auc(scores: np.ndarray) -> float:
     """Area under a curve sampled at equal fractions of [0, 1], by the trapezoid rule."""
     return float(np.trapz(scores, dx=1.0 / (len(scores) - 1)))
+
+
+def class_log_odds(logits: torch.Tensor, target: int) -> torch.Tensor:
+    """(N,) log-odds of class `target` against the logsumexp of the others, from (N, K) logits: what the curves follow."""
+    others = torch.cat([logits[:, :target], logits[:, target + 1:]], dim=1)
+    return logits[:, target] - torch.logsumexp(others, dim=1)
+
+
+def untouched_scale(deletion: np.ndarray) -> float:
+    """The untouched tile's score (a deletion curve's first point), by which every curve of the tile is divided,
+    so that tiles with strong and weak verdicts weigh alike."""
+    return max(abs(float(deletion[0])), 1e-6)
