@@ -19,12 +19,14 @@ Each classifier is scored on its held-out patches:
   steps, normalised by the untouched score, on a fixed draw of 100 of the held-out patches with a
   confident verdict (log-odds of at least 1, as core evaluate draws its tiles: the normalisation
   blows up on patches near the decision boundary);
+- the same deletion AUC of the `counterfactual` and `cyclegan` maps, from pattern generators trained
+  against each of the six paired classifiers with the bundled generators' recipe (train/reproduce.py
+  GENERATOR_OPTIONS, without the KID score; about 15 minutes of one core each), kept beside the
+  model as MODEL_generators.json;
 - the GradCAM evidence concentration (share in the top 10 % of pixels) the training logged.
 
 Not measured: accuracy on the Landsat scenes of bench/measure_ood.py (they lie outside the labelled
-area, in other UTM zones, so there is nothing to score against), and the deletion AUC of
-counterfactual maps, which needs pattern generators trained against each of the six classifiers
-(about 15 minutes of one core each for the bundled recipe): too costly for this bench on the CPU.
+area, in other UTM zones, so there is nothing to score against).
 
     PYTHONPATH=. .venv/bin/python bench/measure_camat.py [--out out/bench/camat.json] [--seeds 0,1,2]
 
@@ -37,6 +39,7 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -45,7 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure_ood import COARSE_M, translated  # noqa: E402
 from core.evaluate import BLUR_SIGMA_PX, MIN_VERDICT_LOG_ODDS, STEPS  # noqa: E402
+from core.explain.base import Explainer  # noqa: E402
 from core.explain.captum_methods import GradCAMExplainer  # noqa: E402
+from core.explain.cyclegan import CounterfactualExplainer, CycleGANExplainer, generators_beside  # noqa: E402
+from core.explain.method_options import GeneratorOptions  # noqa: E402
 from core.explain.metrics import (  # noqa: E402
     class_log_odds,
     curve_auc,
@@ -62,12 +68,13 @@ from core.raster.sources import open_input  # noqa: E402
 from train.__main__ import build_parsers  # noqa: E402
 from train.__main__ import main as train_main
 from train.camat import FILLS, CAMATSettings  # noqa: E402
+from train.checkpoint import latest_checkpoint  # noqa: E402
 from train.commands.classifier import build_dataset  # noqa: E402
 from train.datasets.labelled_patches import LabelledPatches  # noqa: E402
 from train.fetch import sentinel2_band_files  # noqa: E402
 from train.metrics import accuracy, confusion_matrix, per_class_f1  # noqa: E402
-from train.reproduce import LABELS, TRAINING_OPTIONS  # noqa: E402
-from train.split import split_samples  # noqa: E402
+from train.reproduce import GENERATOR_OPTIONS, LABELS, TRAINING_OPTIONS  # noqa: E402
+from train.split import Split, split_samples  # noqa: E402
 
 MODELS = Path("out/bench/camat/models")
 OCCLUDED_PERCENT = (10, 25)
@@ -104,6 +111,23 @@ def trained(name: str, seed: int, camat: CAMATSettings | None) -> Path:
     return path
 
 
+def trained_generators(name: str) -> Path:
+    """The pattern generators of model `name` (the bundled recipe, GENERATOR_OPTIONS, against it; no KID), trained
+    now unless an earlier run left them, as MODEL_generators.json beside the model, where explain finds them."""
+    model = MODELS / f"{name}.json"
+    path = generators_beside(model)
+    if not path.is_file():
+        started = time.perf_counter()
+        scene = sentinel2_band_files(["B02"])["B02"].parent
+        workdir = path.with_suffix(".ckpt")  # an interrupted bench continues the training
+        if train_main(["cyclegan", "--classifier", str(model), "--raster", str(scene), "--polygons", str(LABELS),
+                       "--out", str(path.with_suffix("")), "--workdir", str(workdir), *GENERATOR_OPTIONS,
+                       "--resume" if latest_checkpoint(workdir) else "--fresh"]):
+            raise SystemExit(f"training the generators of {name} failed")
+        print(f"trained the generators of {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return path
+
+
 def _inputs(dataset: LabelledPatches, indices: list[int], loaded: LoadedModel, factor: float = 1.0) -> torch.Tensor:
     """The patches as the model takes them, raw values multiplied by `factor` first (a brightness change)."""
     out = []
@@ -133,6 +157,40 @@ def _occluded(x: torch.Tensor, maps: torch.Tensor, ties: torch.Tensor, percent: 
     return torch.where(masks, fill, x)
 
 
+class Draw(NamedTuple):
+    """What every map of one classifier is scored on: its verdicts, tie-breaks, random maps and deletion patches."""
+
+    predicted: torch.Tensor
+    ties: torch.Tensor
+    random_maps: torch.Tensor
+    deletion: torch.Tensor  # indices of the DELETION_PATCHES confident patches the deletion curves run on
+
+
+def _held_out(loaded: LoadedModel, dataset: LabelledPatches, seed: int) -> Split:
+    """The seed's split, checked to be the one the model was trained with."""
+    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits, 0.2, seed)
+    assert len(split.val) == loaded.card.training["metrics"]["n_val"], "the bench's split is not the one the model was trained with"
+    return split
+
+
+def _draw(loaded: LoadedModel, x: torch.Tensor, seed: int) -> Draw:
+    """The seeded draw, the same on every call, so maps scored later (the counterfactual's) share the patches."""
+    logits = _logits(loaded, x)
+    predicted = logits.argmax(dim=1)
+    generator = torch.Generator().manual_seed(seed)
+    ties = torch.rand(len(x), *x.shape[-2:], generator=generator)
+    random_maps = torch.rand(len(x), *x.shape[-2:], generator=generator)
+    margin = torch.stack([class_log_odds(logits[i:i + 1], int(predicted[i]))[0] for i in range(len(x))])
+    confident = (margin >= MIN_VERDICT_LOG_ODDS).nonzero()[:, 0]
+    return Draw(predicted, ties, random_maps, confident[torch.randperm(len(confident), generator=generator)[:DELETION_PATCHES]])
+
+
+def _maps(explainer: Explainer, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) the explainer's maps of `target`, a batch at a time."""
+    return torch.cat([explainer.attribute(x[i:i + BATCH], target[i:i + BATCH]).detach()[:, 0]
+                      for i in range(0, len(x), BATCH)])
+
+
 def _deletion_auc(loaded: LoadedModel, x: torch.Tensor, target: torch.Tensor, maps: torch.Tensor, ties: torch.Tensor,
                   fill: torch.Tensor) -> float:
     """Mean deletion AUC (core evaluate's: log-odds of the explained class, normalised by the untouched tile's)."""
@@ -149,23 +207,14 @@ def _deletion_auc(loaded: LoadedModel, x: torch.Tensor, target: torch.Tensor, ma
 def evaluate(path: Path, seed: int, dataset: LabelledPatches, coarse: LabelledPatches) -> dict:
     """Every measure of the module docstring for the model at `path`, on the held-out patches of its seed's split."""
     loaded = load_model(path)
-    split = split_samples(dataset.groups, dataset.georeferenced, dataset.labels, dataset.splits, 0.2, seed)
+    split = _held_out(loaded, dataset, seed)
     metrics = loaded.card.training["metrics"]
-    assert len(split.val) == metrics["n_val"], "the bench's split is not the one the model was trained with"
     x = _inputs(dataset, split.val, loaded)
     y = torch.tensor([dataset.labels[i] for i in split.val])
-    logits = _logits(loaded, x)
-    predicted = logits.argmax(dim=1)
-    generator = torch.Generator().manual_seed(seed)
-    ties = torch.rand(len(x), *x.shape[-2:], generator=generator)
-    random_maps = torch.rand(len(x), *x.shape[-2:], generator=generator)
-    explainer = GradCAMExplainer(loaded)
-    cams = torch.cat([explainer.attribute(x[i:i + BATCH], predicted[i:i + BATCH]).detach()[:, 0]
-                      for i in range(0, len(x), BATCH)])
+    draw = _draw(loaded, x, seed)
+    predicted, ties, random_maps, some = draw.predicted, draw.ties, draw.random_maps, draw.deletion
+    cams = _maps(GradCAMExplainer(loaded), x, predicted)
     fills = {"mean": torch.zeros_like(x), "blur": gaussian_blur(x, BLUR_SIGMA_PX)}
-    margin = torch.stack([class_log_odds(logits[i:i + 1], int(predicted[i]))[0] for i in range(len(x))])
-    confident = (margin >= MIN_VERDICT_LOG_ODDS).nonzero()[:, 0]
-    some = confident[torch.randperm(len(confident), generator=generator)[:DELETION_PATCHES]]
     occlusion = {f"{fill}_{where}_{q}": _scores(loaded, _occluded(x, maps, ties, q, value), y)["accuracy"]
                  for fill, value in fills.items() for where, maps in (("gradcam", cams), ("random", random_maps))
                  for q in OCCLUDED_PERCENT}
@@ -178,6 +227,18 @@ def evaluate(path: Path, seed: int, dataset: LabelledPatches, coarse: LabelledPa
                              for name, maps in (("gradcam", cams), ("random", random_maps))},
             "evidence_top10_by_epoch": [h.get("val_evidence_top10") for h in metrics["history"]],
             "training_seconds": metrics["training_seconds"]}
+
+
+def counterfactual_deletion(path: Path, generators: Path, seed: int, dataset: LabelledPatches) -> dict[str, float]:
+    """Deletion AUC of the counterfactual and cyclegan maps on the patches, fill and steps evaluate() scores GradCAM on."""
+    loaded = load_model(path)
+    x = _inputs(dataset, _held_out(loaded, dataset, seed).val, loaded)
+    draw = _draw(loaded, x, seed)
+    some = draw.deletion
+    x, target, ties = x[some], draw.predicted[some], draw.ties[some]
+    options = GeneratorOptions(generators)
+    return {explainer.name: _deletion_auc(loaded, x, target, _maps(explainer, x, target), ties, gaussian_blur(x, BLUR_SIGMA_PX))
+            for explainer in (CounterfactualExplainer(loaded, options), CycleGANExplainer(loaded, options))}
 
 
 def _datasets(folder: Path) -> tuple[LabelledPatches, LabelledPatches]:
@@ -226,7 +287,10 @@ def markdown(summary: dict[str, dict], fill: str) -> str:
     rows += [("accuracy, reflectance +10 %", "shift_accuracy.brightness_x1.1"),
              ("accuracy, reflectance −10 %", "shift_accuracy.brightness_x0.9"),
              (f"accuracy, scene at {COARSE_M} m read at 10 m", f"shift_accuracy.{COARSE_M}m_read_at_10m"),
-             ("deletion AUC, GradCAM ↓", "deletion_auc.gradcam"), ("deletion AUC, random map ↓", "deletion_auc.random"),
+             ("deletion AUC, GradCAM ↓", "deletion_auc.gradcam"),
+             ("deletion AUC, counterfactual (its own generators) ↓", "deletion_auc.counterfactual"),
+             ("deletion AUC, cyclegan (its own generators) ↓", "deletion_auc.cyclegan"),
+             ("deletion AUC, random map ↓", "deletion_auc.random"),
              ("GradCAM evidence in top 10 % of pixels (last epoch)", "evidence_top10_last")]
     lines = [f"| measure (3 seeds, mean ± std) | plain | CAMAT ({fill} fill) |", "|---|---|---|"]
     for label, key in rows:
@@ -243,24 +307,31 @@ def _settings(fill: str) -> CAMATSettings:
 _DATASETS: list[LabelledPatches] = []
 
 
-def measured(variant: str, seed: int) -> dict:
+def measured(variant: str, seed: int, counterfactual: bool) -> dict:
     """Train (unless done) and score one classifier, in a worker of its own: one thread, the row kept in a file.
 
     Args:
         variant: "plain" or a CAMAT fill.
         seed: the recipe's seed.
+        counterfactual: also train its pattern generators (unless done) and score the counterfactual and
+            cyclegan maps' deletion, added to a kept row that lacks them.
     """
     torch.set_num_threads(1)
     name = f"plain_s{seed}" if variant == "plain" else f"camat_{variant}_s{seed}"
     row_path = MODELS / f"{name}.row.json"
-    if row_path.is_file():
-        return json.loads(row_path.read_text())
+    row = json.loads(row_path.read_text()) if row_path.is_file() else None
+    if row is not None and (not counterfactual or "counterfactual" in row["deletion_auc"]):
+        return row
     path = trained(name, seed, None if variant == "plain" else _settings(variant))
     if not _DATASETS:
         _DATASETS.extend(_datasets(Path(tempfile.mkdtemp(prefix="camat_bench_"))))
-    row = {"variant": variant, **evaluate(path, seed, *_DATASETS)}
-    row["evidence_top10_last"] = row["evidence_top10_by_epoch"][-1]
-    row_path.write_text(json.dumps(row, indent=2))
+    if row is None:
+        row = {"variant": variant, **evaluate(path, seed, *_DATASETS)}
+        row["evidence_top10_last"] = row["evidence_top10_by_epoch"][-1]
+        row_path.write_text(json.dumps(row, indent=2))
+    if counterfactual:
+        row["deletion_auc"].update(counterfactual_deletion(path, trained_generators(name), seed, _DATASETS[0]))
+        row_path.write_text(json.dumps(row, indent=2))
     return row
 
 
@@ -276,9 +347,10 @@ def main() -> int:
     fills = [fill for fill in FILLS if fill in args.fills.split(",")]
     MODELS.mkdir(parents=True, exist_ok=True)
     # Pairs first, so a cut-short bench still compares plain and CAMAT on the seeds it reached.
-    jobs = [*[job for s in seeds for job in (("plain", s), (default, s))], *[(fill, first) for fill in fills if fill != default]]
+    jobs = [*[job for s in seeds for job in (("plain", s, True), (default, s, True))],
+            *[(fill, first, False) for fill in fills if fill != default]]
     with ProcessPoolExecutor(args.workers) as pool:
-        results = dict(zip(jobs, pool.map(measured, *zip(*jobs))))
+        results = {job[:2]: row for job, row in zip(jobs, pool.map(measured, *zip(*jobs)))}
     by_fill = {fill: results[(fill, first)]["accuracy"] for fill in [default, *fills] if (fill, first) in results}
     plain = [results[("plain", s)] for s in seeds]
     camat = [results[(default, s)] for s in seeds]

@@ -96,3 +96,21 @@ def test_the_band_order_pairs_come_from_the_card_and_overlapping_tiles_add_up():
     assert [r.check for r in whole.reasons()] == [r.check for r in parts.reasons()] == ["moments", "band_order",
                                                                                         "fine_detail"]
     assert [r.statistic for r in whole.reasons()] == pytest.approx([r.statistic for r in parts.reasons()], rel=1e-5)
+
+
+def test_a_tile_with_nodata_counts_what_its_valid_part_alone_counts(tile):
+    """The nodata path (mask arithmetic) and the all-valid path (none) measure the same pixels the same way."""
+    loaded = load_model(DEFAULT_JEM)
+    with rasterio.open(tile) as src:
+        raw = src.read(window=Window(0, 0, 64, 64)).astype(np.float32)
+    x = torch.from_numpy((raw - np.asarray(loaded.card.mean, np.float32)[:, None, None])
+                         / np.asarray(loaded.card.std, np.float32)[:, None, None])[None]
+    valid = np.zeros((1, 64, 64), dtype=bool)
+    valid[:, :40] = True
+    masked, cropped = InputStatistics(loaded.card, torch.device("cpu")), InputStatistics(loaded.card, torch.device("cpu"))
+    masked.add(x, valid)
+    cropped.add(x[:, :, :40], None)
+    assert masked.pixels == cropped.pixels == 40 * 64
+    assert (masked.near_pairs, masked.far_pairs) == (cropped.near_pairs, cropped.far_pairs)
+    assert [r.statistic for r in masked.reasons()] == pytest.approx([r.statistic for r in cropped.reasons()], rel=1e-5)
+    np.testing.assert_allclose(masked.band_stds(), cropped.band_stds(), rtol=1e-5)
