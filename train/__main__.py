@@ -4,7 +4,8 @@ Mistakes a user can fix end with one line on stderr and exit status 2, never a t
 anything else is a bug and keeps its traceback. Ctrl+C and SIGTERM (the plugin's Cancel, a
 cluster's pre-emption, `kill`) both stop at once and keep the checkpoints of finished epochs:
 SIGTERM matters because a child started from a non-interactive background job (CI, a script's
-`&`) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt for it.
+`&`) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt for it. Every
+command also trains on several processes under `torchrun --nproc_per_node=N` (train/distributed.py).
 """
 import signal
 import sys
@@ -13,10 +14,6 @@ from types import FrameType
 from core.cli.options import EXIT_USER_ERROR, OneLineParser
 from core.errors import NaturalExplainError
 from train.commands import COMMANDS
-from train.distributed import current_world
-
-# The commands whose trainer runs its updates through DistributedDataParallel (train/distributed.py).
-DISTRIBUTED_COMMANDS = ("classifier", "segmenter")
 
 
 def build_parsers() -> tuple[OneLineParser, dict[str, OneLineParser]]:
@@ -41,9 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if current_world().size > 1 and args.command not in DISTRIBUTED_COMMANDS:
-            raise NaturalExplainError(f"python -m train {args.command} runs in one process: under torchrun only "
-                                      f"{' and '.join(DISTRIBUTED_COMMANDS)} train with DistributedDataParallel")
         COMMANDS[args.command].run(args, commands[args.command])
     except NaturalExplainError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,6 +7,13 @@ spatial blocks is made the same way by every copy, so no validation patch is tra
 DDP averages the gradients, so the copies keep identical weights. Only rank 0 writes checkpoints,
 logs and the model. A checkpoint holds the plain network's weights, so `--resume` carries on in
 any number of processes. Without torchrun there is one process and nothing here changes the run.
+
+Trainers that draw more than a shuffle (JEM's SGLD chains, CycleGAN's unpaired batches and
+image pools) give each rank a random stream of its own, seeded seed + rank, so rank 0 draws
+exactly as one process would and no two ranks draw alike. What orders an epoch's samples is, in
+a group, one generator seeded from seed and epoch that every rank shares, so the ranks deal one
+order between them (DistributedSampler's rule). The checkpoint keeps rank 0's stream: a resume
+gives it back to rank 0 and starts every other rank a stream of its own.
 """
 import contextlib
 import dataclasses
@@ -91,3 +98,40 @@ def mean_over_ranks(value: float, world: World, device: torch.device) -> float:
     tensor = torch.tensor([value], dtype=torch.float64, device=device)  # NCCL reduces only GPU tensors
     dist.all_reduce(tensor)
     return float(tensor) / world.size
+
+
+def max_over_ranks(value: float, world: World, device: torch.device) -> float:
+    """The largest of a per-rank number, so that a decision taken on it (stop: the loss diverged) is every rank's."""
+    if world.size == 1:
+        return value
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    return float(tensor)
+
+
+def rank_generator(seed: int, world: World, epoch: int = 0) -> torch.Generator:
+    """This rank's own random stream, seeded seed + rank + size * epoch.
+
+    A fresh run (epoch 0) seeds rank r with seed + r, so rank 0 draws what one process draws; a
+    rank that resumes after `epoch` epochs without a stream of its own in the checkpoint gets one
+    no other rank running beside it has.
+    """
+    return torch.Generator().manual_seed(seed + world.rank + world.size * epoch)
+
+
+def resumed_rng_state(saved: torch.Tensor, seed: int, world: World, epoch: int) -> torch.Tensor:
+    """The random state a rank resumes with after `epoch` epochs: the checkpointed one on rank 0, whose stream it
+    is (so a one-process resume repeats an uninterrupted run), a fresh stream of its own on every other rank
+    (given rank 0's too, all ranks would draw alike: JEM's chains would be N copies of one)."""
+    return saved if world.main else rank_generator(seed, world, epoch).get_state()
+
+
+def order_generator(world: World, generator: torch.Generator, seed: int, epoch: int) -> torch.Generator:
+    """What orders the epoch's samples: alone, the trainer's own (checkpointed) generator; in a group, one seeded
+    from seed + epoch, alike in every rank, so that their shares (rank_rows) of one order never overlap."""
+    return generator if world.size == 1 else torch.Generator().manual_seed(seed + epoch)
+
+
+def rank_rows(batch: torch.Tensor, world: World) -> torch.Tensor:
+    """This rank's rows (rank, rank + N, ...) of a batch every rank drew alike from order_generator's order."""
+    return batch if world.size == 1 else batch[world.rank::world.size]

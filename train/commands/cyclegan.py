@@ -22,6 +22,7 @@ from core.models.preprocess import UnitSpace
 from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.commands.arguments import add_fit_arguments, band_items, band_names_and_mapping, model_base, prepare_output
 from train.datasets.raster_polygons import RasterPolygonPatches
+from train.distributed import current_world, world_device
 from train.endmembers import class_endmembers
 from train.normalization import ModelInputs
 from train.provenance import command_line, data_hash
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for any bad input, before training wherever it can be detected.
     """
-    device = prepare_output(args)
+    device = world_device(current_world(), prepare_output(args))  # under torchrun on CUDA, this rank's GPU
     classifier = load_model(args.classifier, device)
     kid_model = load_model(args.kid_model, device) if args.kid_model else None
     if kid_model and not set(kid_model.card.bands) <= set(classifier.card.bands):
@@ -168,8 +169,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     score = frozen_score(classifier.network, classifier.card.natural_indices, len(classifier.card.classes))
     trainer = CycleGANTrainer(generators, _discriminators(len(card.bands), args.ndf), score,
                               space, classifier.card, options, settings, run_fingerprint(args, digest), kid_model)
-    discard_earlier_run(args.workdir, args.resume)
+    if trainer.world.main:
+        discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train_data, ModelInputs(dataset, split.val, classifier.card))
+    if not trainer.world.main:  # under torchrun rank 0 writes the model
+        return model_base(args.out).with_suffix(".json")
     last = history[-1]
     card.training = {"command": command_line(PROG, parser, args), "data_hash": digest, "metrics": {
         "score_real": last["score_real"], "score_max": last["score_max"], "score_min": last["score_min"],

@@ -25,6 +25,7 @@ from core.models.registry import build_architecture
 from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.commands import classifier
 from train.commands.arguments import model_base
+from train.distributed import current_world, world_device
 from train.provenance import command_line
 from train.replay_buffer import STORAGE
 from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
@@ -140,13 +141,16 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     shape = tuple(train[0][0].shape)
     settings = jem_settings(args)
     check_buffer(settings, shape, args.batch_size)
-    device = run_.options.device
+    device = world_device(current_world(), run_.options.device)  # under torchrun on CUDA, this rank's GPU
     space = UnitSpace(card, device)
     starts = informative_starts(settings, train, space, dataset.classes, args.batch_size)
     trainer = JEMTrainer(network, dataset.classes, space, shape, run_.options, settings,
                          run_fingerprint(args, run_.digest), starts)
-    discard_earlier_run(args.workdir, args.resume)
+    if trainer.world.main:
+        discard_earlier_run(args.workdir, args.resume)
     history = trainer.fit(train, run_.val, train.labels)
+    if not trainer.world.main:  # under torchrun rank 0 writes the model
+        return model_base(args.out).with_suffix(".json")
     logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
     card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry(),
                 "init": starts.to_json() if starts else {"kind": "uniform"}}

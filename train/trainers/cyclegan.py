@@ -25,6 +25,15 @@ Per step, on a batch a of real anthropogenic patches and a batch b of real natur
   A weight of 0 skips a term's computation (and the discriminators' training with the
   adversarial term).
 Adam 2e-4 with betas (0.5, 0.999), constant and then linearly decayed to zero.
+
+Under torchrun (train/distributed.py) each generator and each discriminator trains in its own
+DDP wrapper, since the steps call them one by one; the frozen classifier is not wrapped, and the
+discriminators are called plain in the generator step, where they are frozen too. Every rank
+deals the same unpaired batches, drawn from seed + epoch, and keeps its rows of them (rank,
+rank + N, ...), so each class is shared out without overlap; augmentation and the image pools
+draw from the rank's own stream (seed + rank). Rank 0 alone draws the sample grids, logs and
+checkpoints, with its own pools and stream; a resume gives those pools to every rank and the
+stream to rank 0 alone, in any number of processes.
 """
 import dataclasses
 import time
@@ -46,6 +55,19 @@ from core.models.model_file import LoadedModel
 from core.models.preprocess import UnitSpace
 from train.augment import augment
 from train.checkpoint import clear_checkpoints, resume_state, save_checkpoint
+from train.distributed import (
+    World,
+    barrier,
+    current_world,
+    mean_over_ranks,
+    order_generator,
+    parallel,
+    process_group,
+    rank_batch,
+    rank_generator,
+    rank_rows,
+    resumed_rng_state,
+)
 from train.image_pool import ImagePool
 from train.normalization import ModelInputs
 from train.sample_grid import write_sample_grid
@@ -136,6 +158,15 @@ def lsgan(prediction: torch.Tensor, real: bool) -> torch.Tensor:
     return F.mse_loss(prediction, torch.full_like(prediction, 1.0 if real else 0.0))
 
 
+def parallel_parts(parts: dict[str, nn.Module], world: World, device: torch.device) -> nn.ModuleDict:
+    """Each part in a DDP wrapper of its own (alone: the parts themselves), under the same names.
+
+    The trainer calls the maximizer, minimizer and discriminators one at a time, and DDP reduces
+    the gradients of what ran through its own forward only.
+    """
+    return nn.ModuleDict({name: parallel(part, world, device) for name, part in parts.items()})
+
+
 def lr_factor(epoch: int, epochs: int, decay_start: float) -> float:
     """CycleGAN's schedule: 1 until `decay_start` of the epochs, then linearly towards 0 (0-based epoch)."""
     start = round(decay_start * epochs)
@@ -152,7 +183,8 @@ class CycleGANTrainer:
         space: the classifier card's unit space.
         card: the classifier's card: band names for the sample grids' true colour, and the training
             value range the enhanced images are held against.
-        options: epochs, batch size, learning rate, seed, device, checkpoint folder, resume.
+        options: epochs, batch size, learning rate, seed, device (under torchrun on CUDA, this rank's GPU),
+            checkpoint folder, resume.
         settings: loss weights, buffer, schedule, grid size.
         fingerprint: plain data that must match for a checkpoint to be resumed.
         kid_model: a network the generators are not trained against, whose features score the
@@ -169,7 +201,11 @@ class CycleGANTrainer:
         self.g_optimizer = torch.optim.Adam(self.generators.parameters(), lr=options.lr, betas=BETAS)
         self.d_optimizer = torch.optim.Adam(self.discriminators.parameters(), lr=options.lr, betas=BETAS)
         self.pools = {name: ImagePool(settings.pool_size) for name in ("max", "min")}
-        self.rng = torch.Generator().manual_seed(options.seed)
+        self.world = current_world()
+        self.rng = rank_generator(options.seed, self.world)
+        # What train_step runs: under torchrun, DDP around each part inside fit.
+        self.trained_generators: nn.Module = self.generators
+        self.trained_discriminators: nn.ModuleDict = self.discriminators
         self.history: list[dict[str, Any]] = []
         self.epoch = 0
 
@@ -181,16 +217,20 @@ class CycleGANTrainer:
         self.d_optimizer.load_state_dict(state["d_optimizer"])
         for name, pool in self.pools.items():
             pool.restore(state["pools"][name])
-        self.rng.set_state(state["rng"])
         self.history, self.epoch = state["history"], state["epoch"]
+        self.rng.set_state(resumed_rng_state(state["rng"], self.options.seed, self.world, self.epoch))
 
     def _checkpoint(self) -> None:
-        save_checkpoint(self.options.workdir, self.epoch, {
-            "epoch": self.epoch, "generators": self.generators.state_dict(),
-            "discriminators": self.discriminators.state_dict(), "g_optimizer": self.g_optimizer.state_dict(),
-            "d_optimizer": self.d_optimizer.state_dict(), "rng": self.rng.get_state(),
-            "pools": {name: pool.state() for name, pool in self.pools.items()},
-            "history": self.history, "fingerprint": self.fingerprint})
+        """Rank 0 logs the epoch and checkpoints it; every rank waits for it."""
+        if self.world.main:
+            write_json(self.options.workdir / LOG_NAME, self.history)
+            save_checkpoint(self.options.workdir, self.epoch, {
+                "epoch": self.epoch, "generators": self.generators.state_dict(),
+                "discriminators": self.discriminators.state_dict(), "g_optimizer": self.g_optimizer.state_dict(),
+                "d_optimizer": self.d_optimizer.state_dict(), "rng": self.rng.get_state(),
+                "pools": {name: pool.state() for name, pool in self.pools.items()},
+                "history": self.history, "fingerprint": self.fingerprint})
+        barrier(self.world)
 
     def generator_losses(self, a: torch.Tensor, b: torch.Tensor,
                          restraint: float = 1.0) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
@@ -204,7 +244,7 @@ class CycleGANTrainer:
         Returns:
             (named loss terms, G_max(a), G_min(b)).
         """
-        s, g, d, space = self.settings, self.generators, self.discriminators, self.space
+        s, g, d, space = self.settings, self.trained_generators, self.discriminators, self.space  # d frozen: plain
         high, low = g.maximizer(a), g.minimizer(b)
         terms = {
             "am": s.lambda_am * (am_loss(self.score, space, high, True, s.am_margin)
@@ -225,7 +265,7 @@ class CycleGANTrainer:
         """D_max tells real natural patches from G_max's; D_min real anthropogenic ones from G_min's."""
         loss = a.new_zeros(())
         for name, real, fake in (("max", b, high), ("min", a, low)):
-            judge = self.discriminators[name]
+            judge = self.trained_discriminators[name]
             pooled = self.pools[name].query(fake, self.rng)
             loss = loss + 0.5 * (lsgan(judge(real), True) + lsgan(judge(pooled), False))
         return loss
@@ -267,23 +307,28 @@ class CycleGANTrainer:
         return {**losses, "discriminator": d_loss.item()}
 
     def _train_epoch(self, data: ModelInputs) -> dict[str, float]:
+        """One epoch on this rank's rows of the unpaired batches; each loss's mean over the steps and the ranks."""
         factor = lr_factor(self.epoch, self.options.epochs, self.settings.decay_start)
         for optimizer in (self.g_optimizer, self.d_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = self.options.lr * factor
         self.generators.train()
         self.discriminators.train()
-        loader = UnpairedBatches(data, self.score.natural_indices, self.options.batch_size, self.rng)
+        world, device = self.world, self.options.device
+        order = order_generator(world, self.rng, self.options.seed, self.epoch)
+        loader = UnpairedBatches(data, self.score.natural_indices, rank_batch(self.options.batch_size, world) * world.size,
+                                 order)
         sums: dict[str, float] = {}
-        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0)
+        bar = tqdm(loader, desc=f"epoch {self.epoch + 1}/{self.options.epochs}", unit="step", leave=False, mininterval=1.0,
+                   disable=not world.main)
         for steps, batches in enumerate(bar, start=1):
-            a, b = (self.space.from_input(augment(x, self.rng).to(self.options.device)) for x in batches)
+            a, b = (self.space.from_input(augment(rank_rows(x, world), self.rng).to(device)) for x in batches)
             restraint = self.restraint(self.epoch * len(loader) + steps - 1)
             for name, value in self.train_step(a, b, restraint).items():
                 sums[name] = sums.get(name, 0.0) + value
             bar.set_postfix({name: f"{total / steps:.3f}" for name, total in sums.items()})
-        return {f"loss_{name}": round(total / max(len(loader), 1), 5) for name, total in sums.items()} | {
-            "lr": self.options.lr * factor}
+        return {f"loss_{name}": round(mean_over_ranks(total / max(len(loader), 1), world, device), 5)
+                for name, total in sums.items()} | {"lr": self.options.lr * factor}
 
     @torch.no_grad()
     def evaluate(self, data: Dataset) -> dict[str, float]:
@@ -354,24 +399,39 @@ class CycleGANTrainer:
         Raises:
             NaturalExplainError: for a missing or mismatching checkpoint under `resume`.
         """
+        with process_group(self.world, self.options.device):
+            g, device = self.generators, self.options.device
+            self.trained_generators = parallel_parts({"maximizer": g.maximizer, "minimizer": g.minimizer}, self.world,
+                                                     device)
+            self.trained_discriminators = parallel_parts(dict(self.discriminators.items()), self.world, device)
+            return self._fit(train, val)
+
+    def _fit(self, train: ModelInputs, val: Dataset) -> list[dict[str, Any]]:
+        """fit's loop, inside the process group; every rank validates (alike), rank 0 alone writes."""
         if self.options.resume:
             self._restore()
-        else:
+        elif self.world.main:
             clear_checkpoints(self.options.workdir)
+        barrier(self.world)
         while self.epoch < self.options.epochs:
             started = time.perf_counter()
             losses = self._train_epoch(train)
             scores = self.evaluate(val)
             self.epoch += 1
-            self._sample_grid(val)
+            if self.world.main:
+                self._sample_grid(val)
             self.history.append({"epoch": self.epoch, **losses, **scores, "seconds": round(time.perf_counter() - started, 2)})
-            write_json(self.options.workdir / LOG_NAME, self.history)
             self._checkpoint()
-            outside = (f"; pixels outside the training range: real {scores['outside_range_real']:.1%}, maximized "
-                       f"{scores['outside_range_max']:.1%}, minimized {scores['outside_range_min']:.1%}"
-                       if "outside_range_real" in scores else "")
-            tqdm.write(f"epoch {self.epoch}/{self.options.epochs}: natural score on held-out patches "
-                       f"real {scores['score_real']:.3f}, maximized {scores['score_max']:.3f}, "
-                       f"minimized {scores['score_min']:.3f}; colour cast {scores['colour_cast_max']:.3f} / "
-                       f"{scores['colour_cast_min']:.3f} sd{outside}{self._kid_text(scores)}")
+            if self.world.main:
+                tqdm.write(self._epoch_line(scores))
         return self.history
+
+    def _epoch_line(self, scores: dict[str, float]) -> str:
+        """The line logged after each epoch: the held-out scores and the enhanced images' realism."""
+        outside = (f"; pixels outside the training range: real {scores['outside_range_real']:.1%}, maximized "
+                   f"{scores['outside_range_max']:.1%}, minimized {scores['outside_range_min']:.1%}"
+                   if "outside_range_real" in scores else "")
+        return (f"epoch {self.epoch}/{self.options.epochs}: natural score on held-out patches "
+                f"real {scores['score_real']:.3f}, maximized {scores['score_max']:.3f}, "
+                f"minimized {scores['score_min']:.3f}; colour cast {scores['colour_cast_max']:.3f} / "
+                f"{scores['colour_cast_min']:.3f} sd{outside}{self._kid_text(scores)}")

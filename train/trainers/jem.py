@@ -16,8 +16,19 @@ on the sample scene ran away before they classified (Adam 1e-4: log p(x) of the 
 after 200 steps; 1e-3: |loss| > 1e8 at step 92). With alpha = 1 the data settle near
 log p(x) = +1/(2 alpha) and the samples near -1/(2 alpha), and the held-out accuracy passed 0.95
 within 100 steps.
+
+Under torchrun (train/distributed.py) every rank keeps a replay buffer of its own, --buffer-size
+chains, and its own random stream (seed + rank), so the ranks sample different chains: with one
+stream the N buffers would be N copies of one, since the weights are the same everywhere. SGLD
+takes its input gradients through the plain network, so no DDP all-reduce fires on a sampling
+pass; the loss's two forward passes and its backward go through DDP, once per step on every
+rank. The checkpoint, written by rank 0, holds rank 0's buffer and stream. A resume, in any
+number of processes, gives that buffer to every rank (the chains carry on mixing instead of
+restarting from noise; the ranks' own streams pull them apart again within steps) and the
+stream to rank 0 alone, so a one-process resume of a one-process run stays exact.
 """
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
@@ -32,6 +43,7 @@ from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings, sgld
 from core.models.preprocess import UnitSpace
 from train.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
+from train.distributed import max_over_ranks, rank_generator, resumed_rng_state
 from train.replay_buffer import Init, ReplayBuffer
 from train.trainers.classifier import ClassifierTrainer
 from train.trainers.options import TrainerOptions
@@ -140,6 +152,7 @@ class JEMTrainer(ClassifierTrainer):
                  options: TrainerOptions, settings: JEMSettings, fingerprint: dict[str, Any],
                  starts: CoarseGaussian | None = None) -> None:
         super().__init__(network, class_names, options, fingerprint)
+        self.generator = rank_generator(options.seed, self.world)  # the ranks' chains must differ
         self.space, self.settings = space, settings
         self.buffer = ReplayBuffer(settings.buffer_size, sample_shape, settings.reinit_freq, self.generator,
                                    self._restarts(starts, sample_shape))
@@ -160,14 +173,18 @@ class JEMTrainer(ClassifierTrainer):
         return {**super().state(), "buffer": self.buffer.samples}
 
     def load_state(self, state: dict[str, Any]) -> None:
-        """Put back a checkpoint; one without a buffer (an earlier epoch's) restarts the chains from noise."""
+        """Put back a checkpoint (rank 0's stream on rank 0 only, its buffer on every rank, see the module);
+        one without a buffer (an earlier epoch's) restarts the chains from noise."""
         super().load_state(state)
+        self.generator.set_state(resumed_rng_state(state["rng"], self.options.seed, self.world, self.epoch))
         if "buffer" in state:
             self.buffer.restore(state["buffer"])
 
     def _checkpoint(self) -> None:
-        """Checkpoint, keep the buffer in the latest checkpoint only (--resume reads no other), and log the epoch."""
+        """Checkpoint, keep the buffer in the latest checkpoint only (--resume reads no other), and log the epoch (rank 0)."""
         super()._checkpoint()
+        if not self.world.main:
+            return
         previous = checkpoint_path(self.options.workdir, self.epoch - 1)
         if previous.is_file():
             state = load_checkpoint(previous)
@@ -181,6 +198,8 @@ class JEMTrainer(ClassifierTrainer):
         return {**super().evaluate(data, loss_fn), "val_logpx_p50": round(float(np.median(logpx)), 4)}
 
     def _log_density(self, u: torch.Tensor) -> torch.Tensor:
+        """SGLD's log p(x), through the plain network: its gradient is w.r.t. the input only, with nothing for DDP to
+        reduce, and every DDP forward must be followed by the backward that reduces the weights' gradients."""
         return log_px(self.network, self.space.to_input(u))
 
     def train_step(self, x: torch.Tensor, y: torch.Tensor, cross_entropy: nn.Module,
@@ -197,7 +216,7 @@ class JEMTrainer(ClassifierTrainer):
             (the loss, the mean log p(x) of the data and of the samples).
 
         Raises:
-            NaturalExplainError: when |loss| > 1e8 (or is not a number): the run diverged.
+            NaturalExplainError: when |loss| > 1e8 (or is not a number) on any rank: the run diverged.
         """
         device, s = self.options.device, self.settings
         data = self.space.from_input(self.augmented(x, y))
@@ -205,9 +224,11 @@ class JEMTrainer(ClassifierTrainer):
         starts, slots = self.buffer.draw(len(x), self.generator)
         sampled = sgld(self._log_density, starts.to(device), s.sgld, generator=self.generator)
         self.buffer.store(slots, sampled)
-        loss, logpx = jem_loss(self.network, self.space, data, y.to(device), sampled, cross_entropy, s.energy_reg)
-        if not abs(loss.item()) <= DIVERGED:
-            raise NaturalExplainError(f"training diverged: |loss| > 1e8 at {where} (loss {loss.item():.3g}); "
+        loss, logpx = jem_loss(self.trained, self.space, data, y.to(device), sampled, cross_entropy, s.energy_reg)
+        size = abs(loss.item())
+        worst = max_over_ranks(math.inf if math.isnan(size) else size, self.world, device)  # all ranks stop together
+        if worst > DIVERGED:
+            raise NaturalExplainError(f"training diverged: |loss| > 1e8 at {where} (|loss| {worst:.3g}); "
                                       "start again (without --resume) with a lower --lr or more --warmup-steps")
         self.optimizer.zero_grad()
         loss.backward()
