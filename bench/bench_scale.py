@@ -40,12 +40,13 @@ from core.aoi import AOI  # noqa: E402
 from core.atomic import write_json  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import to_model_input  # noqa: E402
-from core.pipeline import DEFAULT_OVERLAP, explain  # noqa: E402
+from core.pipeline import explain  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
 from core.raster.sources import open_input  # noqa: E402
 from core.resources import DEFAULT_MODEL  # noqa: E402
+from core.scan import DEFAULT_OVERLAP  # noqa: E402
 from core.tiling import tile_grid  # noqa: E402
 from train.fetch import sentinel2_band_files  # noqa: E402
 

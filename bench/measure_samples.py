@@ -25,8 +25,10 @@ from bench.measure_inpaint import held_out_stack  # noqa: E402
 from core import sample as sampling  # noqa: E402
 from core.atomic import atomic_path  # noqa: E402
 from core.models.card import read_card  # noqa: E402
+from core.models.choice import given_or_bundled  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL  # noqa: E402
+from core.scan import prepare  # noqa: E402
 
 SEED = 0
 N = 16
@@ -58,8 +60,9 @@ def figure(model: Path, work: Path, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    loaded = load_model(model)
-    real = sampling.reference_patches(work / "held_out.tif", loaded, load_model(DEFAULT_MODEL), loaded.card.jem["patch_size"],
+    scan = prepare(work / "held_out.tif", given_or_bundled(model, DEFAULT_JEM, "JEM"), device="cpu")
+    loaded = scan.loaded
+    real = sampling.reference_patches(scan, load_model(DEFAULT_MODEL), loaded.card.jem["patch_size"],
                                       torch.Generator().manual_seed(SEED))
     classes = loaded.card.classes
     fig, axes = plt.subplots(len(classes), 2, figsize=(8, 4 * len(classes)))

@@ -2,7 +2,7 @@
 
 The tiles are cut into blocks of whole tile rows. Each worker builds the run's model and
 explanation methods once (a worker plugin, from the run's RunRecipe) and computes its blocks
-with the same code a single process runs (core.pipeline.local_tiles). The blocks come back in
+with the same code a single process runs (core.tile_source.local_tiles). The blocks come back in
 order to the process that started the run, which blends and writes them as it always does, so
 the outputs are one set of GeoTIFFs on the input's grid, staged and committed atomically, equal
 to a single-process run. A worker that dies mid-run loses only its unfinished blocks, which the
@@ -28,13 +28,11 @@ from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
 from distributed import TimeoutError as DaskTimeout
 
 from core.errors import NaturalExplainError, RunCanceled
-from core.input_statistics import InputStatistics
-from core.jem.familiarity import PatchLogPx
-from core.pipeline import RunRecipe, TileSource, _Run, local_tiles, new_run
+from core.input_checks import InputChecks
 from core.raster.grid import Grid
 from core.raster.read import BandReader
+from core.tile_source import RunRecipe, TileRun, TileSource, local_tiles, new_run
 from core.tiling import Tile
-from core.value_range import ValueRangeCheck
 
 LOCAL = re.compile(r"^local:(\d+)$")
 CONNECT_TIMEOUT_S = 10
@@ -112,7 +110,7 @@ class _ModelOnWorker(WorkerPlugin):
         self.explainers = [build_explainer(name, self.loaded, self.recipe.method_options)
                            for name in self.recipe.methods]
 
-    def fresh_run(self, recipe: RunRecipe) -> _Run:
+    def fresh_run(self, recipe: RunRecipe) -> TileRun:
         """A run of one block of `recipe`'s scene, with its own timings and observers (merged by the writer)."""
         return new_run(self.loaded, self.explainers, self.device, recipe)
 
@@ -123,9 +121,7 @@ class _Block:
 
     tiles: list[tuple[Tile, np.ndarray, np.ndarray]]
     timings: dict[str, float]
-    patches: PatchLogPx | None
-    in_range: ValueRangeCheck | None
-    statistics: InputStatistics | None
+    checks: InputChecks
     nonfinite: object
 
 
@@ -135,7 +131,7 @@ def _compute_block(recipe: RunRecipe, grid: Grid, tiles: list[Tile]) -> _Block:
     try:
         with BandReader(run.band_refs) as reader:
             computed = list(local_tiles(run, reader, grid, tiles))
-            return _Block(computed, run.timings, run.patches, run.in_range, run.statistics, reader.nonfinite_record)
+            return _Block(computed, run.timings, run.checks, reader.nonfinite_record)
     except NaturalExplainError as exc:
         message = str(exc)
     # Raised outside the handler, with no cause or context: Dask pickles the whole chain, a GDAL error in it may
@@ -149,19 +145,15 @@ def row_blocks(tiles: list[Tile], rows: int = ROWS_PER_BLOCK) -> list[list[Tile]
     return [sum(by_row[i:i + rows], []) for i in range(0, len(by_row), rows)]
 
 
-def _merge(run: _Run, reader: BandReader, block: _Block) -> None:
-    """Add a block's timings and observations to the run, as if this process had read it."""
+def _merge(run: TileRun, reader: BandReader, block: _Block) -> None:
+    """Add a block's timings and checks on the input to the run, as if this process had read it."""
     for name, seconds in block.timings.items():
         run.timings[name] = run.timings.get(name, 0.0) + seconds
-    if run.patches is not None:
-        run.patches.merge(block.patches)
-    for mine, theirs in ((run.in_range, block.in_range), (run.statistics, block.statistics)):
-        if mine is not None:
-            mine.merge(theirs)
+    run.checks.merge(block.checks)
     reader.add_nonfinite(block.nonfinite)
 
 
-def _result(future: Future, run: _Run) -> _Block:
+def _result(future: Future, run: TileRun) -> _Block:
     """Wait for one block, polling the run's cancel."""
     while True:
         if run.is_canceled and run.is_canceled():
@@ -178,7 +170,7 @@ class DaskTiles:
     def __init__(self, client: Client, recipe: RunRecipe) -> None:
         self.client, self.recipe = client, recipe
 
-    def __call__(self, run: _Run, reader: BandReader, grid: Grid,
+    def __call__(self, run: TileRun, reader: BandReader, grid: Grid,
                  tiles: list[Tile]) -> Iterator[tuple[Tile, np.ndarray, np.ndarray]]:
         blocks = row_blocks(tiles)
         ahead = IN_FLIGHT_PER_WORKER * max(len(self.client.scheduler_info().get("workers", {})), 1)

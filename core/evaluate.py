@@ -29,7 +29,6 @@ import rasterio
 import torch
 
 from core.aoi import AOI
-from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.base import Explainer
 from core.explain.controls import BRIGHTNESS, CONTROLS, RANDOM, brightness_map, random_map
@@ -49,20 +48,15 @@ from core.explain.randomization import RandomizedModel, cascading_randomization,
 from core.explain.registry import MethodSettings, build_explainer, generators_setting, parse_methods
 from core.explain.report import FigureTiles, write_evaluation
 from core.explain.road import NOISE_STD, PERCENTAGES, road_auc, road_curve
-from core.models.card import sidecar_path
-from core.models.choice import Choice, choose_model, match_chosen
-from core.models.model_file import LoadedModel, load_model
-from core.models.preprocess import UnitSpace, to_model_input
+from core.models.choice import Choice
+from core.models.model_file import LoadedModel
+from core.models.preprocess import UnitSpace
 from core.quicklook import TRUE_COLOUR
-from core.raster.grid import Grid, model_grid
+from core.raster.grid import Grid
 from core.raster.read import BandReader
-from core.raster.sources import open_input
 from core.run_outputs import RunOutputs
-from core.tiling import tile_grid
+from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
 from core.vector_io import read_polygons
-
-Progress = Callable[[float], None]
-IsCanceled = Callable[[], bool]
 
 STEPS = 20
 FIGURE_TILES = 4
@@ -157,15 +151,10 @@ def _reference(labels: str | Path, label_field: str, reference_class: str | None
     return AOI({"type": "MultiPolygon", "coordinates": [p for part in parts for p in part]}, crs), reference_class
 
 
-def _evaluation_grid(input_grid: Grid, aoi: AOI | None, resolution_m: float) -> Grid:
-    """The AOI's part of the input at the model's resolution: the grid tiles are cut from."""
-    window = aoi.window_on(input_grid) if aoi else input_grid.full_window()
-    return model_grid(input_grid.window(window), resolution_m)
-
-
-def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | None, reference: AOI,
-                  count: int, tile_size: int, seed: int, device: torch.device) -> _Tiles:
-    """Up to `count` nodata-free tiles wholly inside the AOI with a confident verdict, visited in the seed's order.
+def _sample_tiles(scan: Scan, reader: BandReader, aoi: AOI | None, reference: AOI, count: int, seed: int,
+                  is_canceled: IsCanceled | None) -> _Tiles:
+    """Up to `count` nodata-free tiles of the scan wholly inside the AOI with a confident verdict, read in the
+    seed's order.
 
     A tile whose verdict is barely made (log-odds under MIN_VERDICT_LOG_ODDS) has little to explain,
     and dividing its curves by its near-zero score would let it outweigh every other tile.
@@ -173,31 +162,28 @@ def _sample_tiles(loaded: LoadedModel, band_refs: list, grid: Grid, aoi: AOI | N
     Raises:
         NaturalExplainError: when no tile qualifies.
     """
-    candidates = tile_grid(grid.height, grid.width, tile_size, 0)
+    grid, loaded = scan.grids.model, scan.loaded
+    order = [scan.tiles[i] for i in np.random.default_rng(seed).permutation(len(scan.tiles))]
     xs, grids, targets = [], [], []
-    with BandReader(band_refs) as reader:
-        for index in np.random.default_rng(seed).permutation(len(candidates)):
-            cell = grid.window(candidates[index].window)
-            inside = aoi.inside_mask(cell) if aoi else None
-            if inside is not None and not inside.all():
-                continue
-            raw, valid = reader.read(cell)
-            if valid.all():
-                x = torch.from_numpy(to_model_input(raw, valid, loaded.card)).to(device)
-                with torch.no_grad():
-                    logits = loaded.network(x[None]).float()
-                target = int(logits.argmax())
-                if float(class_log_odds(logits, target)) >= MIN_VERDICT_LOG_ODDS:
-                    xs.append(x)
-                    grids.append(cell)
-                    targets.append(target)
-            if len(xs) == count:
-                break
+    for batch in scan_batches(reader, grid, order, loaded, scan.device, 1, is_canceled=is_canceled):
+        cell = grid.window(batch.tiles[0].window)
+        inside = aoi.inside_mask(cell) if aoi else None
+        if (inside is not None and not inside.all()) or not batch.valid.all():
+            continue
+        with torch.no_grad():
+            logits = loaded.network(batch.x).float()
+        target = int(logits.argmax())
+        if float(class_log_odds(logits, target)) >= MIN_VERDICT_LOG_ODDS:
+            xs.append(batch.x[0])
+            grids.append(cell)
+            targets.append(target)
+        if len(xs) == count:
+            break
     if not xs:
-        raise NaturalExplainError(f"no {tile_size} px tile inside the AOI is free of nodata and confidently classified: "
-                                  "choose a larger AOI or a smaller --tile-size")
+        raise NaturalExplainError(f"no {scan.tile_size} px tile inside the AOI is free of nodata and confidently "
+                                  "classified: choose a larger AOI or a smaller --tile-size")
     masks = np.stack([reference.inside_mask(g) for g in grids])
-    return _Tiles(torch.stack(xs), grids, torch.tensor(targets, device=device), masks)
+    return _Tiles(torch.stack(xs), grids, torch.tensor(targets, device=scan.device), masks)
 
 
 def _scoring_network(network: torch.nn.Module) -> torch.nn.Module:
@@ -395,24 +381,21 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
     Raises:
         NaturalExplainError: for input the user can fix; RunCanceled when canceled.
     """
-    out_dir = Path(out_dir)
     names = parse_methods(",".join(methods))
     _check_options(q, tiles, tile_size, fill, draws)
-    raster = open_input(input_path)
-    torch_device = resolve_device(device)
-    choice = choose_model(raster, model, bands, names, generators_setting(method_options))
-    if report and choice.automatic:
-        report(choice.line())
-    loaded = load_model(choice.path, torch_device)
+    # tiles abut (no overlap), so the model grid is the AOI's part of the input at the model's resolution
+    scan = prepare(input_path, model, bands=bands, aoi=aoi, device=device, overlap=0, tile_size=tile_size,
+                   methods=names, generators=generators_setting(method_options))
+    if report and scan.choice.automatic:
+        report(scan.choice.line())
+    loaded = scan.loaded
     reference, reference_class = _reference(labels, label_field, reference_class, loaded)
     explainers = [build_explainer(name, loaded, method_options) for name in names]
-    band_refs = match_chosen(raster, loaded.card.bands, bands, choice)
-    grid = _evaluation_grid(raster.grid, aoi, loaded.card.resolution_m)
-    _check_area(grid, aoi, tile_size)
-    inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
-    with RunOutputs(out_dir, ["evaluation.md", "comparison.png"], inputs, record="evaluation.json") as outputs:
-        samples = [_sample_tiles(loaded, band_refs, grid, aoi, reference, tiles, tile_size, seed + k, torch_device)
-                   for k in range(draws)]
+    _check_area(scan.grids.model, aoi, tile_size)
+    with RunOutputs(Path(out_dir), ["evaluation.md", "comparison.png"], scan.read_files,
+                    record="evaluation.json") as outputs:
+        with BandReader(scan.band_refs) as reader:
+            samples = [_sample_tiles(scan, reader, aoi, reference, tiles, seed + k, is_canceled) for k in range(draws)]
         randomized = [(r, [build_explainer(name, r.model, method_options) for name in names])
                       for r in (cascading_randomization(loaded, seed) if randomization else [])]
         plan = _Plan(loaded, _scoring_network(loaded.network), explainers, randomized, q, fill)
@@ -433,9 +416,8 @@ def evaluate(input_path: str | Path, out_dir: str | Path, *, labels: str | Path,
         per_draw = [_rows(d) for d in evaluated]
         summaries = summarise(per_draw)
         result = EvaluationResult(outputs.final("evaluation.json"), outputs.final("evaluation.md"),
-                                  outputs.final("comparison.png"), summaries, per_draw, choice)
-        context = _context(raster.path, plan, evaluated, labels, label_field, reference_class, seed, names)
-        context["model"].update(choice.to_json())
+                                  outputs.final("comparison.png"), summaries, per_draw, scan.choice)
+        context = _context(scan, plan, evaluated, labels, label_field, reference_class, seed, names)
         write_evaluation(_record(plan, evaluated, per_draw, summaries, context), summaries,
                          _figure_tiles(loaded, evaluated[0], reference_class),
                          json_path=outputs.staged("evaluation.json"), markdown_path=outputs.staged("evaluation.md"),
@@ -463,15 +445,15 @@ def _figure_tiles(loaded: LoadedModel, draw: _Draw, reference_class: str) -> Fig
                        draw.sample.reference[:FIGURE_TILES], reference_class)
 
 
-def _context(input_path: Path, plan: _Plan, draws: list[_Draw], labels: str | Path, label_field: str,
+def _context(scan: Scan, plan: _Plan, draws: list[_Draw], labels: str | Path, label_field: str,
              reference_class: str, seed: int, methods: list[str]) -> dict[str, Any]:
     """What was evaluated and how, so a table can be reproduced."""
     first = draws[0].sample
     n, h, w = len(first.x), *first.x.shape[-2:]
     references = np.concatenate([d.sample.reference for d in draws])
     return {
-        "input": str(Path(input_path).resolve()),
-        "model": {"path": str(plan.loaded.weights_path.resolve()), "weights_sha256": plan.loaded.weights_sha256},
+        "input": str(scan.raster.path.resolve()),
+        "model": scan.model_record(),
         "parameters": {"methods": methods, "controls": list(CONTROLS), "tiles": n, "tile_size": [h, w], "seed": seed,
                        "draws": len(draws), "seeds": [d.seed for d in draws],
                        "steps": STEPS, "fill": plan.fill, "blur_sigma_px": BLUR_SIGMA_PX if plan.fill == "blur" else None,

@@ -7,39 +7,32 @@ the same overlapping tiles and row blender as `explain`, so memory stays flat; t
 nothing to fill cost one read. The output is the input's grid, bands and dtype, and its
 known pixels are the input's own values, copied, never converted and back.
 """
-import contextlib
 import dataclasses
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
-import rasterio
 import torch
-from rasterio.errors import RasterioIOError
 from rasterio.fill import fillnodata
 from rasterio.windows import Window
 
-from core.aoi import AOI
 from core.blend import RowBlender
-from core.device import resolve_device
 from core.errors import NaturalExplainError, RunCanceled
 from core.explain.metrics import gaussian_blur
 from core.jem.energy import log_px
 from core.jem.sgld import SGLDSettings, sgld
-from core.models.model_file import LoadedModel, load_model
-from core.models.preprocess import UnitSpace, to_model_input
-from core.raster.bands import match_bands
-from core.raster.grid import Grid, model_grid, pixel_size_m
-from core.raster.read import BandReader, nonfinite_warning, read_checked
-from core.raster.sources import BandRef, open_input, open_raster, undecodable_gdal_messages_silenced
+from core.models.choice import given_or_bundled
+from core.models.model_file import LoadedModel
+from core.models.preprocess import UnitSpace
+from core.raster.fill_mask import FillMask
+from core.raster.grid import pixel_size_m
+from core.raster.originals import OriginalValues
+from core.raster.read import BandReader, nonfinite_warning
 from core.raster.write import open_geotiff
 from core.resources import DEFAULT_JEM
 from core.run_outputs import writable_file
-from core.tiling import Tile, blend_weights, tile_grid
-
-Progress = Callable[[float], None]
-IsCanceled = Callable[[], bool]
+from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
+from core.tiling import Tile, blend_weights
 
 # SGLD settings chosen by bench/measure_inpaint.py on held-out pixels with known truth. With the
 # bundled JEM the gradient of log p(x) does not lower the error of the blurred start (noise
@@ -91,61 +84,6 @@ class InpaintResult:
     sgld_seconds: float
     network_megapixel_steps: float
     warnings: list[str]
-
-
-class _Mask:
-    """The user's mask on the input grid: a raster on that grid (nonzero = fill) or polygons in any CRS."""
-
-    def __init__(self, path: str | Path, grid: Grid) -> None:
-        self.path, self.grid = Path(path), grid
-        self.aoi: AOI | None = None
-        self.dataset: rasterio.DatasetReader | None = None
-        if not self.path.exists():
-            raise NaturalExplainError(f"mask {self.path} does not exist")
-        try:
-            with undecodable_gdal_messages_silenced():
-                self.dataset = rasterio.open(self.path)
-        except RasterioIOError:
-            self.aoi = AOI.from_vector(self.path)  # its own one-line errors for unreadable files
-            return
-        ds = self.dataset
-        if ds.crs is None or not Grid(ds.crs, ds.transform, ds.width, ds.height).same_as(grid):
-            ds.close()
-            xmin, ymin, xmax, ymax = grid.bounds
-            raise NaturalExplainError(
-                f"mask {self.path} is not on the input's grid ({grid.width}x{grid.height} px, {grid.crs.to_string()}): "
-                f"warp it onto it (gdalwarp -t_srs {grid.crs.to_string()} -te {xmin} {ymin} {xmax} {ymax} "
-                f"-ts {grid.width} {grid.height} -r near) or give polygons instead")
-
-    def close(self) -> None:
-        if self.dataset is not None:
-            self.dataset.close()
-
-    def read(self, window: Window) -> np.ndarray:
-        """Bool (h, w): True where the mask asks for a fill (a raster's nodata and NaN never do).
-
-        Raises:
-            NaturalExplainError: naming the mask and the window when its file is damaged.
-        """
-        if self.dataset is not None:
-            values = read_checked(self.dataset, 1, window, masked=True)
-            return np.ma.filled((values != 0) & ~np.isnan(values), False)
-        return self.aoi.inside_mask(self.grid.window(window))  # never None: polygons are no box
-
-    def check_selects_pixels(self, rows_per_strip: int = 512) -> None:
-        """Strip by strip, so a continent-sized mask costs no memory.
-
-        Raises:
-            NaturalExplainError: when the mask selects no pixel of the input.
-        """
-        for row in range(0, self.grid.height, rows_per_strip):
-            if self.read(Window(0, row, self.grid.width, min(rows_per_strip, self.grid.height - row))).any():
-                return
-        xmin, ymin, xmax, ymax = self.grid.bounds
-        raise NaturalExplainError(
-            f"mask {self.path} selects no pixel of the input (its raster is all zero, or its polygons lie outside "
-            f"the input's bounds {xmin:.6g}, {ymin:.6g}, {xmax:.6g}, {ymax:.6g} in {self.grid.crs.to_string()}): "
-            "mark the pixels to fill")
 
 
 def _patch_starts(length: int, size: int, shift: int) -> list[int]:
@@ -219,11 +157,10 @@ def _inverse_distance(u: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
 
 @dataclasses.dataclass
 class _Pending:
-    """A tile read and waiting for its batch: where it lies, its raw values and what to fill."""
+    """A tile read and waiting for its batch: where it lies, its (C, H, W) model input and what to fill."""
 
     tile: Tile
-    raw: np.ndarray
-    valid: np.ndarray
+    x: torch.Tensor
     fill: np.ndarray
 
 
@@ -244,8 +181,7 @@ class _Run:
 
     def fill_tiles(self, tiles: list[_Pending]) -> np.ndarray:
         """(B, C, H, W) raw values of the tiles with their `fill` pixels drawn by SGLD."""
-        card = self.loaded.card
-        x = torch.from_numpy(np.stack([to_model_input(t.raw, t.valid, card) for t in tiles])).to(self.device)
+        x = torch.stack([t.x for t in tiles])
         u = self.unit.from_input(x)
         fill = torch.from_numpy(np.stack([t.fill for t in tiles])).to(self.device)
         fallback = self.unit.from_input(torch.zeros_like(x[:1, :, :1, :1]))
@@ -260,64 +196,17 @@ class _Run:
         return self.unit.to_raw(out).cpu().numpy()
 
 
-class _Originals:
-    """The input's own values on its grid, in its own dtype: what known pixels are written as.
-
-    Bands stored on the output grid are copied from their files; a coarser band (a 20 m
-    Sentinel-2 band in a 10 m stack) has no value of its own there, so its resampled value,
-    rounded to the dtype, stands in.
-    """
-
-    def __init__(self, refs: list[BandRef], grid: Grid, reader: BandReader) -> None:
-        self.refs, self.grid, self.reader = refs, grid, reader
-        self._stack = contextlib.ExitStack()
-        try:
-            self.datasets = {path: self._stack.enter_context(open_raster(path))
-                             for path in dict.fromkeys(r.path for r in refs)}
-        except BaseException:
-            self._stack.close()
-            raise
-        self.dtype = np.result_type(*(self.datasets[r.path].dtypes[r.index - 1] for r in refs))
-
-    def close(self) -> None:
-        self._stack.close()
-
-    def cast(self, values: np.ndarray) -> np.ndarray:
-        """Values in the output dtype: rounded and clipped to its range for integers."""
-        if np.issubdtype(self.dtype, np.integer):
-            info = np.iinfo(self.dtype)
-            values = np.clip(np.rint(np.nan_to_num(values)), info.min, info.max)
-        return values.astype(self.dtype)
-
-    def read(self, window: Window) -> np.ndarray:
-        """(C, h, w) original values of a window of the grid (a known pixel is never ±inf: those are filled).
-
-        Raises:
-            NaturalExplainError: naming the file and the window when a block is damaged.
-        """
-        resampled = None
-        bands = []
-        for ref in self.refs:
-            if ref.grid.same_as(self.grid):
-                bands.append(read_checked(self.datasets[ref.path], ref.index, window).astype(self.dtype, copy=False))
-                continue
-            if resampled is None:
-                resampled, _ = self.reader.read(self.grid.window(window))
-            bands.append(self.cast(resampled[len(bands)]))
-        return np.stack(bands)
-
-
-def _check_inputs(grid: Grid, loaded: LoadedModel, model: str | Path, input_path: Path, out_path: Path) -> int:
+def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
     """The JEM's patch size, after checking model, resolution, size and output folder.
 
     Raises:
         NaturalExplainError: naming what the user should change.
     """
-    card = loaded.card
+    card, grid = scan.loaded.card, scan.grids.model
     if not card.jem:
-        raise NaturalExplainError(f"model {model} is not a JEM, so it has no log p(x) to inpaint with: "
+        raise NaturalExplainError(f"model {scan.choice.path} is not a JEM, so it has no log p(x) to inpaint with: "
                                   "leave out --model for the bundled JEM, or train one with `python -m train jem`")
-    if model_grid(grid, card.resolution_m) is not grid:
+    if scan.grids.resampled:
         raise NaturalExplainError(
             f"the input's {pixel_size_m(grid):.3g} m pixels differ from the model's {card.resolution_m:g} m, and "
             f"inpainting keeps every known pixel as it is: resample the input first (gdalwarp -tr {card.resolution_m:g} "
@@ -369,27 +258,25 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     if steps < 1 or step_size < 0 or noise < 0:
         raise NaturalExplainError(f"--steps {steps} must be at least 1 and --step-size {step_size} and --noise {noise} "
                                   "at least 0")
-    raster = open_input(input_path)
-    writable_file(out_path, [*raster.files, Path(mask)])  # before the fill, not after it
-    torch_device = resolve_device(device)
-    model = model or DEFAULT_JEM
-    loaded = load_model(model, torch_device)
+    # tiled and blended as explain tiles its maps, on the input's own grid (_check_inputs refuses a resampled one)
+    scan = prepare(input_path, given_or_bundled(model, DEFAULT_JEM, "JEM"), bands=bands, device=device,
+                   overlap=OVERLAP, tile_size=TILE_SIZE)
+    writable_file(out_path, [*scan.raster.files, Path(mask)])  # before the fill, not after it
+    loaded = scan.loaded
     for parameter in loaded.network.parameters():
         parameter.requires_grad_(False)
-    refs = match_bands(raster, loaded.card.bands, bands)
-    grid = raster.grid
-    patch = _check_inputs(grid, loaded, model, input_path, out_path)
+    patch = _check_inputs(scan, input_path, out_path)
     settings = SGLDSettings(steps=steps, step_size=step_size, noise=noise)
     generator = torch.Generator().manual_seed(seed)
-    run = _Run(loaded, UnitSpace(loaded.card, torch_device), settings, init, patch, torch_device, generator, is_canceled)
-    user_mask = _Mask(mask, grid)
+    run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, scan.device, generator, is_canceled)
+    user_mask = FillMask(mask, scan.grids.model)
     try:
         user_mask.check_selects_pixels()
-        with BandReader(refs) as reader:
-            originals = _Originals(refs, grid, reader)
+        with BandReader(scan.band_refs) as reader:
+            originals = OriginalValues(scan.band_refs, scan.grids.model, reader)
             try:
-                filled, tiles_filled, unknown_tiles = _fill_raster(run, reader, originals, user_mask, grid,
-                                                                   out_path, progress)
+                filled, tiles_filled, unknown_tiles = _fill_raster(run, scan, reader, originals, user_mask, out_path,
+                                                                   progress)
             finally:
                 originals.close()
             infinite = nonfinite_warning(reader.nonfinite_pixels)
@@ -403,14 +290,14 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
                          run.sgld_seconds, run.pixel_steps / 1e6, warnings)
 
 
-def _fill_raster(run: _Run, reader: BandReader, originals: _Originals, user_mask: _Mask, grid: Grid, out_path: Path,
-                 progress: Progress | None) -> tuple[int, int, int]:
-    """Fill tile by tile and write row blocks as they finish.
+def _fill_raster(run: _Run, scan: Scan, reader: BandReader, originals: OriginalValues, user_mask: FillMask,
+                 out_path: Path, progress: Progress | None) -> tuple[int, int, int]:
+    """Fill the scan's tiles, tile by tile (those with no data too), and write row blocks as they finish.
 
     Returns:
         (pixels filled, tiles filled, tiles that had no known pixel).
     """
-    tiles = tile_grid(grid.height, grid.width, TILE_SIZE, min(OVERLAP, TILE_SIZE // 2))
+    grid, tiles = scan.grids.model, scan.tiles
     weights = blend_weights(tiles[0].window.height, tiles[0].window.width, OVERLAP)
     channels = len(run.loaded.card.bands)
     filled = tiles_filled = unknown_tiles = 0
@@ -424,24 +311,21 @@ def _fill_raster(run: _Run, reader: BandReader, originals: _Originals, user_mask
 
         blender = RowBlender(grid.height, grid.width, channels, sink)
         batch: list[_Pending] = []
-        for done, tile in enumerate(tiles, start=1):
-            if run.is_canceled and run.is_canceled():
-                raise RunCanceled("canceled")
+        for read in scan_batches(reader, grid, tiles, run.loaded, run.device, 1, progress=progress,
+                                 is_canceled=run.is_canceled, keep_empty=True):
+            tile = read.tiles[0]
             if batch and batch[0].tile.row != tile.row:  # one row of tiles at a time keeps the blender's strip short
                 tiles_filled += _fill_batch(run, blender, batch, weights)
                 batch = []
-            raw, valid = reader.read(grid.window(tile.window))
-            fill = user_mask.read(tile.window) | ~valid
+            fill = user_mask.read(tile.window) | ~read.valid[0]
             if fill.any():
-                batch.append(_Pending(tile, raw, valid, fill))
+                batch.append(_Pending(tile, read.x[0], fill))
                 unknown_tiles += int(fill.all())
             if len(batch) == TILES_PER_BATCH:
                 tiles_filled += _fill_batch(run, blender, batch, weights)
                 batch = []
             if not batch:
                 blender.release_until(int(tile.window.row_off))
-            if progress:
-                progress(100.0 * done / len(tiles))
         if batch:
             tiles_filled += _fill_batch(run, blender, batch, weights)
         blender.close()

@@ -7,37 +7,30 @@ The plot is the JEM paper's Fig. 2: the training and the input log p(x) densitie
 the other. The same tiles feed the statistics log p(x) cannot see (core.input_statistics: band
 means, band order, fine detail; core.value_range: the training value range), and one verdict
 (core.ood_verdict) combines them all: `out_of_distribution` and one sentence naming the checks
-that fired, each with its statistic and limit.
+that fired, each with its statistic and limit. ood is a tile run that writes no maps
+(core.tile_source.checks_only), so a Dask cluster gathers its checks as it gathers explain's.
 """
-import contextlib
 import dataclasses
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from core.aoi import AOI  # noqa: E402
-from core.atomic import atomic_path, write_json  # noqa: E402
-from core.device import resolve_device  # noqa: E402
-from core.errors import NaturalExplainError  # noqa: E402
-from core.input_statistics import InputStatistics  # noqa: E402
-from core.jem.familiarity import MIN_PATCHES, Familiarity, PatchLogPx, assess  # noqa: E402
-from core.jem.histogram import BINS, LogPxHistogram, training_histogram  # noqa: E402
-from core.models.card import sidecar_path  # noqa: E402
-from core.models.model_file import LoadedModel, load_model  # noqa: E402
-from core.ood_verdict import combine  # noqa: E402
-from core.pipeline import DEFAULT_OVERLAP, IsCanceled, Progress, default_batch_size, dense_logits, plan_grids, tile_batches  # noqa: E402
-from core.raster.bands import match_bands  # noqa: E402
-from core.raster.grid import Grid  # noqa: E402
-from core.raster.read import BandReader, nonfinite_warning  # noqa: E402
-from core.raster.sources import BandRef, open_input  # noqa: E402
-from core.resources import DEFAULT_JEM  # noqa: E402
-from core.run_outputs import RunOutputs  # noqa: E402
-from core.tiling import tile_grid  # noqa: E402
-from core.value_range import ValueRangeCheck  # noqa: E402
+from core.aoi import AOI
+from core.atomic import write_json
+from core.errors import NaturalExplainError
+from core.input_checks import InputChecks
+from core.input_statistics import InputStatistics
+from core.jem.familiarity import MIN_PATCHES, PatchLogPx
+from core.jem.histogram import training_histogram
+from core.models.choice import given_or_bundled
+from core.models.model_file import LoadedModel
+from core.ood_figure import histogram_figure
+from core.raster.grid import Grid
+from core.raster.read import BandReader, nonfinite_warning
+from core.raster.sources import BandRef
+from core.resources import DEFAULT_JEM
+from core.run_outputs import RunOutputs
+from core.scan import DEFAULT_OVERLAP, IsCanceled, Progress, default_batch_size, lay_tiles, prepare, scan_batches
+from core.tile_source import RunRecipe, checks_only, new_run, tile_source
+from core.value_range import ValueRangeCheck
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +51,8 @@ class OODReport:
 
 def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path | None = None,
                bands: dict[str, int] | None = None, aoi: AOI | None = None, device: str = "auto",
-               progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> OODReport:
+               progress: Progress | None = None, is_canceled: IsCanceled | None = None,
+               dask: "str | distributed.Client | None" = None) -> OODReport:  # noqa: F821
     """Compare the input patches' log p(x) with the JEM's training histogram; write ood.json and ood.png.
 
     Args:
@@ -70,6 +64,8 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
         device: "auto", "cpu" or "cuda".
         progress: called with percent done after each batch of tiles.
         is_canceled: polled before each batch of tiles.
+        dask: read the tiles and gather the checks on a Dask cluster, as explain's `dask`; the report equals
+            this process's to float rounding.
 
     Returns:
         The verdict, KL divergence, share below the training 1st percentile, patch count, warning and paths.
@@ -78,42 +74,38 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
         NaturalExplainError: for a model that is not a JEM, too small an input or other input the
             user can fix; RunCanceled when canceled.
     """
-    out_dir = Path(out_dir)
-    raster = open_input(input_path)
-    torch_device = resolve_device(device)
-    loaded = load_model(model or DEFAULT_JEM, torch_device)
-    training = training_histogram(loaded.card)
-    band_refs = match_bands(raster, loaded.card.bands, bands)
-    grid = plan_grids(raster, aoi, loaded.card.resolution_m, DEFAULT_OVERLAP).model
-    in_range = ValueRangeCheck(loaded.card, torch_device) if loaded.card.value_range else None
-    statistics = InputStatistics(loaded.card, torch_device)
-    inputs = [*raster.files, loaded.weights_path, sidecar_path(loaded.weights_path)]
-    with RunOutputs(out_dir, ["ood.png"], inputs, record="ood.json") as outputs:
-        with BandReader(band_refs) as reader:
-            values = patch_log_px(loaded, band_refs, grid, progress, is_canceled, in_range, reader,
-                                  statistics).values()
+    scan = prepare(input_path, given_or_bundled(model, DEFAULT_JEM, "JEM"), bands=bands, aoi=aoi, device=device)
+    card = scan.loaded.card
+    training = training_histogram(card)
+    recipe = RunRecipe(scan.choice.path, device, (), {}, None, DEFAULT_OVERLAP, scan.band_refs, checks_only)
+    with tile_source(dask, recipe) as source, \
+            RunOutputs(Path(out_dir), ["ood.png"], scan.read_files, record="ood.json") as outputs:
+        run = new_run(scan.loaded, [], scan.device, recipe, progress, is_canceled, source)
+        with BandReader(scan.band_refs) as reader:
+            for _ in run.tiles(reader, scan.grids.model, scan.tiles):
+                pass
             infinite = nonfinite_warning(reader.nonfinite_pixels)
-        familiarity = assess(values, training)
+        values = run.checks.patches.values()
+        familiarity = run.checks.familiarity(card)
         if familiarity.histogram is None:
-            size = loaded.card.jem["patch_size"]
+            size = card.jem["patch_size"]
             raise NaturalExplainError(f"the input holds {len(values)} complete {size} x {size} px patches, too few "
                                       f"to compare with the training imagery (at least {MIN_PATCHES}): give a larger area")
-        verdict = combine(statistics, in_range, familiarity)
+        verdict = run.checks.verdict(familiarity)
         found = [w for w in (infinite, verdict.warning()) if w]
         report = OODReport(verdict.out_of_distribution, familiarity.kl_divergence, familiarity.share_below_p1,
                            familiarity.patches, "; ".join(found) or None, outputs.final("ood.json"),
                            outputs.final("ood.png"))
         histogram_figure(values, training, familiarity, outputs.staged("ood.png"))
         write_json(outputs.staged("ood.json"), {
-            "input": {"path": str(raster.path.resolve()), "sha256": raster.checksum()},
-            "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
-            "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(torch_device),
-                           "patch_size": loaded.card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
+            **scan.provenance(),
+            "parameters": {"aoi": dataclasses.asdict(aoi) if aoi else None, "bands": bands, "device": str(scan.device),
+                           "patch_size": card.jem["patch_size"], "overlap": DEFAULT_OVERLAP},
             **verdict.to_json(),
             # the log p(x) comparison explain records too, less its own whole-input verdict: the verdict is above
             "ood": {k: v for k, v in familiarity.to_json().items() if k not in ("out_of_distribution", "limits")},
-            "input_statistics": statistics.to_json(),
-            "value_range": in_range.to_json() if in_range else None,
+            "input_statistics": run.checks.statistics.to_json(),
+            "value_range": run.checks.in_range.to_json() if run.checks.in_range else None,
             "warning": report.warning,
             "input_histogram": familiarity.histogram.to_json(),
             "training_percentiles": training.percentiles,
@@ -125,55 +117,22 @@ def ood_report(input_path: str | Path, out_dir: str | Path, *, model: str | Path
     return report
 
 
-def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, progress: Progress | None = None,
-                 is_canceled: IsCanceled | None = None, in_range: ValueRangeCheck | None = None,
-                 reader: BandReader | None = None, statistics: InputStatistics | None = None) -> PatchLogPx:
-    """Tile log p(x) of every complete JEM-training-size patch of `grid`, from explain's tiles.
+def patch_log_px(loaded: LoadedModel, band_refs: list[BandRef], grid: Grid, in_range: ValueRangeCheck | None = None,
+                 statistics: InputStatistics | None = None) -> PatchLogPx:
+    """Tile log p(x) of every complete JEM-training-size patch of `grid`, from the tiles ood and explain read.
 
     Args:
         loaded: a JEM.
         band_refs: the input bands feeding the model, in its order.
-        grid: the model grid over the area (pipeline.plan_grids(...).model).
-        progress: called with percent done after each batch of tiles.
-        is_canceled: polled before each batch.
+        grid: the model grid over the area (core.scan.plan_grids(...).model).
         in_range: when given, counts the tiles' pixels outside the training value range.
-        reader: an open reader of `band_refs` (to ask it about ±inf pixels afterwards); one is
-            opened when None.
         statistics: when given, gathers the tiles' input statistics.
     """
     card = loaded.card
-    size = card.tile_size
-    tiles = tile_grid(grid.height, grid.width, size, min(DEFAULT_OVERLAP, size // 2))
     device = next(loaded.network.parameters()).device
-    patches = PatchLogPx(card.jem["patch_size"])
-    with contextlib.ExitStack() as stack:
-        if reader is None:
-            reader = stack.enter_context(BandReader(band_refs))
-        for batch in tile_batches(reader, grid, tiles, card, device, default_batch_size(device), progress, is_canceled):
-            patches.add([tile.window for tile in batch.tiles], dense_logits(loaded, batch.x), batch.valid)
-            for check in (in_range, statistics):
-                if check is not None:
-                    check.add(batch.x, batch.valid)
-    return patches
-
-
-def histogram_figure(values: np.ndarray, training: LogPxHistogram, familiarity: Familiarity, out: Path) -> Path:
-    """Draw the training and input log p(x) densities and the training 1st percentile to a PNG, atomically."""
-    edges = np.asarray(training.edges)
-    counts = np.asarray(training.counts, dtype=np.float64)
-    fig, ax = plt.subplots(figsize=(6.4, 3.6), constrained_layout=True)
-    ax.stairs(counts / (counts.sum() * np.diff(edges)), edges, fill=True, alpha=0.5, color="#1b9e77",
-              label=f"training patches ({int(counts.sum())})")
-    bins = np.linspace(min(edges[0], values.min()), max(edges[-1], values.max()), BINS + 1)
-    ax.hist(values, bins=bins, density=True, histtype="stepfilled", alpha=0.5, color="#d95f02",
-            label=f"input patches ({len(values)})")
-    ax.axvline(familiarity.threshold, color="black", linestyle="--", linewidth=1, label="training 1st percentile")
-    ax.set_xlabel("log p(x) = logsumexp of the logits")
-    ax.set_ylabel("density")
-    ax.set_title(f"KL divergence {familiarity.kl_divergence:.2f}; {familiarity.share_below_p1:.0%} of the input "
-                 "patches below the training 1st percentile", fontsize=9)
-    ax.legend(fontsize=8)
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return out
+    checks = InputChecks(statistics or InputStatistics(card, device), in_range, PatchLogPx(card.jem["patch_size"]))
+    with BandReader(band_refs) as reader:
+        for _ in scan_batches(reader, grid, lay_tiles(grid, card.tile_size, DEFAULT_OVERLAP), loaded, device,
+                              default_batch_size(device), checks.observers()):
+            pass
+    return checks.patches

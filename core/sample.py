@@ -8,33 +8,28 @@ sampler should do), of real patches of the other class, and of more real patches
 class (the best it can do).
 """
 import dataclasses
-import math
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 from rasterio.windows import Window
 
 from core.aoi import AOI
-from core.atomic import atomic_path, write_json
-from core.device import resolve_device
+from core.atomic import write_json
 from core.errors import NaturalExplainError, RunCanceled
 from core.jem.init import CoarseGaussian
 from core.jem.kid import feature_scale, features, kid
 from core.jem.sgld import SGLDSettings, sgld
+from core.models.choice import given_or_bundled
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace, scale_and_clip
 from core.quicklook import TRUE_COLOUR
-from core.raster.bands import match_bands
-from core.raster.grid import model_grid
 from core.raster.read import BandReader
-from core.raster.sources import open_input
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL, RESOURCES, SAMPLE
-
-Progress = Callable[[float], None]
-IsCanceled = Callable[[], bool]
+from core.sample_figure import DISPLAY_MAX_REFLECTANCE, write_grid
+from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
+from core.tiling import Tile
 
 # The JEM's training chain length (bench/measure_samples.py, step size and noise being the JEM's
 # own). From the class's Gaussian ("data" starts) a JEM trained with --init data (the README's
@@ -54,10 +49,6 @@ TRAINING_LABELS = RESOURCES / "labels" / "virginia_s2_train.geojson"
 MAX_REFERENCE_PATCHES = 2000
 # A held-out patch counts as a class when the independent classifier gives it at least this.
 REFERENCE_CONFIDENCE = 0.9
-# True colour shown linearly from 0 to this reflectance, the same for every image and run.
-DISPLAY_MAX_REFLECTANCE = 0.2
-DISPLAY_ZOOM = 4
-GAP = 2
 
 
 @dataclasses.dataclass
@@ -117,13 +108,11 @@ class ReferencePatches:
         return self.features[self.confident(name)]
 
 
-def reference_patches(path: str | Path, loaded: LoadedModel, extractor: LoadedModel, patch: int,
-                      generator: torch.Generator) -> ReferencePatches:
+def reference_patches(scan: Scan, extractor: LoadedModel, patch: int, generator: torch.Generator) -> ReferencePatches:
     """Nodata-free patches of a raster outside the training labels, half-overlapping, row strip by row strip.
 
     Args:
-        path: the raster (file or band folder), read at the model's resolution.
-        loaded: the JEM (its bands and scaling decide how pixels are read).
+        scan: the raster prepared for the JEM, whose bands and scaling decide how pixels are read.
         extractor: the independent classifier that labels the patches.
         patch: the patch side in pixels.
         generator: picks MAX_REFERENCE_PATCHES at random when there are more.
@@ -131,25 +120,24 @@ def reference_patches(path: str | Path, loaded: LoadedModel, extractor: LoadedMo
     Raises:
         NaturalExplainError: when the raster holds no such patch.
     """
-    raster = open_input(path)
-    grid = model_grid(raster.grid, loaded.card.resolution_m)
+    grid, card = scan.grids.model, scan.loaded.card
     training = AOI.from_vector(TRAINING_LABELS)
+    strips = [Tile(i, Window(0, row, grid.width, patch))
+              for i, row in enumerate(range(0, grid.height - patch + 1, patch // 2))]
     patches = []
-    with BandReader(match_bands(raster, loaded.card.bands)) as reader:
-        for row in range(0, grid.height - patch + 1, patch // 2):
-            strip = grid.window(Window(0, row, grid.width, patch))
-            raw, valid = reader.read(strip)
-            usable = valid & ~training.inside_mask(strip)
-            physical = torch.from_numpy(scale_and_clip(raw, loaded.card.scale, loaded.card.clip))
+    with BandReader(scan.band_refs) as reader:
+        for strip in scan_batches(reader, grid, strips, scan.loaded, scan.device, 1):
+            usable = strip.valid[0] & ~training.inside_mask(grid.window(strip.tiles[0].window))
+            physical = torch.from_numpy(scale_and_clip(strip.raw[0], card.scale, card.clip))
             patches += [physical[:, :, c:c + patch] for c in range(0, grid.width - patch + 1, patch // 2)
                         if usable[:, c:c + patch].all()]
     if not patches:
-        raise NaturalExplainError(f"{path} holds no nodata-free {patch} px patch outside the training labels: "
-                                  "give another --reference raster")
+        raise NaturalExplainError(f"{scan.raster.path} holds no nodata-free {patch} px patch outside the training "
+                                  "labels: give another --reference raster")
     picked = torch.stack(patches)
     if len(picked) > MAX_REFERENCE_PATCHES:
         picked = picked[torch.randperm(len(picked), generator=generator)[:MAX_REFERENCE_PATCHES]]
-    pooled = features(extractor, picked, loaded.card.bands)
+    pooled = features(extractor, picked, card.bands)
     with torch.no_grad():  # NaturalnessFCN's tile logits are its linear 1x1 head on the pooled features
         logits = extractor.network.head(torch.from_numpy(pooled).float()[:, :, None, None]).flatten(1)
     return ReferencePatches(picked, pooled, torch.softmax(logits, dim=1).double().numpy(), extractor.card.classes)
@@ -180,27 +168,6 @@ def _draw(loaded: LoadedModel, class_index: int, start: torch.Tensor, settings: 
         return loaded.network(unit.to_input(u))[:, class_index]
 
     return sgld(log_joint, start.to(device), settings, generator=generator).cpu()
-
-
-def write_grid(path: Path, physical: torch.Tensor, bands: list[str]) -> Path:
-    """A PNG of the patches in true colour (B04/B03/B02) on a fixed reflectance stretch, atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rgb = (physical[:, [bands.index(b) for b in TRUE_COLOUR]] / DISPLAY_MAX_REFLECTANCE).clamp(0, 1).numpy()
-    rgb = rgb.repeat(DISPLAY_ZOOM, axis=2).repeat(DISPLAY_ZOOM, axis=3).transpose(0, 2, 3, 1)
-    n, size = len(rgb), rgb.shape[1]
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    grid = np.ones((rows * (size + GAP) - GAP, cols * (size + GAP) - GAP, 3))
-    for i, image in enumerate(rgb):
-        r, c = divmod(i, cols)
-        grid[r * (size + GAP):r * (size + GAP) + size, c * (size + GAP):c * (size + GAP) + size] = image
-    with atomic_path(path) as tmp:
-        plt.imsave(tmp, grid, format="png")
-    return path
 
 
 def _kids(extractor: LoadedModel, samples: torch.Tensor, noise: torch.Tensor, reference: ReferencePatches,
@@ -246,17 +213,17 @@ def _check_request(out: Path, n: int, steps: int, init: str) -> None:
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
 
 
-def _load_jem(model: str | Path, device: torch.device, class_name: str) -> LoadedModel:
-    """The JEM, frozen, after checking it is one, knows the class and has true-colour bands.
+def _checked_jem(scan: Scan, class_name: str) -> LoadedModel:
+    """The scan's model, frozen, after checking it is a JEM, knows the class and has true-colour bands.
 
     Raises:
         NaturalExplainError: naming what the user should change.
     """
-    loaded = load_model(model, device)
+    loaded = scan.loaded
     card = loaded.card
     if not card.jem:
-        raise NaturalExplainError(f"model {model} is not a JEM, so it cannot sample: leave out --model for the "
-                                  "bundled JEM, or train one with `python -m train jem`")
+        raise NaturalExplainError(f"model {scan.choice.path} is not a JEM, so it cannot sample: leave out --model for "
+                                  "the bundled JEM, or train one with `python -m train jem`")
     if class_name not in card.classes:
         raise NaturalExplainError(f"unknown class '{class_name}': the model's classes are {', '.join(card.classes)}")
     missing = [b for b in TRUE_COLOUR if b not in card.bands]
@@ -295,8 +262,9 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     started = time.perf_counter()
     out = Path(out)
     _check_request(out, n, steps, init)
-    torch_device = resolve_device(device)
-    loaded = _load_jem(model or DEFAULT_JEM, torch_device, class_name)
+    # the reference raster whose real patches KID compares with, read for the JEM as every command reads its input
+    scan = prepare(reference, given_or_bundled(model, DEFAULT_JEM, "JEM"), device=device)
+    loaded = _checked_jem(scan, class_name)
     card = loaded.card
     patch = int(card.jem.get("patch_size") or card.tile_size)
     sgld_card = card.jem.get("sgld", {})
@@ -306,11 +274,11 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     unit = UnitSpace(card)
     class_index = card.classes.index(class_name)
     start = start_batch(n, loaded, patch, init, generator, class_name)
-    samples = unit.to_physical(_draw(loaded, class_index, start, settings, torch_device,
+    samples = unit.to_physical(_draw(loaded, class_index, start, settings, scan.device,
                                      generator, progress, is_canceled))
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)
-    real = reference_patches(reference, loaded, extractor, patch, generator)
+    real = reference_patches(scan, extractor, patch, generator)
     noise = unit.to_physical(torch.rand(samples.shape, generator=generator))
     other_name = next(name for name in card.classes if name != class_name)
     kids = _kids(extractor, samples, noise, real, class_name, other_name, card.bands, generator)
@@ -323,8 +291,8 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     json_path = out.with_suffix(".json")
     write_json(json_path, {
         "class": class_name, "n": n, "patch_size": patch, "seed": seed, "init": init,
-        "sgld": dataclasses.asdict(settings), "device": str(torch_device),
-        "model": {"path": str(loaded.weights_path.resolve()), "weights_sha256": loaded.weights_sha256},
+        "sgld": dataclasses.asdict(settings), "device": str(scan.device),
+        "model": scan.model_record(),
         "mean_probability": {k: round(v, 4) for k, v in probability.items()},
         "kid": {**kids, "feature_network": f"{DEFAULT_MODEL.name}: pooled `features` (not Inception)",
                 "reference": f"patches of {Path(reference).resolve()} outside the training labels that the "

@@ -12,12 +12,12 @@ from pathlib import Path
 import torch
 
 from core.aoi import AOI
-from core.device import resolve_device
 from core.models.card import ModelCard
-from core.models.choice import Choice
-from core.models.model_file import LoadedModel, load_model
-from core.pipeline import DEFAULT_OVERLAP, ExplainResult, IsCanceled, Progress, Report, write_maps
+from core.models.choice import Choice, given_or_bundled
+from core.models.model_file import LoadedModel
+from core.pipeline import write_maps
 from core.resources import MODELS
+from core.scan import DEFAULT_OVERLAP, IsCanceled, Progress, Report
 
 DEFAULT_SEGMENTER = MODELS / "segmenter_s2.json"
 OUTPUT = "segmentation"
@@ -36,6 +36,11 @@ class SegmentResult:
 def output_bands(card: ModelCard) -> list[str]:
     """segmentation.tif's band descriptions: naturalness, then each class's probability when there are more than two."""
     return ["naturalness"] + ([f"p_{name}" for name in card.classes] if len(card.classes) > 2 else [])
+
+
+def output_files(card: ModelCard) -> dict[str, list[str]]:
+    """The one file segment writes, with its bands."""
+    return {OUTPUT: output_bands(card)}
 
 
 def probability_maps(loaded: LoadedModel, x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +64,7 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         aoi: area of interest in any CRS; the whole raster when None.
         device: "auto", "cpu" or "cuda".
         bands: optional model band name -> 1-based input band number, overriding name matching.
-        batch_size: tiles per forward pass; None = core.pipeline.default_batch_size(device).
+        batch_size: tiles per forward pass; None = core.scan.default_batch_size(device).
         tile_size: tile edge in model pixels; the model card's when None.
         overlap: pixels shared by neighbouring tiles and blended.
         progress: called with percent done after each batch.
@@ -75,12 +80,8 @@ def segment(input_path: str | Path, out_dir: str | Path, *, model: str | Path | 
         NaturalExplainError: for a model that is not a segmenter (a classifier, pattern generators) or other
             input the user can fix; RunCanceled when canceled.
     """
-    torch_device = resolve_device(device)
-    choice = Choice(Path(model), False, "the model given") if model is not None else \
-        Choice(DEFAULT_SEGMENTER, True, "the bundled segmenter")
-    loaded = load_model(choice.path, torch_device, expect="segmenter")
-    result: ExplainResult = write_maps(input_path, out_dir, loaded, choice, probability_maps,
-                                       {OUTPUT: output_bands(loaded.card)}, aoi=aoi, device=torch_device, mapping=bands,
-                                       batch_size=batch_size, tile_size=tile_size, overlap=overlap, progress=progress,
-                                       is_canceled=is_canceled, report=report, dask=dask, cog=cog)
-    return SegmentResult(result.outputs[OUTPUT], result.run_json, result.warnings, choice)
+    result = write_maps(input_path, out_dir, given_or_bundled(model, DEFAULT_SEGMENTER, "segmenter"), probability_maps,
+                        output_files, expect="segmenter", aoi=aoi, device=device, mapping=bands, batch_size=batch_size,
+                        tile_size=tile_size, overlap=overlap, progress=progress, is_canceled=is_canceled, report=report,
+                        dask=dask, cog=cog)
+    return SegmentResult(result.outputs[OUTPUT], result.run_json, result.warnings, result.model)

@@ -4,6 +4,7 @@ import argparse
 from core.cli.options import (
     add_aoi_arguments,
     add_bands_argument,
+    add_dask_argument,
     add_model_arguments,
     aoi,
     band_mapping,
@@ -24,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_bands_argument(p)
     add_aoi_arguments(p)
     add_model_arguments(p, default="the bundled Sentinel-2 JEM")
+    add_dask_argument(p, "read the tiles and gather the checks on a Dask cluster: N worker processes on this machine, "
+                      "or the workers of a running `dask scheduler` (each loads the model once; the report equals a "
+                      "plain run's)")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -34,7 +38,7 @@ def run(args: argparse.Namespace) -> None:
 
     with progress_bar("log p(x)", args.quiet) as progress:
         report = ood_report(args.input, args.out, model=args.model, aoi=aoi(args), device=args.device,
-                            bands=band_mapping(args), progress=progress)
+                            bands=band_mapping(args), progress=progress, dask=args.dask)
     print(f"{report.patches} patches: KL divergence {report.kl_divergence:.3f}, "
           f"{report.share_below_p1:.1%} below the training 1st percentile of log p(x); "
           f"out of distribution: {'yes' if report.out_of_distribution else 'no'}")

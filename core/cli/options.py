@@ -196,11 +196,15 @@ def dask_address(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--dask takes ")) from exc
 
 
+def add_dask_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """--dask, for the commands whose tiles a Dask cluster can compute."""
+    parser.add_argument("--dask", type=dask_address, metavar="local:N|tcp://HOST:PORT", help=help_text)
+
+
 def add_scale_out_arguments(parser: argparse.ArgumentParser) -> None:
     """--dask and --cog, for the commands that write tiled maps."""
-    parser.add_argument("--dask", type=dask_address, metavar="local:N|tcp://HOST:PORT",
-                        help="compute the tiles on a Dask cluster: N worker processes on this machine, or the workers "
-                        "of a running `dask scheduler` (each loads the model once; the maps equal a plain run's)")
+    add_dask_argument(parser, "compute the tiles on a Dask cluster: N worker processes on this machine, or the "
+                      "workers of a running `dask scheduler` (each loads the model once; the maps equal a plain run's)")
     parser.add_argument("--cog", action="store_true", help="write the maps as Cloud-Optimized GeoTIFFs (with overviews)")
 
 

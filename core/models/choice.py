@@ -51,6 +51,13 @@ class Choice:
         return {"chosen_automatically": self.automatic, "why": self.why}
 
 
+def given_or_bundled(model: str | Path | None, bundled: Path, what: str) -> Choice:
+    """`model` when the user named one, else `bundled`, the one default of a command (ood's JEM, segment's segmenter)."""
+    if model is not None:
+        return Choice(Path(model), False, "the model given")
+    return Choice(bundled, True, f"the bundled {what}")
+
+
 @dataclasses.dataclass(frozen=True)
 class _Candidate:
     path: Path

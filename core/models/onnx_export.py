@@ -242,8 +242,8 @@ def _max_difference(model_bytes: bytes, segmentor: DeepnessSegmentor, card: Mode
 
 
 def _default_overlap() -> int:
-    """The tile overlap our own runs use (core.pipeline.DEFAULT_OVERLAP), imported only when exporting."""
-    from core.pipeline import DEFAULT_OVERLAP
+    """The tile overlap our own runs use (core.scan.DEFAULT_OVERLAP), imported only when exporting."""
+    from core.scan import DEFAULT_OVERLAP
 
     return DEFAULT_OVERLAP
 

@@ -69,5 +69,5 @@ class UNetSegmenter(nn.Module):
         return self.head(y)[..., :height, :width]
 
     def dense_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """The same per-pixel logits, under the name core.pipeline's tile loop calls."""
+        """The same per-pixel logits, under the name core.scan.dense_logits calls."""
         return self.forward(x)

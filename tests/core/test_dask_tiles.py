@@ -1,4 +1,5 @@
-"""Dask-distributed maps: the same GeoTIFFs as one process, a worker killed mid-run, clear errors.
+"""Dask-distributed maps: the same GeoTIFFs as one process, a worker killed mid-run, clear errors; the same
+out-of-distribution report as one process.
 
 Runs on the bundled sample with 128 px tiles over a 400 x 400 px AOI (5 blocks of tile rows),
 so each run takes seconds on two CPU cores.
@@ -19,9 +20,11 @@ from distributed import Client, LocalCluster
 from core.aoi import AOI
 from core.dask_tiles import row_blocks
 from core.errors import NaturalExplainError
+from core.ood import ood_report
 from core.pipeline import explain
 from core.resources import DEFAULT_JEM, SAMPLE
 from core.tiling import tile_grid
+from tests.helpers.cli import run_cli
 
 # 400 x 400 px of the sample (x 442730-446730, y 4166960-4170960 in EPSG:32618: the sample's south-west).
 AREA = AOI.from_bounds(442730, 4166960, 446730, 4170960, "EPSG:32618")
@@ -69,6 +72,23 @@ def test_local_2_writes_the_single_process_maps_and_record_as_cogs(single: Path,
     assert ours["ood"]["patches"] == theirs["ood"]["patches"]
     assert ours["ood"]["kl_divergence"] == pytest.approx(theirs["ood"]["kl_divergence"], abs=1e-3)
     assert ours["warnings"] == theirs["warnings"] and ours["verdict"]["fired"] == theirs["verdict"]["fired"]
+    assert ours["input_statistics"]["pixels"] == theirs["input_statistics"]["pixels"]
+
+
+@pytest.mark.slow
+def test_ood_on_local_2_gives_the_single_process_verdict_and_kl(tmp_path: Path) -> None:
+    single = ood_report(SAMPLE, tmp_path / "single", model=DEFAULT_JEM, aoi=AREA, device="cpu")
+    result = run_cli("ood", str(SAMPLE), "--out", str(tmp_path / "dask"), "--aoi", "442730,4166960,446730,4170960",
+                     "--device", "cpu", "--dask", "local:2", "--quiet")
+    assert result.returncode == 0, result.stderr
+    ours, theirs = json.loads((tmp_path / "dask" / "ood.json").read_text()), json.loads(single.json_path.read_text())
+    assert ours["out_of_distribution"] == theirs["out_of_distribution"] == single.out_of_distribution
+    assert ours["ood"]["kl_divergence"] == pytest.approx(single.kl_divergence, abs=1e-6)
+    assert ours["ood"]["patches"] == single.patches
+    assert ours["input_histogram"]["counts"] == theirs["input_histogram"]["counts"]
+    assert ours["fired"] == theirs["fired"] and ours["value_range"] == theirs["value_range"]
+    assert [r["statistic"] for r in ours["reasons"]] == pytest.approx([r["statistic"] for r in theirs["reasons"]],
+                                                                      abs=1e-4)
     assert ours["input_statistics"]["pixels"] == theirs["input_statistics"]["pixels"]
 
 

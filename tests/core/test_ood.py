@@ -16,11 +16,12 @@ from core.models.model_file import load_model
 from core.models.preprocess import to_model_input
 from core.ood import ood_report, patch_log_px
 from core.ood_verdict import familiarity_reason
-from core.pipeline import DEFAULT_OVERLAP, explain, plan_grids
+from core.pipeline import explain
 from core.raster.bands import match_bands, parse_band_mapping
 from core.raster.read import read_window
 from core.raster.sources import open_input
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL, SAMPLE
+from core.scan import DEFAULT_OVERLAP, plan_grids
 from tests.helpers.cli import run_cli
 from tests.helpers.rasters import CLOUDY_BANDS, write_stack
 from train.fetch import landsat8_cloudy_dir
