@@ -13,6 +13,7 @@ import dataclasses
 import functools
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -230,6 +231,8 @@ def scan_batches(reader: BandReader, grid: Grid, tiles: Sequence[Tile], loaded: 
 
     Cancel is polled before each batch. Each batch goes to the caller first, then to every
     observer (so they reuse what the caller computed, e.g. the logits), then progress is reported.
+    The next batch is read in a thread meanwhile: GDAL decodes and resamples without holding the
+    GIL, so reading overlaps the network instead of adding to it (bench/bench_scale.py).
 
     Args:
         reader: the input's bands.
@@ -247,20 +250,31 @@ def scan_batches(reader: BandReader, grid: Grid, tiles: Sequence[Tile], loaded: 
     Raises:
         RunCanceled: when is_canceled says so.
     """
-    for start in range(0, len(tiles), batch_size):
-        if is_canceled and is_canceled():
-            raise RunCanceled("canceled")
-        with timed(timings, "read_s"):
-            chunk = tiles[start:start + batch_size]
-            reads = [reader.read(grid.window(tile.window)) for tile in chunk]
-            kept = [(tile, raw, valid) for tile, (raw, valid) in zip(chunk, reads) if keep_empty or valid.any()]
-        if kept:
-            x = np.stack([to_model_input(raw, valid, loaded.card) for _, raw, valid in kept])
-            batch = TileBatch([tile for tile, _, _ in kept], torch.from_numpy(x).to(device),
-                              np.stack([valid for _, _, valid in kept]), np.stack([raw for _, raw, _ in kept]), loaded)
-            yield batch
-            for observer in observers:
-                with timed(timings, f"{observer.name}_s"):
-                    observer.observe(batch)
-        if progress:
-            progress(100.0 * min(start + batch_size, len(tiles)) / len(tiles))
+    starts = range(0, len(tiles), batch_size)
+    with ThreadPoolExecutor(1, thread_name_prefix="tile-reads") as ahead:
+        pending = ahead.submit(_read_chunk, reader, grid, tiles[:batch_size], keep_empty) if starts else None
+        for start in starts:
+            if is_canceled and is_canceled():
+                pending.cancel()
+                raise RunCanceled("canceled")
+            with timed(timings, "read_s"):  # only the wait: the read itself overlapped the last batch's compute
+                kept = pending.result()
+            following = tiles[start + batch_size:start + 2 * batch_size]
+            pending = ahead.submit(_read_chunk, reader, grid, following, keep_empty) if following else None
+            if kept:
+                x = np.stack([to_model_input(raw, valid, loaded.card) for _, raw, valid in kept])
+                batch = TileBatch([tile for tile, _, _ in kept], torch.from_numpy(x).to(device),
+                                  np.stack([valid for _, _, valid in kept]), np.stack([raw for _, raw, _ in kept]), loaded)
+                yield batch
+                for observer in observers:
+                    with timed(timings, f"{observer.name}_s"):
+                        observer.observe(batch)
+            if progress:
+                progress(100.0 * min(start + batch_size, len(tiles)) / len(tiles))
+
+
+def _read_chunk(reader: BandReader, grid: Grid, chunk: Sequence[Tile],
+                keep_empty: bool) -> list[tuple[Tile, np.ndarray, np.ndarray]]:
+    """The chunk's tiles read, with their valid masks, less those without data unless `keep_empty`."""
+    reads = [reader.read(grid.window(tile.window)) for tile in chunk]
+    return [(tile, raw, valid) for tile, (raw, valid) in zip(chunk, reads) if keep_empty or valid.any()]

@@ -12,6 +12,7 @@ nodata like NaN (BandReader counts them, so the caller can say so).
 import contextlib
 import math
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -256,7 +257,8 @@ class BandReader:
     """Open datasets for a list of bands and read any window of a target grid from them.
 
     Pixels that are ±inf are nodata, as NaN and masked pixels are; `nonfinite_pixels` says how
-    many distinct ones the reads so far met, so the caller can warn.
+    many distinct ones the reads so far met, so the caller can warn. Reads may come from several
+    threads (the scan engine reads ahead in one): they take turns, as a GDAL dataset needs.
     """
 
     def __init__(self, bands: list[BandRef]) -> None:
@@ -264,6 +266,7 @@ class BandReader:
         self._stack = contextlib.ExitStack()
         self._datasets = {}
         self._infinite = _Infinite()
+        self._turn = threading.Lock()
 
     @property
     def nonfinite_pixels(self) -> int:
@@ -304,7 +307,8 @@ class BandReader:
             raw values as float32 (C, H, W) in the file's units, and a bool (H, W) mask that is
             True where every band has data.
         """
-        raw = np.stack([_read_band(self._datasets[b.path], b, dst, self._infinite) for b in self.bands])
+        with self._turn:
+            raw = np.stack([_read_band(self._datasets[b.path], b, dst, self._infinite) for b in self.bands])
         valid = ~np.isnan(raw).any(axis=0)
         return raw, valid
 
