@@ -9,6 +9,7 @@ sidecars (train.reproduce). Each patch is classified alone, as validation did, s
 matches the sidecar's `val_accuracy` (checked). No south-half label exists or is used.
 
     .venv/bin/python bench/measure_calibration.py [--out out/bench/calibration.json] [--figure docs/calibration_reliability.png]
+                                                 [--jem CANDIDATE.json]
 """
 import argparse
 import json
@@ -112,8 +113,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out/bench/calibration.json"))
     parser.add_argument("--figure", type=Path, default=Path("docs/calibration_reliability.png"))
+    parser.add_argument("--jem", type=Path, help="another JEM to measure instead of the bundled one (a candidate)")
     args = parser.parse_args()
-    loaded = {name: load_model(path) for name, path in MODELS.items()}
+    models = dict(MODELS) if args.jem is None else {f"JEM ({args.jem.stem})": args.jem,
+                                                     **{k: v for k, v in MODELS.items() if not k.startswith("JEM")}}
+    loaded = {name: load_model(path) for name, path in models.items()}
     bands = {tuple(m.card.bands) for m in loaded.values()}
     if len(bands) != 1:
         raise SystemExit("the models read different bands; the held-out patches would differ")
@@ -125,7 +129,7 @@ def main() -> None:
         found[name] = reliability(probs, labels)
         accuracy[name] = float((probs.argmax(axis=1) == labels).mean())
         recorded = model.card.training.get("metrics", {}).get("val_accuracy")
-        result[name] = {"model": str(MODELS[name]), "patches": len(labels), "accuracy": round(accuracy[name], 4),
+        result[name] = {"model": str(models[name]), "patches": len(labels), "accuracy": round(accuracy[name], 4),
                         "sidecar_val_accuracy": recorded, "matches_sidecar": recorded == round(accuracy[name], 4),
                         "mean_confidence": round(float(probs.max(axis=1).mean()), 4),
                         "nll": round(float(-np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12)).mean()), 4),
