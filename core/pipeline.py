@@ -36,7 +36,7 @@ from core.ood_verdict import Verdict
 from core.raster.grid import pixel_size_m
 from core.raster.read import BandReader, nonfinite_warning
 from core.raster.write import NODATA, open_geotiff, to_cog, warped_rows, write_rows
-from core.run_outputs import RunOutputs, writable_dir  # noqa: F401  (writable_dir: other commands' import)
+from core.run_outputs import RunOutputs
 from core.scan import (
     DEFAULT_OVERLAP,
     IsCanceled,
@@ -180,9 +180,9 @@ def _write_outputs(run: TileRun, reader: BandReader, scan: Scan, aoi: AOI | None
 def _report_first(report: Report | None, scan: Scan, choice_line: bool) -> None:
     """Tell the user, before the run, the model chosen automatically (when `choice_line`) and what resampling an
     input far from the model's resolution means."""
-    note = resolution_note(pixel_size_m(scan.raster.grid), scan.loaded.card.resolution_m)
     if report is None:
         return
+    note = resolution_note(pixel_size_m(scan.raster.grid), scan.loaded.card.resolution_m)
     for line in ([scan.choice.line()] if choice_line and scan.choice.automatic else []) + ([note] if note else []):
         report(line)
 

@@ -200,6 +200,8 @@ def timed(timings: dict[str, float] | None, key: str) -> Iterator[None]:
 class TileBatch:
     """Tiles read as model input: their tiles, (B, C, H, W) input, (B, H, W) valid masks and (B, C, H, W) raw values.
 
+    `raw` is stacked from `raws` on first use only: core sample reads it, and explain's loop should not copy it.
+
     `logits` are the model's dense logits, computed on first use and then shared: explain's
     naturalness and the JEM's patch log p(x) take them from one forward pass.
     """
@@ -207,8 +209,12 @@ class TileBatch:
     tiles: list[Tile]
     x: torch.Tensor
     valid: np.ndarray
-    raw: np.ndarray
+    raws: list[np.ndarray]
     loaded: LoadedModel
+
+    @functools.cached_property
+    def raw(self) -> np.ndarray:
+        return np.stack(self.raws)
 
     @functools.cached_property
     def logits(self) -> torch.Tensor:
@@ -264,7 +270,7 @@ def scan_batches(reader: BandReader, grid: Grid, tiles: Sequence[Tile], loaded: 
             if kept:
                 x = np.stack([to_model_input(raw, valid, loaded.card) for _, raw, valid in kept])
                 batch = TileBatch([tile for tile, _, _ in kept], torch.from_numpy(x).to(device),
-                                  np.stack([valid for _, _, valid in kept]), np.stack([raw for _, raw, _ in kept]), loaded)
+                                  np.stack([valid for _, _, valid in kept]), [raw for _, raw, _ in kept], loaded)
                 yield batch
                 for observer in observers:
                     with timed(timings, f"{observer.name}_s"):

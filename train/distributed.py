@@ -93,19 +93,20 @@ def barrier(world: World) -> None:
 
 def mean_over_ranks(value: float, world: World, device: torch.device) -> float:
     """A per-rank number (a training loss) averaged over the ranks, for the one line rank 0 logs."""
-    if world.size == 1:
-        return value
-    tensor = torch.tensor([value], dtype=torch.float64, device=device)  # NCCL reduces only GPU tensors
-    dist.all_reduce(tensor)
-    return float(tensor) / world.size
+    return _reduced(value, world, device, dist.ReduceOp.SUM) / world.size
 
 
 def max_over_ranks(value: float, world: World, device: torch.device) -> float:
     """The largest of a per-rank number, so that a decision taken on it (stop: the loss diverged) is every rank's."""
+    return _reduced(value, world, device, dist.ReduceOp.MAX)
+
+
+def _reduced(value: float, world: World, device: torch.device, op: "dist.ReduceOp") -> float:
+    """`value` all-reduced with `op` over the ranks (itself in one process)."""
     if world.size == 1:
         return value
-    tensor = torch.tensor([value], dtype=torch.float64, device=device)
-    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+    tensor = torch.tensor([value], dtype=torch.float64, device=device)  # NCCL reduces only GPU tensors
+    dist.all_reduce(tensor, op=op)
     return float(tensor)
 
 
