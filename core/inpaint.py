@@ -223,7 +223,7 @@ def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
 
 
 def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, model: str | Path | None = None,
-            bands: dict[str, int] | None = None, steps: int = DEFAULT_STEPS, step_size: float = DEFAULT_STEP_SIZE,
+            bands: dict[str, int] | None = None, steps: int = DEFAULT_STEPS, step_size: float | None = None,
             noise: float = DEFAULT_NOISE, init: str = DEFAULT_INIT, device: str = "auto", seed: int = 0,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> InpaintResult:
     """Fill the masked and the nodata pixels of a raster by SGLD on a JEM's log p(x).
@@ -237,7 +237,8 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
         model: a JEM model file; the bundled DEFAULT_JEM when None.
         bands: optional model band name -> 1-based input band number.
         steps: SGLD steps.
-        step_size: SGLD step size (unit space; 0 leaves only the noise).
+        step_size: SGLD step size (unit space; 0 leaves only the noise); None takes the step the JEM was
+            trained to inpaint with (its card's jem.inpaint_step), else DEFAULT_STEP_SIZE.
         noise: SGLD noise std (unit space), also added to the start.
         init: how holes start, one of INITS.
         device: "auto", "cpu" or "cuda".
@@ -255,7 +256,7 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     input_path, out_path = Path(input_path), Path(out_path)
     if init not in INITS:
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
-    if steps < 1 or step_size < 0 or noise < 0:
+    if steps < 1 or (step_size is not None and step_size < 0) or noise < 0:
         raise NaturalExplainError(f"--steps {steps} must be at least 1 and --step-size {step_size} and --noise {noise} "
                                   "at least 0")
     # tiled and blended as explain tiles its maps, on the input's own grid (_check_inputs refuses a resampled one)
@@ -266,6 +267,8 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     for parameter in loaded.network.parameters():
         parameter.requires_grad_(False)
     patch = _check_inputs(scan, input_path, out_path)
+    if step_size is None:
+        step_size = float(loaded.card.jem.get("inpaint_step", DEFAULT_STEP_SIZE))
     settings = SGLDSettings(steps=steps, step_size=step_size, noise=noise)
     generator = torch.Generator().manual_seed(seed)
     run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, scan.device, generator, is_canceled)

@@ -15,6 +15,7 @@ from tests.helpers.cli import REPO
 from tests.helpers.training import assert_records_make_models_command, run_train, sidecar
 from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
+from train.inpainting_term import STEP as INPAINT_STEP
 from train.replay_buffer import ReplayBuffer
 from train.reproduce import jem_arguments
 
@@ -99,7 +100,22 @@ def test_divergence_stops_with_one_line_and_exit_2(raster_layout: dict[str, Path
     assert not (tmp_path / "jem.json").exists()
 
 
+def test_fine_tuning_starts_from_the_weights_and_their_scaling_and_records_the_inpainting_term(
+        raster_layout: dict[str, Path], tmp_path: Path) -> None:
+    base, tuned = tmp_path / "base", tmp_path / "tuned"
+    assert _train(raster_layout, base, 1, "--scale", "0.0002") == 0
+    assert _train(raster_layout, tuned, 1, "--weights", str(base.with_suffix(".json")), "--inpaint-weight", "1") == 0
+    first, second = load_model(base.with_suffix(".json")), load_model(tuned.with_suffix(".json"))
+    assert (second.card.scale, second.card.mean, second.card.std) == (0.0002, first.card.mean, first.card.std)
+    assert second.card.jem["inpaint_weight"] == 1.0 and second.card.jem["inpaint_step"] == INPAINT_STEP
+    assert second.card.training["weights_from"] == {"path": str(base.with_suffix(".json")),
+                                                    "weights_sha256": first.weights_sha256,
+                                                    "command": first.card.training["command"]}
+    assert "--inpaint-weight 1" in second.card.training["command"]
+
+
 @pytest.mark.parametrize("extra, message", [
+    (["--weights", str(DEFAULT_MODEL)], f"error: --weights {DEFAULT_MODEL} has network shape (--width, --blocks)"),
     (["--buffer-size", "2000000"], "error: a replay buffer of 2000000 patches of 4x32x32 takes"),
     (["--buffer-size", "8"], "error: --buffer-size 8 is smaller than --batch-size 32"),
     (["--sgld-steps", "0"], "error: argument --sgld-steps: must be a whole number of at least 1, got 0"),

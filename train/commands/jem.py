@@ -8,6 +8,7 @@ out-of-distribution reports compare new imagery against.
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,7 +20,7 @@ from core.jem.histogram import LogPxHistogram
 from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings
 from core.models.card import ModelCard
-from core.models.model_file import save_model
+from core.models.model_file import load_model, save_model
 from core.models.preprocess import UnitSpace
 from core.models.registry import build_architecture
 from train.checkpoint import discard_earlier_run, run_fingerprint
@@ -72,13 +73,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"the network (default: {ARCHITECTURES[0]})")
     jem.add_argument("--blocks", type=positive_int, default=1,
                      help="residual blocks per stage of jem_wide_resnet (default: 1)")
+    jem.add_argument("--inpaint-weight", type=non_negative_float, default=defaults.inpaint_weight,
+                     help="weight of a term that teaches the gradient of log p(x) to fill holes from their smooth "
+                          "start, as `core inpaint` runs it (train/inpainting_term.py; not under torchrun; "
+                          f"default: {defaults.inpaint_weight:g}, off)")
+    jem.add_argument("--weights", type=Path,
+                     help="start from this model file's weights and input scaling (fine-tuning) instead of a fresh "
+                          "network: the same --architecture, --width, --blocks, bands and classes")
 
 
 def jem_settings(args: argparse.Namespace) -> JEMSettings:
     """The sampler and regularisation settings the options give."""
     return JEMSettings(sgld=SGLDSettings(args.sgld_steps, args.sgld_step_size, args.sgld_noise),
                        buffer_size=args.buffer_size, reinit_freq=args.reinit_freq, data_noise=args.data_noise,
-                       warmup_steps=args.warmup_steps, energy_reg=args.energy_reg, init=args.init)
+                       warmup_steps=args.warmup_steps, energy_reg=args.energy_reg, init=args.init,
+                       inpaint_weight=args.inpaint_weight)
 
 
 def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module) -> nn.Module:
@@ -95,6 +104,31 @@ def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module) 
     card.arch_args = {**card.arch_args, "blocks": args.blocks}
     torch.manual_seed(args.seed)
     return build_architecture(card.architecture, card.arch_args)
+
+
+def start_from_weights(path: Path, card: ModelCard, network: nn.Module) -> dict[str, Any]:
+    """Load the weights of the model file `path` into `network`, and its input scaling into `card`.
+
+    The weights only mean something on inputs scaled as they were trained, so the file's scale,
+    clip, band means and stds replace the ones measured on this run's data.
+
+    Returns:
+        The training record's `weights_from` entry: the file, its weights' sha256 and the command that made it.
+
+    Raises:
+        NaturalExplainError: when the file is missing or corrupt, or is another network, bands or classes.
+    """
+    loaded = load_model(path)
+    theirs, ours = loaded.card, card
+    for what, a, b in (("architecture", theirs.architecture, ours.architecture),
+                       ("network shape (--width, --blocks)", theirs.arch_args, ours.arch_args),
+                       ("bands", theirs.bands, ours.bands), ("classes", theirs.classes, ours.classes)):
+        if a != b:
+            raise NaturalExplainError(f"--weights {path} has {what} {a}, this run {b}: fine-tuning needs the same")
+    network.load_state_dict(loaded.network.state_dict())
+    card.scale, card.clip, card.mean, card.std = theirs.scale, theirs.clip, theirs.mean, theirs.std
+    return {"weights_from": {"path": str(path), "weights_sha256": loaded.weights_sha256,
+                             "command": theirs.training.get("command")}}
 
 
 def informative_starts(settings: JEMSettings, train: Dataset, space: UnitSpace, classes: list[str],
@@ -135,9 +169,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for bad input, before training wherever it can be detected, and when training diverges.
     """
+    if args.inpaint_weight and current_world().size > 1:
+        raise NaturalExplainError("--inpaint-weight differentiates the input gradient, which DDP cannot reduce: "
+                                  "train it in one process (without torchrun)")
     run_ = classifier.prepare(args)
     dataset, split, card, train = run_.dataset, run_.split, run_.card, run_.train
     network = jem_network(args, card, run_.network)
+    base = start_from_weights(args.weights, card, network) if args.weights else {}
     shape = tuple(train[0][0].shape)
     settings = jem_settings(args)
     check_buffer(settings, shape, args.batch_size)
@@ -155,7 +193,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry(),
                 "init": starts.to_json() if starts else {"kind": "uniform"}}
     card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
-                     "metrics": classifier.summarize(history, dataset, split, args), **classifier.camat_record(args)}
+                     "metrics": classifier.summarize(history, dataset, split, args), **classifier.camat_record(args), **base}
     sidecar = save_model(network.cpu(), card, model_base(args.out))
     print(f"wrote {sidecar}: val accuracy {history[-1]['val_accuracy']:.3f} on {len(split.val)} held-out "
           f"samples ({split.mode}), F1 {history[-1]['val_f1']}; training log p(x) median {logpx.percentiles['p50']:.2f}, "

@@ -44,6 +44,8 @@ from core.jem.sgld import SGLDSettings, sgld
 from core.models.preprocess import UnitSpace
 from train.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from train.distributed import max_over_ranks, rank_generator, resumed_rng_state
+from train.inpainting_term import STEP as INPAINT_STEP
+from train.inpainting_term import inpainting_residual
 from train.replay_buffer import Init, ReplayBuffer
 from train.trainers.classifier import ClassifierTrainer
 from train.trainers.options import TrainerOptions
@@ -68,6 +70,7 @@ class JEMSettings:
             training patches (JEM++'s informative start, core.jem.init), or "mixed", half of each:
             chains from "data" alone never leave the data's neighbourhood, so nothing keeps log p(x)
             down far from it (a cloudy Landsat scene scored above the training data).
+        inpaint_weight: weight of the inpainting term (train.inpainting_term); 0 leaves JEM's loss as it is.
     """
 
     sgld: SGLDSettings = SGLDSettings()
@@ -77,11 +80,13 @@ class JEMSettings:
     warmup_steps: int = 1000
     energy_reg: float = 1.0
     init: str = "uniform"
+    inpaint_weight: float = 0.0
 
     def card_entry(self) -> dict[str, Any]:
         """How the model was sampled and regularised, for the sidecar's `jem` block."""
         return {"sgld": dataclasses.asdict(self.sgld), "buffer_size": self.buffer_size,
-                "reinit_freq": self.reinit_freq, "data_noise": self.data_noise, "energy_reg": self.energy_reg}
+                "reinit_freq": self.reinit_freq, "data_noise": self.data_noise, "energy_reg": self.energy_reg,
+                **({"inpaint_weight": self.inpaint_weight, "inpaint_step": INPAINT_STEP} if self.inpaint_weight else {})}
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
@@ -219,12 +224,15 @@ class JEMTrainer(ClassifierTrainer):
             NaturalExplainError: when |loss| > 1e8 (or is not a number) on any rank: the run diverged.
         """
         device, s = self.options.device, self.settings
-        data = self.space.from_input(self.augmented(x, y))
-        data = data + s.data_noise * torch.randn(data.shape, generator=self.generator).to(device)
+        clean = self.space.from_input(self.augmented(x, y))
+        data = clean + s.data_noise * torch.randn(clean.shape, generator=self.generator).to(device)
         starts, slots = self.buffer.draw(len(x), self.generator)
         sampled = sgld(self._log_density, starts.to(device), s.sgld, generator=self.generator)
         self.buffer.store(slots, sampled)
         loss, logpx = jem_loss(self.trained, self.space, data, y.to(device), sampled, cross_entropy, s.energy_reg)
+        if s.inpaint_weight:
+            residual = inpainting_residual(self.network, self.space, clean, self.generator)
+            loss, logpx = loss + s.inpaint_weight * residual, {**logpx, "inpaint_residual": residual.item()}
         size = abs(loss.item())
         worst = max_over_ranks(math.inf if math.isnan(size) else size, self.world, device)  # all ranks stop together
         if worst > DIVERGED:
