@@ -2,7 +2,10 @@
 
 JEM inpainting (Grathwohl et al.; Castillo-Navarro et al., Fig. 4): Langevin dynamics on
 log p(x) move only the masked pixels, with every known pixel clamped, so the fill is drawn
-to be familiar to the model *given* its surroundings. The raster is worked tile by tile with
+to be familiar to the model *given* its surroundings. A JEM trained with the inpainting term
+(train/inpainting_term.py) has its gradient fitted to carry the smooth start to the truth on
+holes with known pixels around them; its card gives the chain that was fitted for, and only the
+pixels it reaches move, on patches that hold a known pixel. The raster is worked tile by tile with
 the same overlapping tiles and row blender as `explain`, so memory stays flat; tiles with
 nothing to fill cost one read. The output is the input's grid, bands and dtype, and its
 known pixels are the input's own values, copied, never converted and back.
@@ -15,6 +18,7 @@ import numpy as np
 import torch
 from rasterio.fill import fillnodata
 from rasterio.windows import Window
+from scipy import ndimage
 
 from core.blend import RowBlender
 from core.errors import NaturalExplainError, RunCanceled
@@ -34,12 +38,14 @@ from core.run_outputs import writable_file
 from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
 from core.tiling import Tile, blend_weights
 
-# SGLD settings chosen by bench/measure_inpaint.py on held-out pixels with known truth. With the
-# bundled JEM the gradient of log p(x) does not lower the error of the blurred start (noise
-# alone scores as well), and the JEM's own training settings (20 steps of 1, noise 0.01) more
-# than double the RMSE and make the holes ~9x grainier than real pixels. A step of 0.1 keeps
-# the error near the start's (+1%), and noise 0.001 over 10 steps gives the holes about the fine
-# texture real pixels have; longer chains, larger steps or more noise only add error.
+# The chain for a JEM whose card does not say how it was trained to inpaint (jem.inpaint_step,
+# inpaint_steps, inpaint_reach_px, written by `train jem --inpaint-weight`), chosen by
+# bench/measure_inpaint.py on held-out pixels with known truth. With the JEM bundled before the
+# inpainting term the gradient of log p(x) did not lower the error of the blurred start (noise
+# alone scored as well), and its training settings (20 steps of 1, noise 0.01) more than doubled
+# the RMSE and made the holes ~9x grainier than real pixels. A step of 0.1 kept the error near the
+# start's (+1%), and noise 0.001 over 10 steps gave the holes about the fine texture real pixels
+# have; longer chains, larger steps or more noise only added error.
 DEFAULT_STEPS = 10
 DEFAULT_STEP_SIZE = 0.1
 DEFAULT_NOISE = 0.001
@@ -91,6 +97,11 @@ def _patch_starts(length: int, size: int, shift: int) -> list[int]:
     return sorted({min(max(start, 0), length - size) for start in range(-shift, length, size)})
 
 
+def _has_context(fill: torch.Tensor) -> bool:
+    """Whether a patch's (H, W) fill mask has both a pixel to fill and a known pixel."""
+    return bool(fill.any()) and not bool(fill.all())
+
+
 class _TileLogDensity:
     """log p(x) of each tile of a batch as the sum of the JEM's log p(x) over training-size patches.
 
@@ -113,7 +124,10 @@ class _TileLogDensity:
         p = self.patch
         dy, dx = (int(v) for v in torch.randint(0, p, (2,), generator=self.generator))
         rows, cols = _patch_starts(u.shape[-2], p, dy), _patch_starts(u.shape[-1], p, dx)
-        corners = [(b, r, c) for b in range(len(u)) for r in rows for c in cols if self.fill[b, r:r + p, c:c + p].any()]
+        corners = [(b, r, c) for b in range(len(u)) for r in rows for c in cols
+                   if _has_context(self.fill[b, r:r + p, c:c + p])]
+        if not corners:  # no patch holds both a pixel to fill and a known one: nothing to condition on this step
+            return u.sum(dim=(1, 2, 3)) * 0.0
         owner, top, left = torch.tensor(corners, device=u.device).T
         offsets = torch.arange(p, device=u.device)
         # One gather, not a slice per patch: each slice's backward would allocate a whole batch of zeros.
@@ -190,10 +204,19 @@ class _Run:
         start = torch.where(fill[:, None], start.clamp(0.0, 1.0), u)
         density = _TileLogDensity(self.loaded, self.unit, fill, self.patch, self.generator, self.is_canceled)
         t = time.perf_counter()
-        out = sgld(density, start, self.settings, mask=fill[:, None], generator=self.generator)
+        out = sgld(density, start, self.settings, mask=self._movable(tiles)[:, None], generator=self.generator)
         self.sgld_seconds += time.perf_counter() - t
         self.pixel_steps += density.pixel_steps
         return self.unit.to_raw(out).cpu().numpy()
+
+
+    def _movable(self, tiles: list[_Pending]) -> torch.Tensor:
+        """(B, H, W) pixels the chain moves: those to fill, within `reach` px of a known pixel when the JEM has one."""
+        fill = np.stack([t.fill for t in tiles])
+        reach = self.loaded.card.jem.get("inpaint_reach_px")
+        if reach is not None:
+            fill = fill & np.stack([ndimage.distance_transform_edt(f) <= reach for f in fill])
+        return torch.from_numpy(fill).to(self.device)
 
 
 def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
@@ -223,7 +246,7 @@ def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
 
 
 def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, model: str | Path | None = None,
-            bands: dict[str, int] | None = None, steps: int = DEFAULT_STEPS, step_size: float | None = None,
+            bands: dict[str, int] | None = None, steps: int | None = None, step_size: float | None = None,
             noise: float = DEFAULT_NOISE, init: str = DEFAULT_INIT, device: str = "auto", seed: int = 0,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> InpaintResult:
     """Fill the masked and the nodata pixels of a raster by SGLD on a JEM's log p(x).
@@ -236,7 +259,8 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
             Input nodata pixels are filled as well.
         model: a JEM model file; the bundled DEFAULT_JEM when None.
         bands: optional model band name -> 1-based input band number.
-        steps: SGLD steps.
+        steps: SGLD steps; None takes the chain length the JEM was trained to inpaint with (its card's
+            jem.inpaint_steps), else DEFAULT_STEPS.
         step_size: SGLD step size (unit space; 0 leaves only the noise); None takes the step the JEM was
             trained to inpaint with (its card's jem.inpaint_step), else DEFAULT_STEP_SIZE.
         noise: SGLD noise std (unit space), also added to the start.
@@ -256,9 +280,11 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     input_path, out_path = Path(input_path), Path(out_path)
     if init not in INITS:
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
-    if steps < 1 or (step_size is not None and step_size < 0) or noise < 0:
-        raise NaturalExplainError(f"--steps {steps} must be at least 1 and --step-size {step_size} and --noise {noise} "
-                                  "at least 0")
+    wrong = [f"--steps {steps} (at least 1)"] if steps is not None and steps < 1 else []
+    wrong += [f"--step-size {step_size} (at least 0)"] if step_size is not None and step_size < 0 else []
+    wrong += [f"--noise {noise} (at least 0)"] if noise < 0 else []
+    if wrong:
+        raise NaturalExplainError(f"out of range: {', '.join(wrong)}")
     # tiled and blended as explain tiles its maps, on the input's own grid (_check_inputs refuses a resampled one)
     scan = prepare(input_path, given_or_bundled(model, DEFAULT_JEM, "JEM"), bands=bands, device=device,
                    overlap=OVERLAP, tile_size=TILE_SIZE)
@@ -267,8 +293,9 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     for parameter in loaded.network.parameters():
         parameter.requires_grad_(False)
     patch = _check_inputs(scan, input_path, out_path)
-    if step_size is None:
-        step_size = float(loaded.card.jem.get("inpaint_step", DEFAULT_STEP_SIZE))
+    trained = loaded.card.jem
+    steps = int(trained.get("inpaint_steps", DEFAULT_STEPS)) if steps is None else steps
+    step_size = float(trained.get("inpaint_step", DEFAULT_STEP_SIZE)) if step_size is None else step_size
     settings = SGLDSettings(steps=steps, step_size=step_size, noise=noise)
     generator = torch.Generator().manual_seed(seed)
     run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, scan.device, generator, is_canceled)

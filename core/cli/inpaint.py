@@ -24,9 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=path_value, help="the GeoTIFF to write (the input's grid and dtype)")
     add_bands_argument(p)
     p.add_argument("--steps", type=whole_number(1, MAX_STEPS),
-                   help="SGLD steps (default: measured, see bench/measure_inpaint.py)")
+                   help="SGLD steps (default: the chain a JEM trained with --inpaint-weight was fitted for, else "
+                   "measured, see bench/measure_inpaint.py)")
     p.add_argument("--step-size", type=non_negative_float, help="SGLD step size in unit space, 0 or more "
-                   "(default: measured)")
+                   "(default: the step a JEM trained with --inpaint-weight was fitted for, else measured)")
     p.add_argument("--noise", type=non_negative_float, help="SGLD noise std in unit space, 0 or more (default: measured)")
     p.add_argument("--init", help="how holes start: blur (default; best on wide holes and edges), idw (GDAL's "
                    "FillNodata; best on small holes, stripes and clouds, see bench/measure_inpaint.py) or mean")

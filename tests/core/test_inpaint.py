@@ -8,8 +8,8 @@ from rasterio.fill import fillnodata
 from rasterio.warp import transform_geom
 from rasterio.windows import Window
 
-from core.errors import RunCanceled
-from core.inpaint import inpaint
+from core.errors import NaturalExplainError, RunCanceled
+from core.inpaint import DEFAULT_STEP_SIZE, DEFAULT_STEPS, inpaint
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.rasters import MODEL_BANDS, grid_of, write_stack
@@ -158,3 +158,42 @@ def test_idw_start_is_gdal_fillnodata_and_keeps_known_pixels(scene, tmp_path):
     expected = np.stack([fillnodata(band.astype(np.float32), mask=(~fill).astype(np.uint8), max_search_distance=256,
                                     smoothing_iterations=0) for band in scene["data"]])
     assert np.abs(filled[:, fill] - expected[:, fill]).max() <= 1.0  # DN: the round trip through unit space rounds
+
+
+def test_the_chain_defaults_to_the_one_the_jem_was_trained_to_inpaint_with(scene, tmp_path):
+    """A JEM fine-tuned with --inpaint-weight records its step and chain length; one without gets the measured ones."""
+    trained = json.loads(DEFAULT_JEM.read_text())["jem"]
+    result = inpaint(scene["stack"], tmp_path / "o.tif", mask=scene["mask"], model=DEFAULT_JEM, device="cpu")
+    assert (result.settings.steps, result.settings.step_size) == (
+        trained.get("inpaint_steps", DEFAULT_STEPS), trained.get("inpaint_step", DEFAULT_STEP_SIZE))
+    told = inpaint(scene["stack"], tmp_path / "t.tif", mask=scene["mask"], model=DEFAULT_JEM, device="cpu", steps=2,
+                   step_size=0.5)
+    assert (told.settings.steps, told.settings.step_size) == (2, 0.5)
+
+
+def test_out_of_range_chain_settings_are_named(scene, tmp_path):
+    with pytest.raises(NaturalExplainError, match=r"^out of range: --steps 0 \(at least 1\), --noise -1 \(at least 0\)$"):
+        inpaint(scene["stack"], tmp_path / "o.tif", mask=scene["mask"], steps=0, noise=-1)
+
+
+def test_only_pixels_within_the_trained_reach_move_and_the_rest_keep_the_start(scene, tmp_path):
+    """The bundled JEM's gradient was fitted on holes up to 2 x reach px wide: deeper pixels keep the smooth start."""
+    reach = json.loads(DEFAULT_JEM.read_text())["jem"]["inpaint_reach_px"]
+    with rasterio.open(scene["mask"]) as ds:
+        profile = ds.profile
+    hole = np.zeros(scene["data"].shape[1:], np.uint8)
+    hole[20:76, 20:76] = 1  # 56 px: its middle lies 28 px from a known pixel
+    with rasterio.open(tmp_path / "wide.tif", "w", **profile) as dst:
+        dst.write(hole[None])
+    runs = {}
+    for name, step_size in (("chain", None), ("start", 0.0)):
+        inpaint(scene["stack"], tmp_path / f"{name}.tif", mask=tmp_path / "wide.tif", model=DEFAULT_JEM, noise=0.0,
+                step_size=step_size, device="cpu")
+        with rasterio.open(tmp_path / f"{name}.tif") as ds:
+            runs[name] = ds.read().astype(np.int64)
+    moved = (runs["chain"] != runs["start"]).any(axis=0)
+    depth = np.zeros_like(hole, dtype=float)
+    depth[20:76, 20:76] = np.minimum.reduce(np.meshgrid(np.arange(1, 57), np.arange(56, 0, -1), indexing="ij") +
+                                            np.meshgrid(np.arange(1, 57), np.arange(56, 0, -1), indexing="xy"))
+    assert not moved[depth > reach + 1].any()  # deeper than the reach (the diagonal's rounding aside): the start
+    assert moved[(depth >= 1) & (depth <= reach - 1)].mean() > 0.9

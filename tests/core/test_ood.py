@@ -106,4 +106,8 @@ def test_patch_log_px_from_the_tiles_is_close_to_each_patch_alone(sample_patches
     with torch.inference_mode():
         alone = log_px(jem.network, torch.stack([x[:, r * p:(r + 1) * p, c * p:(c + 1) * p] for r, c in keys])).numpy()
     pooled = np.array([sample_patches.by_patch[k] for k in keys])
-    assert np.corrcoef(pooled, alone)[0, 1] > 0.98 and np.abs(pooled - alone).mean() < 0.1 * alone.std()
+    # The Wide-ResNet's receptive field reaches past a 32 px patch, so inside a tile a patch's log p(x) also sees its
+    # neighbours: on the sample the bundled JEM's is 0.966 correlated with the patch alone and 0.12 of its spread apart
+    # on average (the FCN before it: 0.99 and under 0.1).
+    correlation, apart = np.corrcoef(pooled, alone)[0, 1], np.abs(pooled - alone).mean() / alone.std()
+    assert correlation > 0.95 and apart < 0.15, (correlation, apart)

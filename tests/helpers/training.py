@@ -43,18 +43,26 @@ TILE = 64
 TILES_PER_CLASS = 8
 
 
-def assert_records_make_models_command(model: Path, command: str, arguments: Callable[[Path], list[str]]) -> None:
+def assert_records_make_models_command(model: Path, command: str, arguments: Callable[[Path], list[str]],
+                                       locations: tuple[str, ...] = ()) -> None:
     """The bundled `model`'s sidecar holds the `python -m train COMMAND` that `make models` runs (train/reproduce.py).
 
     Run from the repository root (the recorded paths are relative to it); `arguments` builds
-    the training CLI's arguments for a models folder.
+    the training CLI's arguments for a models folder. `locations` names options that only say
+    where files were (e.g. "out", "workdir"), which may differ from make models' own.
     """
-    recorded = shlex.split(read_card(model)[0].training["command"])
-    assert recorded[:4] == ["python", "-m", "train", command]
+    assert_same_command(read_card(model)[0].training["command"], command, arguments(model.parent.relative_to(REPO)),
+                        locations)
+
+
+def assert_same_command(recorded: str, command: str, made: list[str], locations: tuple[str, ...] = ()) -> None:
+    """The recorded `python -m train COMMAND ...` sets every option `made` sets, to the same value, but `locations`."""
+    words = shlex.split(recorded)
+    assert words[:4] == ["python", "-m", "train", command]
     parser, _ = build_parsers()
-    made = vars(parser.parse_args(arguments(model.parent.relative_to(REPO))))
-    was = vars(parser.parse_args(recorded[3:]))
-    assert {k: v for k, v in made.items() if v is not None} == {k: was[k] for k, v in made.items() if v is not None}
+    ours, was = vars(parser.parse_args(made)), vars(parser.parse_args(words[3:]))
+    kept = [k for k, v in ours.items() if v is not None and k not in locations]
+    assert {k: ours[k] for k in kept} == {k: was[k] for k in kept}
 
 
 def run_train(*args: str) -> subprocess.CompletedProcess:

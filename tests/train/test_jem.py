@@ -12,12 +12,12 @@ from core.jem.init import CoarseGaussian
 from core.models.model_file import load_model
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL
 from tests.helpers.cli import REPO
-from tests.helpers.training import assert_records_make_models_command, run_train, sidecar
+from tests.helpers.training import assert_records_make_models_command, assert_same_command, run_train, sidecar
 from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
-from train.inpainting_term import STEP as INPAINT_STEP
+from train.inpainting_term import inpainting_card_entry
 from train.replay_buffer import ReplayBuffer
-from train.reproduce import jem_arguments
+from train.reproduce import jem_arguments, jem_base_arguments
 
 pytestmark = pytest.mark.slow  # trains
 
@@ -107,7 +107,7 @@ def test_fine_tuning_starts_from_the_weights_and_their_scaling_and_records_the_i
     assert _train(raster_layout, tuned, 1, "--weights", str(base.with_suffix(".json")), "--inpaint-weight", "1") == 0
     first, second = load_model(base.with_suffix(".json")), load_model(tuned.with_suffix(".json"))
     assert (second.card.scale, second.card.mean, second.card.std) == (0.0002, first.card.mean, first.card.std)
-    assert second.card.jem["inpaint_weight"] == 1.0 and second.card.jem["inpaint_step"] == INPAINT_STEP
+    assert second.card.jem["inpaint_weight"] == 1.0 and inpainting_card_entry().items() <= second.card.jem.items()
     assert second.card.training["weights_from"] == {"path": str(base.with_suffix(".json")),
                                                     "weights_sha256": first.weights_sha256,
                                                     "command": first.card.training["command"]}
@@ -137,6 +137,10 @@ def test_bundled_jem_classifies_like_the_bundled_classifier() -> None:
     assert DEFAULT_JEM.with_suffix(".safetensors").stat().st_size < 3 * 2 ** 20
 
 
-def test_bundled_jem_records_the_command_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bundled_jem_records_the_two_commands_make_models_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its own, and in weights_from the first run's, whose weights it started from (paths aside: where files went)."""
     monkeypatch.chdir(REPO)
-    assert_records_make_models_command(DEFAULT_JEM, "jem", jem_arguments)
+    locations = ("out", "workdir", "weights")
+    assert_records_make_models_command(DEFAULT_JEM, "jem", jem_arguments, locations)
+    assert_same_command(load_model(DEFAULT_JEM).card.training["weights_from"]["command"], "jem", jem_base_arguments(),
+                        locations)
