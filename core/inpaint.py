@@ -209,7 +209,6 @@ class _Run:
         self.pixel_steps += density.pixel_steps
         return self.unit.to_raw(out).cpu().numpy()
 
-
     def _movable(self, tiles: list[_Pending]) -> torch.Tensor:
         """(B, H, W) pixels the chain moves: those to fill, within `reach` px of a known pixel when the JEM has one."""
         fill = np.stack([t.fill for t in tiles])
