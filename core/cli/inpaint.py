@@ -50,5 +50,6 @@ def run(args: argparse.Namespace) -> None:
                          seed=args.seed, progress=progress, **sgld)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps in {result.seconds:.1f} s: "
+    steps = result.settings.steps
+    print(f"{result.filled_pixels} pixels filled by {steps} SGLD step{'s' * (steps != 1)} in {result.seconds:.1f} s: "
           f"{result.path}")

@@ -93,7 +93,8 @@ class InpaintAlgorithm(EngineAlgorithm):
             chain = {"steps": steps} if steps else {}
             result = run_engine("inpaint", request, feedback.setProgress, feedback.isCanceled, out=self._output,
                                 mask=mask, seed=self.parameterAsInt(parameters, self.SEED, context), **chain)
-        feedback.pushInfo(f"{result.filled_pixels} pixels filled by {result.settings.steps} SGLD steps "
+        steps = result.settings.steps
+        feedback.pushInfo(f"{result.filled_pixels} pixels filled by {steps} SGLD step{'s' * (steps != 1)} "
                           f"in {result.seconds:.1f} s")
         for warning in result.warnings:
             feedback.pushWarning(warning)
