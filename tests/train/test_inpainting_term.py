@@ -6,7 +6,16 @@ from torch import nn
 from core.models.model_file import load_model
 from core.models.preprocess import UnitSpace
 from core.resources import DEFAULT_JEM
-from train.inpainting_term import SIDES, STEP, STRIPE_WIDTHS, inpainting_residual, random_holes
+from train.inpainting_term import (
+    MAX_REACH_PX,
+    SIDES,
+    STEP,
+    STRIPE_WIDTHS,
+    fitted_reach,
+    inpainting_residual,
+    random_holes,
+    ring_gains,
+)
 
 
 def test_holes_are_rectangles_or_stripes_and_never_the_whole_patch() -> None:
@@ -46,3 +55,13 @@ def test_residual_is_zero_for_the_exact_gradient_one_for_none_and_differentiable
     network = load_model(DEFAULT_JEM).network
     inpainting_residual(network, space, truth, generator).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in network.parameters() if p.requires_grad)
+
+
+def test_ring_gains_are_the_share_of_the_error_the_step_removes_and_the_reach_ends_at_the_first_loss() -> None:
+    space = UnitSpace(load_model(DEFAULT_JEM).card, "cpu")
+    truth = torch.rand((64, 10, 32, 32), generator=torch.Generator().manual_seed(2)) * 0.2
+    exact, half, none = (ring_gains(_Quadratic(space, truth, scale), space, [truth], seed=0) for scale in (1.0, 0.5, 0.0))
+    assert len(exact) == MAX_REACH_PX and all(abs(g - 1) < 1e-4 for g in exact[:6])  # rings 1-6 exist in every draw
+    assert all(abs(g - 0.75) < 1e-4 for g in half[:6]) and none[:6] == [0.0] * 6
+    assert ring_gains(_Quadratic(space, truth, 0.5), space, [truth], seed=0) == half  # the seed fixes the holes
+    assert (fitted_reach([0.09, 0.03, -0.01, 0.2]), fitted_reach(none), fitted_reach([0.1] * 3)) == (2, 0, 3)

@@ -15,7 +15,7 @@ from tests.helpers.cli import REPO
 from tests.helpers.training import assert_records_make_models_command, assert_same_command, run_train, sidecar
 from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
-from train.inpainting_term import inpainting_card_entry
+from train.inpainting_term import MAX_REACH_PX, inpainting_card_entry
 from train.replay_buffer import ReplayBuffer
 from train.reproduce import jem_arguments, jem_base_arguments
 
@@ -107,7 +107,10 @@ def test_fine_tuning_starts_from_the_weights_and_their_scaling_and_records_the_i
     assert _train(raster_layout, tuned, 1, "--weights", str(base.with_suffix(".json")), "--inpaint-weight", "1") == 0
     first, second = load_model(base.with_suffix(".json")), load_model(tuned.with_suffix(".json"))
     assert (second.card.scale, second.card.mean, second.card.std) == (0.0002, first.card.mean, first.card.std)
-    assert second.card.jem["inpaint_weight"] == 1.0 and inpainting_card_entry().items() <= second.card.jem.items()
+    jem = second.card.jem
+    assert jem["inpaint_weight"] == 1.0 and len(jem["inpaint_ring_gains"]) == MAX_REACH_PX
+    assert inpainting_card_entry(jem["inpaint_ring_gains"]).items() <= jem.items()  # the reach is the gains'
+    assert "inpaint_ring_gains" not in first.card.jem
     assert second.card.training["weights_from"] == {"path": str(base.with_suffix(".json")),
                                                     "weights_sha256": first.weights_sha256,
                                                     "command": first.card.training["command"]}

@@ -27,6 +27,7 @@ from train.checkpoint import discard_earlier_run, run_fingerprint
 from train.commands import classifier
 from train.commands.arguments import model_base
 from train.distributed import current_world, world_device
+from train.inpainting_term import inpainting_card_entry, ring_gains
 from train.provenance import command_line
 from train.replay_buffer import STORAGE
 from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
@@ -156,6 +157,16 @@ def check_buffer(settings: JEMSettings, shape: tuple[int, ...], batch_size: int)
                                   f"takes {size / 2 ** 30:.1f} GiB: lower --buffer-size or --patch-size")
 
 
+def inpainting_chain(network: nn.Module, space: UnitSpace, train: Dataset, args: argparse.Namespace,
+                     device: torch.device) -> dict[str, Any]:
+    """For a JEM trained with the inpainting term, the chain `core inpaint` should run: its reach measured on `train`."""
+    if not args.inpaint_weight:
+        return {}
+    network.eval()
+    batches = (space.from_input(x.to(device)) for x, _ in DataLoader(train, batch_size=args.batch_size))
+    return inpainting_card_entry(ring_gains(network, space, batches, args.seed))
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     """Train the JEM and write the model file, with the training log p(x) histogram in its sidecar.
 
@@ -191,6 +202,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
         return model_base(args.out).with_suffix(".json")
     logpx = LogPxHistogram.of(tile_log_px(network, train, args.batch_size, device))
     card.jem = {"logpx": logpx.to_json(), "patch_size": shape[-1], **settings.card_entry(),
+                **inpainting_chain(network, space, train, args, device),
                 "init": starts.to_json() if starts else {"kind": "uniform"}}
     card.training = {"command": command_line(PROG, parser, args), "data_hash": run_.digest,
                      "metrics": classifier.summarize(history, dataset, split, args), **classifier.camat_record(args), **base}

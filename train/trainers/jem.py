@@ -44,7 +44,7 @@ from core.jem.sgld import SGLDSettings, sgld
 from core.models.preprocess import UnitSpace
 from train.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from train.distributed import max_over_ranks, rank_generator, resumed_rng_state
-from train.inpainting_term import inpainting_card_entry, inpainting_residual
+from train.inpainting_term import inpainting_residual
 from train.replay_buffer import Init, ReplayBuffer
 from train.trainers.classifier import ClassifierTrainer
 from train.trainers.options import TrainerOptions
@@ -85,7 +85,7 @@ class JEMSettings:
         """How the model was sampled and regularised, for the sidecar's `jem` block."""
         return {"sgld": dataclasses.asdict(self.sgld), "buffer_size": self.buffer_size,
                 "reinit_freq": self.reinit_freq, "data_noise": self.data_noise, "energy_reg": self.energy_reg,
-                **({"inpaint_weight": self.inpaint_weight, **inpainting_card_entry()} if self.inpaint_weight else {})}
+                **({"inpaint_weight": self.inpaint_weight} if self.inpaint_weight else {})}
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
