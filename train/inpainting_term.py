@@ -64,14 +64,12 @@ def ring_gains(network: torch.nn.Module, space: UnitSpace, batches: Iterable[tor
         MAX_REACH_PX gains, 1 for a step that lands on the truth, 0 for none, negative where it adds error.
     """
     generator = torch.Generator().manual_seed(seed)
-    before, after = torch.zeros(MAX_REACH_PX + 1, dtype=torch.float64), torch.zeros(MAX_REACH_PX + 1, dtype=torch.float64)
+    before, after = (torch.zeros(MAX_REACH_PX + 1, dtype=torch.float64) for _ in range(2))
     for clean in batches:
-        holes = random_holes(len(clean), clean.shape[-2], clean.shape[-1], generator)
-        ring = np.ceil(np.stack([ndimage.distance_transform_edt(h) for h in holes.numpy()]))  # 0 on known pixels
+        holes, start = holes_and_start(clean, generator)
+        ring = np.ceil(np.stack([ndimage.distance_transform_edt(h) for h in holes[:, 0].cpu().numpy()]))  # 0: known
         ring = torch.from_numpy(ring).long().clamp_max(MAX_REACH_PX).flatten()
-        holes = holes.to(clean.device)[:, None]
-        x = torch.where(holes, initial_fill(clean, ~holes[:, 0], "blur", clean.mean(dim=(0, 2, 3), keepdim=True)),
-                        clean).requires_grad_(True)
+        x = torch.where(holes, start, clean).requires_grad_(True)
         grad, = torch.autograd.grad(log_px(network, space.to_input(x)).sum(), x)
         for total, filled in ((before, x.detach()), (after, x.detach() + step * grad)):
             total.index_add_(0, ring, (filled - clean).pow(2).sum(dim=1).flatten().cpu().double())
@@ -112,6 +110,13 @@ def random_holes(n: int, height: int, width: int, generator: torch.Generator) ->
     return rows[:, :, None] & cols[:, None, :]
 
 
+def holes_and_start(clean: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, 1, H, W) random holes in the (B, C, H, W) unit-space patches `clean`, and (B, C, H, W) their smooth start
+    (core inpaint's blur of the known pixels)."""
+    holes = random_holes(len(clean), clean.shape[-2], clean.shape[-1], generator).to(clean.device)[:, None]
+    return holes, initial_fill(clean, ~holes[:, 0], "blur", clean.mean(dim=(0, 2, 3), keepdim=True))
+
+
 def inpainting_residual(network: torch.nn.Module, space: UnitSpace, clean: torch.Tensor,
                         generator: torch.Generator, step: float = STEP) -> torch.Tensor:
     """The term: the holes' squared error after one gradient step of size `step`, over their error before it.
@@ -126,10 +131,8 @@ def inpainting_residual(network: torch.nn.Module, space: UnitSpace, clean: torch
     Returns:
         A differentiable scalar, 1 when the gradient does not help.
     """
-    n, _, height, width = clean.shape
-    holes = random_holes(n, height, width, generator).to(clean.device)[:, None]
-    start = initial_fill(clean, ~holes[:, 0], "blur", clean.mean(dim=(0, 2, 3), keepdim=True))
-    share = torch.rand((n, 1, 1, 1), generator=generator).to(clean.device)
+    holes, start = holes_and_start(clean, generator)
+    share = torch.rand((len(clean), 1, 1, 1), generator=generator).to(clean.device)
     x = torch.where(holes, clean + share * (start - clean), clean).detach().requires_grad_(True)
     grad, = torch.autograd.grad(log_px(network, space.to_input(x)).sum(), x, create_graph=True)
     before = ((x - clean) * holes).pow(2).sum()

@@ -11,7 +11,7 @@ from qgis.core import QgsProcessingFeedback
 
 from core.resources import DEFAULT_JEM
 
-from ..explain_request import ExplainRequest, run_explain
+from ..explain_request import ExplainRequest
 from ..i18n import tr
 from ..result_styles import CONFIDENCE, ResultStyler, training_log_px_range
 from .map_algorithm import MadeMap, MapAlgorithm
@@ -48,8 +48,7 @@ class ConfidenceMapAlgorithm(MapAlgorithm):
         """Check the model is a JEM before the run, not after; then run as naturalness_map does."""
         request = dataclasses.replace(request, model=request.model or str(DEFAULT_JEM))
         training_log_px_range(request.model)  # raises for a model that is no JEM
-        result = run_explain(request, feedback.setProgress, feedback.isCanceled, tiling=tiling)
-        return result.outputs[self.MAP], result.run_json, result.warnings
+        return super().make_map(request, feedback, tiling)
 
     def styler(self, output: Path) -> ResultStyler:
         return ResultStyler(None, run_json_path(output))

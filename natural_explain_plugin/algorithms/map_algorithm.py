@@ -8,7 +8,7 @@ from typing import Any
 
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProcessingParameterRasterDestination
 
-from ..explain_request import ExplainRequest
+from ..explain_request import ExplainRequest, run_explain
 from ..result_layers import styled_layer
 from ..result_styles import ResultStyler
 from .engine_algorithm import EngineAlgorithm, engine_errors
@@ -25,12 +25,13 @@ class MapAlgorithm(EngineAlgorithm):
     JEM = False  # MODEL is a JEM, the bundled one by default
 
     def output_description(self) -> str:
-        """OUTPUT's label in the Processing dialog."""
-        raise NotImplementedError
+        """OUTPUT's label in the Processing dialog: the algorithm's name unless it says otherwise."""
+        return self.displayName()
 
     def make_map(self, request: ExplainRequest, feedback: QgsProcessingFeedback, tiling: dict[str, int]) -> MadeMap:
-        """Run the engine for `request` into its folder."""
-        raise NotImplementedError
+        """Run the engine for `request` into its folder: explain, whose MAP output is delivered (segment runs another)."""
+        result = run_explain(request, feedback.setProgress, feedback.isCanceled, tiling=tiling)
+        return result.outputs[self.MAP], result.run_json, result.warnings
 
     def styler(self, output: Path) -> ResultStyler:  # noqa: ARG002 (the confidence map reads its run record)
         """How the delivered map at `output` is styled."""

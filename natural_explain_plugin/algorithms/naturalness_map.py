@@ -1,10 +1,7 @@
 """Processing algorithm `natural_explain:naturalness_map`: one raster in, one naturalness map out."""
-from qgis.core import QgsProcessingFeedback
-
-from ..explain_request import ExplainRequest, run_explain
 from ..i18n import tr
 from ..layer_names import NATURALNESS
-from .map_algorithm import MadeMap, MapAlgorithm
+from .map_algorithm import MapAlgorithm
 
 
 class NaturalnessMapAlgorithm(MapAlgorithm):
@@ -26,10 +23,3 @@ class NaturalnessMapAlgorithm(MapAlgorithm):
 
     def createInstance(self) -> "NaturalnessMapAlgorithm":  # noqa: N802 (QGIS's name)
         return NaturalnessMapAlgorithm()
-
-    def output_description(self) -> str:
-        return "Naturalness map"
-
-    def make_map(self, request: ExplainRequest, feedback: QgsProcessingFeedback, tiling: dict[str, int]) -> MadeMap:
-        result = run_explain(request, feedback.setProgress, feedback.isCanceled, tiling=tiling)
-        return result.outputs[self.MAP], result.run_json, result.warnings

@@ -69,7 +69,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../algorithms/naturalness_map.py" line="22"/>
+        <location filename="../algorithms/naturalness_map.py" line="19"/>
         <source>Maps how natural each pixel of a multi-band satellite image looks: a probability from 0 (anthropogenic) to 1 (natural), on exactly the input's grid, nodata where the input has none. Bands are matched to the model by name or description. The run record (model, parameters, input checksum, timings, warnings) is written beside OUTPUT as &lt;name&gt;.run.json.</source>
         <translation type="unfinished"></translation>
     </message>
