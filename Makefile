@@ -51,7 +51,7 @@ test-fast: lint
 faults: setup
 	$(PY) -m pytest -q tests/faults
 
-# Reproduces the bundled models (the 10-band classifier, JEM, pattern generators, the RGB+NIR and RGB classifiers, then the U-Net segmenter) from the labels in resources/labels/ (fetches the scene).
+# Reproduces the bundled models (the 10-band classifier, JEM, pattern generators, the RGB+NIR and RGB classifiers, the U-Net segmenter, the CAMAT classifier, then the generative JEM) from the labels in resources/labels/ (fetches the scene).
 models: setup
 	$(PY) -m train.reproduce resources/models
 

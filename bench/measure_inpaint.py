@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core import inpaint as inpainting  # noqa: E402
 from core import sample as sampling  # noqa: E402
 from core.aoi import AOI  # noqa: E402
+from core.fine_detail import high_pass  # noqa: E402
 from core.models.card import read_card  # noqa: E402
 from core.raster.bands import match_bands  # noqa: E402
 from core.raster.read import read_window  # noqa: E402
@@ -144,11 +145,7 @@ def ring_mean_fill(truth: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def fine_texture(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
     """Std of the 3x3 high-pass inside the hole (2 px in from its edge), relative to the truth's: 1 = real texture."""
     inner = ndimage.binary_erosion(hole, iterations=2)
-
-    def high_pass(x: np.ndarray) -> np.ndarray:
-        return np.stack([band[inner] - ndimage.uniform_filter(band, 3)[inner] for band in x.astype(np.float64)])
-
-    return round(float(high_pass(filled).std() / high_pass(truth).std()), 3)
+    return round(float(high_pass(filled)[:, inner].std() / high_pass(truth)[:, inner].std()), 3)
 
 
 def scores(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray, scale: float) -> dict[str, float]:

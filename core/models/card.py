@@ -233,6 +233,13 @@ def _spectra(v: Any, c: Context) -> bool:
 
 SPECTRA = Rule("1 to 4096 spectra, each {n} numbers from 0 to 1 (one per band)", _spectra)
 
+WIDE_RESNET_ARGS: dict[str, Rule] = {
+    "in_channels": NUMBER_OF_BANDS,
+    "num_classes": Rule("the number of classes, {k}", lambda v, c: _whole(v, c.k, c.k)),
+    "width": _whole_rule(1, 256),
+    "blocks": _whole_rule(1, 16),
+}
+
 # arch_args per architecture: exactly the constructor's arguments, bounded so a typo cannot allocate gigabytes.
 ARCH_ARGS: dict[str, dict[str, Rule]] = {
     "naturalness_fcn": {
@@ -257,11 +264,12 @@ ARCH_ARGS: dict[str, dict[str, Rule]] = {
         "width": _whole_rule(1, 256),
         "depth": _whole_rule(1, 6),
     },
-    "jem_wide_resnet": {
-        "in_channels": NUMBER_OF_BANDS,
-        "num_classes": Rule("the number of classes, {k}", lambda v, c: _whole(v, c.k, c.k)),
-        "width": _whole_rule(1, 256),
-        "blocks": _whole_rule(1, 16),
+    "jem_wide_resnet": WIDE_RESNET_ARGS,
+    "jem_hybrid": {
+        **WIDE_RESNET_ARGS,
+        "energy_width": _whole_rule(1, 256),
+        "energy_depth": _whole_rule(1, 6),
+        "energy_pixels": _whole_rule(16, 2 ** 20),
     },
 }
 

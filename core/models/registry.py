@@ -14,6 +14,7 @@ ARCHITECTURES: dict[str, str] = {
     "repaint_pattern_generators": "core.models.generator:PatternGenerators",
     "unet_segmenter": "core.models.unet:UNetSegmenter",
     "jem_wide_resnet": "core.models.wide_resnet:JEMWideResNet",
+    "jem_hybrid": "core.models.hybrid_jem:HybridJEM",
 }
 
 # What each architecture is for, so a model given where another kind belongs is refused by name, not by a crash.
@@ -22,6 +23,7 @@ KINDS: dict[str, str] = {
     "repaint_pattern_generators": "generators",
     "unet_segmenter": "segmenter",
     "jem_wide_resnet": "classifier",
+    "jem_hybrid": "classifier",
 }
 
 

@@ -11,7 +11,7 @@ from rasterio.windows import Window
 
 from core.errors import NaturalExplainError, RunCanceled
 from core.inpaint import DEFAULT_NOISE, DEFAULT_STEP_SIZE, DEFAULT_STEPS, inpaint
-from core.resources import DEFAULT_JEM, DEFAULT_MODEL
+from core.resources import DEFAULT_JEM, DEFAULT_MODEL, DEFAULT_SAMPLING_JEM
 from tests.helpers.cli import assert_one_line_error, run_cli
 from tests.helpers.rasters import MODEL_BANDS, grid_of, write_stack
 
@@ -115,10 +115,12 @@ def test_cli_writes_the_result(scene, tmp_path):
     assert out.is_file() and str(out) in result.stdout
 
 
-def test_plain_classifier_is_refused(scene, tmp_path):
+@pytest.mark.parametrize("model, message", [(DEFAULT_MODEL, "not a JEM"),
+                                            (DEFAULT_SAMPLING_JEM, "was trained to sample from noise")])
+def test_a_model_without_the_chain_is_refused(scene, tmp_path, model, message):
     result = run_cli("inpaint", str(scene["stack"]), "--mask", str(scene["mask"]), "--out", str(tmp_path / "o.tif"),
-                     "--model", str(DEFAULT_MODEL))
-    assert_one_line_error(result, "not a JEM")
+                     "--model", str(model))
+    assert_one_line_error(result, message)
     assert not (tmp_path / "o.tif").exists()
 
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from core.cli.options import non_negative_float, positive_float, positive_int, real_number
+from core.cli.options import non_negative_float, non_negative_int, positive_float, positive_int, real_number, whole_number
 from core.errors import NaturalExplainError
 from core.jem.histogram import LogPxHistogram
 from core.jem.init import CoarseGaussian
@@ -36,8 +36,10 @@ HELP = "train a naturalness classifier as a JEM, which also scores how familiar 
 PROG = "python -m train jem"
 # The replay buffer lives in memory and in the latest checkpoint; beyond this it would not fit a laptop.
 MAX_BUFFER_BYTES = 4 * 2 ** 30
-# The classifier's FCN, or the Wide-ResNet-like network of the JEM-EO seed (core.models.wide_resnet).
-ARCHITECTURES = ("naturalness_fcn", "jem_wide_resnet")
+# The classifier's FCN, the Wide-ResNet-like network of the JEM-EO seed (core.models.wide_resnet), or that network
+# plus a U-Net energy (core.models.hybrid_jem), the JEM that samples from noise.
+ARCHITECTURES = ("naturalness_fcn", "jem_wide_resnet", "jem_hybrid")
+WIDE_RESNETS = ("jem_wide_resnet", "jem_hybrid")
 INITS = ("uniform", "data", "mixed")
 
 
@@ -50,8 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     classifier.add_arguments(parser, epochs=10, batch_size=32, lr=1e-4)
     defaults = JEMSettings()
     jem = parser.add_argument_group("JEM (Grathwohl et al.'s defaults)")
-    jem.add_argument("--sgld-steps", type=positive_int, default=defaults.sgld.steps,
-                     help=f"SGLD steps per training step (default: {defaults.sgld.steps})")
+    jem.add_argument("--sgld-steps", type=non_negative_int, default=defaults.sgld.steps,
+                     help="SGLD steps per training step; 0 drops JEM's SGLD term, for --score-weight to fit log p(x) "
+                          f"alone (default: {defaults.sgld.steps})")
     jem.add_argument("--sgld-step-size", type=positive_float, default=defaults.sgld.step_size,
                      help=f"SGLD step size in unit space (default: {defaults.sgld.step_size:g})")
     jem.add_argument("--sgld-noise", type=positive_float, default=defaults.sgld.noise,
@@ -73,7 +76,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     jem.add_argument("--architecture", choices=ARCHITECTURES, default=ARCHITECTURES[0],
                      help=f"the network (default: {ARCHITECTURES[0]})")
     jem.add_argument("--blocks", type=positive_int, default=1,
-                     help="residual blocks per stage of jem_wide_resnet (default: 1)")
+                     help="residual blocks per stage of jem_wide_resnet and jem_hybrid (default: 1)")
+    jem.add_argument("--energy-width", type=positive_int, default=32,
+                     help="channels of jem_hybrid's U-Net energy at full resolution (default: 32)")
+    jem.add_argument("--energy-depth", type=whole_number(1, 6), default=2,
+                     help="2x poolings of jem_hybrid's U-Net energy (default: 2)")
+    jem.add_argument("--score-weight", type=non_negative_float, default=defaults.score_weight,
+                     help="weight of denoising score matching over noise levels, which teaches `core sample` to draw "
+                          "from noise (train/score_term.py; not under torchrun; default: "
+                          f"{defaults.score_weight:g}, off)")
+    jem.add_argument("--freeze-classifier", action="store_true",
+                     help="train jem_hybrid's energy only, keeping the classifier of --weights as it is (its "
+                          "probabilities and maps stay the same, bit for bit)")
     jem.add_argument("--inpaint-weight", type=non_negative_float, default=defaults.inpaint_weight,
                      help="weight of a term that teaches the gradient of log p(x) to fill holes from their smooth "
                           "start, as `core inpaint` runs it (train/inpainting_term.py; not under torchrun; "
@@ -88,30 +102,51 @@ def jem_settings(args: argparse.Namespace) -> JEMSettings:
     return JEMSettings(sgld=SGLDSettings(args.sgld_steps, args.sgld_step_size, args.sgld_noise),
                        buffer_size=args.buffer_size, reinit_freq=args.reinit_freq, data_noise=args.data_noise,
                        warmup_steps=args.warmup_steps, energy_reg=args.energy_reg, init=args.init,
-                       inpaint_weight=args.inpaint_weight)
+                       inpaint_weight=args.inpaint_weight, score_weight=args.score_weight)
 
 
-def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module) -> nn.Module:
-    """The network to train: the classifier's FCN as prepared, or a seeded Wide-ResNet of the same width.
+def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module, patch_pixels: int) -> nn.Module:
+    """The network to train: the classifier's FCN as prepared, or a seeded Wide-ResNet (plus energy) of the same width.
 
     Raises:
         NaturalExplainError: when --blocks is given for the FCN, which has no blocks.
     """
     if args.architecture == "naturalness_fcn":
         if args.blocks != 1:
-            raise NaturalExplainError("--blocks sets the depth of --architecture jem_wide_resnet only")
+            raise NaturalExplainError("--blocks sets the depth of --architecture jem_wide_resnet or jem_hybrid only")
         return prepared
     card.architecture = args.architecture
     card.arch_args = {**card.arch_args, "blocks": args.blocks}
+    if args.architecture == "jem_hybrid":
+        card.arch_args.update(energy_width=args.energy_width, energy_depth=args.energy_depth,
+                              energy_pixels=patch_pixels)
     torch.manual_seed(args.seed)
     return build_architecture(card.architecture, card.arch_args)
+
+
+def check_objective(args: argparse.Namespace) -> None:
+    """Refuse option sets that train nothing generative or freeze what is not there, before any data is read.
+
+    Raises:
+        NaturalExplainError: naming the option to change.
+    """
+    if args.sgld_steps == 0 and not args.score_weight:
+        raise NaturalExplainError("--sgld-steps 0 drops JEM's SGLD term, leaving a plain classifier: give "
+                                  "--score-weight so that log p(x) is still fitted")
+    if args.freeze_classifier and not (args.architecture == "jem_hybrid" and args.weights):
+        raise NaturalExplainError("--freeze-classifier keeps the classifier of --weights: it needs --architecture "
+                                  "jem_hybrid and --weights")
+    if (args.inpaint_weight or args.score_weight) and current_world().size > 1:
+        raise NaturalExplainError("--inpaint-weight and --score-weight differentiate the input gradient, which DDP "
+                                  "cannot reduce: train them in one process (without torchrun)")
 
 
 def start_from_weights(path: Path, card: ModelCard, network: nn.Module) -> dict[str, Any]:
     """Load the weights of the model file `path` into `network`, and its input scaling into `card`.
 
     The weights only mean something on inputs scaled as they were trained, so the file's scale,
-    clip, band means and stds replace the ones measured on this run's data.
+    clip, band means and stds replace the ones measured on this run's data. A jem_wide_resnet
+    file's weights go into a jem_hybrid's classifier, whose energy starts fresh.
 
     Returns:
         The training record's `weights_from` entry: the file, its weights' sha256 and the command that made it.
@@ -121,12 +156,16 @@ def start_from_weights(path: Path, card: ModelCard, network: nn.Module) -> dict[
     """
     loaded = load_model(path)
     theirs, ours = loaded.card, card
-    for what, a, b in (("architecture", theirs.architecture, ours.architecture),
-                       ("network shape (--width, --blocks)", theirs.arch_args, ours.arch_args),
+    target, architecture, shape = network, ours.architecture, ours.arch_args
+    if (theirs.architecture, ours.architecture) == ("jem_wide_resnet", "jem_hybrid"):  # its classifier half
+        target, architecture = network.classifier, theirs.architecture
+        shape = {key: value for key, value in ours.arch_args.items() if key in theirs.arch_args}
+    for what, a, b in (("architecture", theirs.architecture, architecture),
+                       ("network shape (--width, --blocks)", theirs.arch_args, shape),
                        ("bands", theirs.bands, ours.bands), ("classes", theirs.classes, ours.classes)):
         if a != b:
             raise NaturalExplainError(f"--weights {path} has {what} {a}, this run {b}: fine-tuning needs the same")
-    network.load_state_dict(loaded.network.state_dict())
+    target.load_state_dict(loaded.network.state_dict())
     card.scale, card.clip, card.mean, card.std = theirs.scale, theirs.clip, theirs.mean, theirs.std
     return {"weights_from": {"path": str(path), "weights_sha256": loaded.weights_sha256,
                              "command": theirs.training.get("command")}}
@@ -180,16 +219,17 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for bad input, before training wherever it can be detected, and when training diverges.
     """
-    if args.inpaint_weight and current_world().size > 1:
-        raise NaturalExplainError("--inpaint-weight differentiates the input gradient, which DDP cannot reduce: "
-                                  "train it in one process (without torchrun)")
+    check_objective(args)
     run_ = classifier.prepare(args)
     dataset, split, card, train = run_.dataset, run_.split, run_.card, run_.train
-    network = jem_network(args, card, run_.network)
-    base = start_from_weights(args.weights, card, network) if args.weights else {}
     shape = tuple(train[0][0].shape)
+    network = jem_network(args, card, run_.network, shape[-2] * shape[-1])
+    base = start_from_weights(args.weights, card, network) if args.weights else {}
+    if args.freeze_classifier:
+        network.classifier.requires_grad_(False)
     settings = jem_settings(args)
-    check_buffer(settings, shape, args.batch_size)
+    if settings.contrastive:
+        check_buffer(settings, shape, args.batch_size)
     device = world_device(current_world(), run_.options.device)  # under torchrun on CUDA, this rank's GPU
     space = UnitSpace(card, device)
     starts = informative_starts(settings, train, space, dataset.classes, args.batch_size)

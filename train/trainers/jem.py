@@ -46,6 +46,7 @@ from train.checkpoint import checkpoint_path, load_checkpoint, save_checkpoint
 from train.distributed import max_over_ranks, rank_generator, resumed_rng_state
 from train.inpainting_term import inpainting_residual
 from train.replay_buffer import Init, ReplayBuffer
+from train.score_term import SIGMA_MAX, SIGMA_MIN, score_residual
 from train.trainers.classifier import ClassifierTrainer
 from train.trainers.options import TrainerOptions
 
@@ -70,6 +71,7 @@ class JEMSettings:
             chains from "data" alone never leave the data's neighbourhood, so nothing keeps log p(x)
             down far from it (a cloudy Landsat scene scored above the training data).
         inpaint_weight: weight of the inpainting term (train.inpainting_term); 0 leaves JEM's loss as it is.
+        score_weight: weight of the score term (train.score_term), which teaches sampling from noise; 0 for none.
     """
 
     sgld: SGLDSettings = SGLDSettings()
@@ -80,12 +82,20 @@ class JEMSettings:
     energy_reg: float = 1.0
     init: str = "uniform"
     inpaint_weight: float = 0.0
+    score_weight: float = 0.0
+
+    @property
+    def contrastive(self) -> bool:
+        """Whether JEM's SGLD term is in the loss: not with 0 SGLD steps, where the score term fits log p(x) instead."""
+        return self.sgld.steps > 0
 
     def card_entry(self) -> dict[str, Any]:
         """How the model was sampled and regularised, for the sidecar's `jem` block."""
         return {"sgld": dataclasses.asdict(self.sgld), "buffer_size": self.buffer_size,
                 "reinit_freq": self.reinit_freq, "data_noise": self.data_noise, "energy_reg": self.energy_reg,
-                **({"inpaint_weight": self.inpaint_weight} if self.inpaint_weight else {})}
+                **({"inpaint_weight": self.inpaint_weight} if self.inpaint_weight else {}),
+                **({"score": {"weight": self.score_weight, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN}}
+                   if self.score_weight else {})}
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
@@ -93,19 +103,20 @@ def warmup_factor(step: int, warmup_steps: int) -> float:
     return min(1.0, step / warmup_steps)
 
 
-def jem_loss(network: nn.Module, space: UnitSpace, data: torch.Tensor, labels: torch.Tensor, sampled: torch.Tensor,
-             cross_entropy: nn.Module, energy_reg: float) -> tuple[torch.Tensor, dict[str, float]]:
+def jem_loss(network: nn.Module, space: UnitSpace, data: torch.Tensor, labels: torch.Tensor,
+             sampled: torch.Tensor | None, cross_entropy: nn.Module, energy_reg: float) -> tuple[torch.Tensor, dict[str, float]]:
     """JEM's loss: cross-entropy on the data, mean log p(x_sampled) - mean log p(x_data), and the magnitude penalty.
 
     Lowering it raises log p(x) where the data lie and lowers it where the sampler wandered,
-    while the penalty keeps both near 0 so that neither can run away.
+    while the penalty keeps both near 0 so that neither can run away. Without samples (no SGLD
+    steps) it is the cross-entropy and the data's penalty.
 
     Args:
         network: the classifier, returning (B, K) tile logits of a standardised input.
         space: the card's unit space.
         data: (B, C, H, W) noisy data batch in unit space.
         labels: (B,) class indices.
-        sampled: (B', C, H, W) SGLD samples in unit space.
+        sampled: (B', C, H, W) SGLD samples in unit space, or None.
         cross_entropy: the (class-weighted) classification loss.
         energy_reg: weight of the magnitude penalty.
 
@@ -114,6 +125,9 @@ def jem_loss(network: nn.Module, space: UnitSpace, data: torch.Tensor, labels: t
     """
     logits = network(space.to_input(data))
     logpx_data = torch.logsumexp(logits, dim=1)
+    if sampled is None:
+        loss = cross_entropy(logits, labels) + energy_reg * logpx_data.pow(2).mean()
+        return loss, {"logpx_data": logpx_data.mean().item()}
     logpx_sampled = log_px(network, space.to_input(sampled))
     magnitude = logpx_data.pow(2).mean() + logpx_sampled.pow(2).mean()
     loss = cross_entropy(logits, labels) + logpx_sampled.mean() - logpx_data.mean() + energy_reg * magnitude
@@ -159,7 +173,7 @@ class JEMTrainer(ClassifierTrainer):
         self.generator = rank_generator(options.seed, self.world)  # the ranks' chains must differ
         self.space, self.settings = space, settings
         self.buffer = ReplayBuffer(settings.buffer_size, sample_shape, settings.reinit_freq, self.generator,
-                                   self._restarts(starts, sample_shape))
+                                   self._restarts(starts, sample_shape)) if settings.contrastive else None
 
     def _restarts(self, starts: CoarseGaussian | None, shape: tuple[int, int, int]) -> Init | None:
         """New chains' starts: uniform noise (None), the Gaussians, or under "mixed" each chain one or the other."""
@@ -173,15 +187,15 @@ class JEMTrainer(ClassifierTrainer):
         return mixed
 
     def state(self) -> dict[str, Any]:
-        """The classifier's checkpoint plus the replay buffer."""
-        return {**super().state(), "buffer": self.buffer.samples}
+        """The classifier's checkpoint plus the replay buffer, when there is one."""
+        return {**super().state(), **({"buffer": self.buffer.samples} if self.buffer is not None else {})}
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Put back a checkpoint (rank 0's stream on rank 0 only, its buffer on every rank, see the module);
         one without a buffer (an earlier epoch's) restarts the chains from noise."""
         super().load_state(state)
         self.generator.set_state(resumed_rng_state(state["rng"], self.options.seed, self.world, self.epoch))
-        if "buffer" in state:
+        if "buffer" in state and self.buffer is not None:
             self.buffer.restore(state["buffer"])
 
     def _checkpoint(self) -> None:
@@ -225,13 +239,18 @@ class JEMTrainer(ClassifierTrainer):
         device, s = self.options.device, self.settings
         clean = self.space.from_input(self.augmented(x, y))
         data = clean + s.data_noise * torch.randn(clean.shape, generator=self.generator).to(device)
-        starts, slots = self.buffer.draw(len(x), self.generator)
-        sampled = sgld(self._log_density, starts.to(device), s.sgld, generator=self.generator)
-        self.buffer.store(slots, sampled)
+        sampled = None
+        if s.contrastive:
+            starts, slots = self.buffer.draw(len(x), self.generator)
+            sampled = sgld(self._log_density, starts.to(device), s.sgld, generator=self.generator)
+            self.buffer.store(slots, sampled)
         loss, logpx = jem_loss(self.trained, self.space, data, y.to(device), sampled, cross_entropy, s.energy_reg)
         if s.inpaint_weight:
             residual = inpainting_residual(self.network, self.space, clean, self.generator)
             loss, logpx = loss + s.inpaint_weight * residual, {**logpx, "inpaint_residual": residual.item()}
+        if s.score_weight:
+            residual = score_residual(self.network, self.space.to_input(clean), y.to(device), self.generator)
+            loss, logpx = loss + s.score_weight * residual, {**logpx, "score_residual": residual.item()}
         size = abs(loss.item())
         worst = max_over_ranks(math.inf if math.isnan(size) else size, self.world, device)  # all ranks stop together
         if worst > DIVERGED:
