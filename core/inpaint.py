@@ -256,7 +256,7 @@ def _check_inputs(scan: Scan, input_path: Path, out_path: Path) -> int:
         raise NaturalExplainError(f"model {scan.choice.path} is not a JEM, so it has no log p(x) to inpaint with: "
                                   "leave out --model for the bundled JEM, or train one with `python -m train jem`")
     if card.jem.get("score"):
-        raise NaturalExplainError(f"model {scan.choice.path} was trained to sample from noise (`train jem "
+        raise NaturalExplainError(f"model {scan.choice.path} was trained for `core sample`'s annealed chain (`train jem "
                                   "--score-weight`), and its gradient is not fitted to this chain's steps: leave out "
                                   "--model for the bundled JEM")
     if scan.grids.resampled:

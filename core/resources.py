@@ -16,5 +16,5 @@ BUNDLED_CLASSIFIERS = (DEFAULT_MODEL, RGBN_MODEL, RGB_MODEL)
 DEFAULT_GENERATORS = MODELS / "cyclegan_s2.json"
 SAMPLE = RESOURCES / "sample" / "virginia_s2"
 DEFAULT_JEM = MODELS / "naturalness_jem_s2.json"
-# The JEM that samples from noise: DEFAULT_JEM's classifier plus a U-Net energy (core.models.hybrid_jem).
+# The JEM `core sample` draws from: DEFAULT_JEM's classifier plus a U-Net energy (core.models.hybrid_jem).
 DEFAULT_SAMPLING_JEM = MODELS / "naturalness_jem_s2_generative.json"

@@ -81,7 +81,7 @@ JEM_BASE_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--wi
 JEM_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "6", "--lr": "0.001"}), "--inpaint-weight", "5"]
 # The first run's model lives with the checkpoints: it is a step of the recipe, not a bundled model.
 JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
-# The JEM that samples from noise (core.models.hybrid_jem): the bundled JEM's weights as its classifier,
+# The JEM that `core sample` draws from (core.models.hybrid_jem): the bundled JEM's weights as its classifier,
 # frozen, plus a U-Net energy (width 32, 2 poolings) fitted by the score term alone (no SGLD, no energy
 # penalty: train/score_term.py), Adam 1e-3 warmed up over 100 steps, 20 epochs of 97 steps (~1 s each on
 # GENERATIVE_THREADS threads, 1.7 s on one; with validation ~45 minutes).
@@ -156,7 +156,7 @@ def jem_arguments(out_dir: Path) -> list[str]:
 
 
 def jem_generative_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled JEM that samples from noise, from the bundled JEM in `out_dir`."""
+    """The training CLI's arguments for the bundled JEM that `core sample` draws from, from the bundled JEM in `out_dir`."""
     return _arguments("jem", out_dir / JEM_GENERATIVE_NAME, Path(".cache/train") / f"{JEM_GENERATIVE_NAME}.ckpt",
                       [*JEM_GENERATIVE_OPTIONS, "--weights", _portable(out_dir / f"{JEM_NAME}.json")])
 
@@ -174,7 +174,7 @@ def camat_arguments(out_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Fetch the scene and train the bundled classifier, the JEM, the generators, the band-subset
-    classifiers, the segmenter, the CAMAT classifier, then the JEM that samples from noise; returns the exit status."""
+    classifiers, the segmenter, the CAMAT classifier, then the JEM that samples; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     out_dir = Path(argv[0]) if argv else Path("resources/models")
     # --fresh: a rerun retrains from scratch over the checkpoints of the last one.

@@ -1,4 +1,4 @@
-"""JEM training's score term: denoising score matching over a ladder of noise levels, for sampling from noise.
+"""JEM training's score term: denoising score matching over a ladder of noise levels, for annealed sampling.
 
 JEM's own objective (SGLD samples against data) left a network whose chains from noise stayed
 noise (README, `core sample`). Denoising score matching at many noise levels (Song & Ermon's

@@ -116,7 +116,7 @@ def test_cli_writes_the_result(scene, tmp_path):
 
 
 @pytest.mark.parametrize("model, message", [(DEFAULT_MODEL, "not a JEM"),
-                                            (DEFAULT_SAMPLING_JEM, "was trained to sample from noise")])
+                                            (DEFAULT_SAMPLING_JEM, "was trained for `core sample`'s annealed chain")])
 def test_a_model_without_the_chain_is_refused(scene, tmp_path, model, message):
     result = run_cli("inpaint", str(scene["stack"]), "--mask", str(scene["mask"]), "--out", str(tmp_path / "o.tif"),
                      "--model", str(model))

@@ -37,9 +37,8 @@ PROG = "python -m train jem"
 # The replay buffer lives in memory and in the latest checkpoint; beyond this it would not fit a laptop.
 MAX_BUFFER_BYTES = 4 * 2 ** 30
 # The classifier's FCN, the Wide-ResNet-like network of the JEM-EO seed (core.models.wide_resnet), or that network
-# plus a U-Net energy (core.models.hybrid_jem), the JEM that samples from noise.
+# plus a U-Net energy (core.models.hybrid_jem), the JEM that `core sample` draws from.
 ARCHITECTURES = ("naturalness_fcn", "jem_wide_resnet", "jem_hybrid")
-WIDE_RESNETS = ("jem_wide_resnet", "jem_hybrid")
 INITS = ("uniform", "data", "mixed")
 
 
@@ -82,8 +81,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     jem.add_argument("--energy-depth", type=whole_number(1, 6), default=2,
                      help="2x poolings of jem_hybrid's U-Net energy (default: 2)")
     jem.add_argument("--score-weight", type=non_negative_float, default=defaults.score_weight,
-                     help="weight of denoising score matching over noise levels, which teaches `core sample` to draw "
-                          "from noise (train/score_term.py; not under torchrun; default: "
+                     help="weight of denoising score matching over noise levels, which fits the gradient `core sample`'s "
+                          "annealed chain follows (train/score_term.py; not under torchrun; default: "
                           f"{defaults.score_weight:g}, off)")
     jem.add_argument("--freeze-classifier", action="store_true",
                      help="train jem_hybrid's energy only, keeping the classifier of --weights as it is (its "

@@ -71,7 +71,7 @@ class JEMSettings:
             chains from "data" alone never leave the data's neighbourhood, so nothing keeps log p(x)
             down far from it (a cloudy Landsat scene scored above the training data).
         inpaint_weight: weight of the inpainting term (train.inpainting_term); 0 leaves JEM's loss as it is.
-        score_weight: weight of the score term (train.score_term), which teaches sampling from noise; 0 for none.
+        score_weight: weight of the score term (train.score_term), which fits core sample's annealed chain; 0 for none.
     """
 
     sgld: SGLDSettings = SGLDSettings()
