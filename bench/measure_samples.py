@@ -48,8 +48,8 @@ def score_fit(model: Path, reference: Path) -> dict[str, float]:
     Each patch's class is the JEM's own verdict (the south half's labels are never used); this is
     what chose where `core sample`'s annealed chain starts (core.sample.ANNEALED_START_SIGMA).
     """
-    loaded = load_model(model)
     scan = prepare(reference, model, device="cpu")
+    loaded = scan.loaded
     raw, valid = read_window(scan.band_refs, scan.grids.model)
     x = torch.from_numpy(to_model_input(raw, valid, loaded.card))
     patch = loaded.card.jem["patch_size"]

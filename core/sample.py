@@ -125,6 +125,10 @@ class ReferencePatches:
         """Features of the patches of class `name` (see `confident`)."""
         return self.features[self.confident(name)]
 
+    def patches_of(self, name: str) -> np.ndarray:
+        """(N, C, H, W) the patches of class `name` themselves, in physical units."""
+        return self.patches[torch.from_numpy(self.confident(name))].numpy()
+
 
 def reference_patches(scan: Scan, extractor: LoadedModel, patch: int, generator: torch.Generator) -> ReferencePatches:
     """Nodata-free patches of a raster outside the training labels, half-overlapping, row strip by row strip.
@@ -339,9 +343,9 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     noise = unit.to_physical(torch.rand(samples.shape, generator=generator))
     other_name = next(name for name in card.classes if name != class_name)
     kids = _kids(extractor, samples, noise, real, class_name, other_name, card.bands, generator)
-    same = real.patches[torch.from_numpy(real.confident(class_name))].numpy()
+    same = real.patches_of(class_name)
     detail = {"samples": detail_ratio(samples.numpy(), same),
-              "real_other_class": detail_ratio(real.patches[torch.from_numpy(real.confident(other_name))].numpy(), same)}
+              "real_other_class": detail_ratio(real.patches_of(other_name), same)}
     loaded.network.cpu()
     probability = {"jem": float(_probabilities(loaded, samples, card.bands)[:, card.classes.index(class_name)].mean()),
                    "independent_classifier": float(_probabilities(extractor, samples, card.bands)[
