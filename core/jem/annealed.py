@@ -4,7 +4,11 @@ Such a JEM's gradient at noise level sigma is grad f(x)[y] / sigma (NCSNv2's rul
 walks a chain down a ladder of levels: at each, one Langevin corrector step with its size set by
 a signal-to-noise ratio, then the reverse-diffusion predictor to the next level (Song et al., 2021,
 the predictor-corrector sampler of the variance-exploding SDE), and at the last a step to the
-posterior mean (Tweedie's formula) that removes the remaining noise. It runs in the classifier's
+posterior mean (Tweedie's formula) that removes the remaining noise. The corrector's step is at most
+sigma^2: the density at level sigma curves by about 1 / sigma^2 across the data, so a longer step
+overshoots it, and a score that underestimates the noise (a level the network fits poorly) would
+otherwise get a step that grows without bound and a chain that blows up (a network probed on
+branch wip/sigma-told-jem reached a step of 165 at sigma 0.02). It runs in the classifier's
 standardised input, where the ladder was trained.
 """
 import dataclasses
@@ -74,7 +78,8 @@ def annealed_langevin(log_joint: LogJoint, shape: tuple[int, ...], settings: Ann
     x = settings.sigma_max * noise() + (0 if start is None else start.to(device))
     for sigma, below in zip(sigmas[:-1], sigmas[1:]):
         score, z = _gradient(log_joint, x) / sigma, noise()
-        step = 2 * (settings.snr * _per_sample_norm(z) / _per_sample_norm(score).clamp_min(1e-12)) ** 2
+        step = (2 * (settings.snr * _per_sample_norm(z) / _per_sample_norm(score).clamp_min(1e-12)) ** 2
+                ).clamp_max(sigma ** 2)
         x = x + step * score + (2 * step).sqrt() * z
         drop = sigma ** 2 - below ** 2
         x = x + drop / sigma * _gradient(log_joint, x)

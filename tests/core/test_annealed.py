@@ -61,3 +61,11 @@ def test_a_chain_started_near_the_data_in_little_noise_lands_on_it_too() -> None
     samples = annealed_langevin(lambda x: network(x)[:, 0], SHAPE, AnnealedSettings(0.8, 0.02, 20),
                                 torch.Generator().manual_seed(1), start=guess)
     assert float((samples - mu).pow(2).mean().sqrt()) < 0.01
+
+
+def test_a_chain_on_a_flat_energy_stays_finite() -> None:
+    """A score of 0 (a level the network never learned) would get an unbounded corrector step; it is held to sigma^2."""
+    flat = DistanceEnergy(torch.zeros(SHAPE[1:]), 0.0)
+    samples = annealed_langevin(lambda x: flat(x)[:, 0], SHAPE, AnnealedSettings(2.0, 0.02, 30),
+                                torch.Generator().manual_seed(0))
+    assert torch.isfinite(samples).all() and float(samples.std()) < 10
