@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.measure_inpaint import held_out_stack  # noqa: E402
 from core import sample as sampling  # noqa: E402
 from core.atomic import atomic_path  # noqa: E402
-from core.models.card import read_card  # noqa: E402
+from core.models.card import ModelCard, read_card  # noqa: E402
 from core.models.choice import given_or_bundled  # noqa: E402
 from core.models.model_file import load_model  # noqa: E402
 from core.models.preprocess import to_model_input  # noqa: E402
@@ -65,9 +65,8 @@ def score_fit(model: Path, reference: Path) -> dict[str, float]:
     return fit
 
 
-def measure(model: Path, steps: list[int], levels: list[int], work: Path) -> list[dict]:
+def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], work: Path) -> list[dict]:
     """One row per class, start and chain length: the samples' KID and fine detail, and the yardsticks' KID."""
-    card, _ = read_card(model)
     reference = held_out_stack(work / "held_out.tif", card.bands)
     rows = []
     for class_name in card.classes:
@@ -87,13 +86,6 @@ def measure(model: Path, steps: list[int], levels: list[int], work: Path) -> lis
     return rows
 
 
-def default_chain(model: Path) -> tuple[str, int]:
-    """The start and chain length `core sample` uses with `model` unless told."""
-    card, _ = read_card(model)
-    init = sampling.default_init(card)
-    return init, sampling.DEFAULT_LEVELS if init == "annealed" else sampling.DEFAULT_STEPS
-
-
 def figure(model: Path, work: Path, out: Path) -> Path:
     """Real held-out patches of each class (those the independent classifier is sure of) beside its default samples.
 
@@ -106,12 +98,12 @@ def figure(model: Path, work: Path, out: Path) -> Path:
     loaded = scan.loaded
     real = sampling.reference_patches(scan, load_model(DEFAULT_MODEL), loaded.card.jem["patch_size"],
                                       torch.Generator().manual_seed(SEED))
-    classes = loaded.card.classes
+    classes, init = loaded.card.classes, sampling.default_init(loaded.card)
     fig, axes = plt.subplots(len(classes), 2, figsize=(8, 4 * len(classes)))
     for row, name in zip(axes, classes):
-        real_png = sampling.write_grid(work / f"real_{name}.png", real.patches[torch.from_numpy(real.confident(name))][:N],
+        real_png = sampling.write_grid(work / f"real_{name}.png", torch.from_numpy(real.patches_of(name)[:N]),
                                        loaded.card.bands)
-        sampled_png = work / "{}_{}_{}.png".format(name, *default_chain(model))
+        sampled_png = work / f"{name}_{init}_{sampling.default_steps(init)}.png"
         for ax, png, title in zip(row, (real_png, sampled_png), (f"real {name} (held out)", f"JEM samples: {name}")):
             ax.imshow(plt.imread(png))
             ax.set_title(title)
@@ -133,10 +125,10 @@ def main() -> None:
                         f"with the score term, comma-separated; --figure needs core sample's {sampling.DEFAULT_LEVELS}")
     parser.add_argument("--figure", type=Path, help="also write real patches beside samples to this PNG")
     args = parser.parse_args()
+    card, _ = read_card(args.model)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = measure(args.model, [int(v) for v in args.steps.split(",")], [int(v) for v in args.levels.split(",")],
-                       Path(tmp))
-        card, _ = read_card(args.model)
+        rows = measure(args.model, card, [int(v) for v in args.steps.split(",")],
+                       [int(v) for v in args.levels.split(",")], Path(tmp))
         fit = score_fit(args.model, Path(tmp) / "held_out.tif") if card.jem.get("score") else None
         if args.figure:
             print(f"written: {figure(args.model, Path(tmp), args.figure)}")

@@ -179,6 +179,11 @@ def default_init(card: ModelCard) -> str:
     return "annealed" if card.jem.get("score") else "data"
 
 
+def default_steps(init: str) -> int:
+    """The chain length `core sample` uses for `init` unless told: ladder levels for "annealed", else SGLD steps."""
+    return DEFAULT_LEVELS if init == "annealed" else DEFAULT_STEPS
+
+
 def _class_logit(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
                  is_canceled: IsCanceled | None) -> Callable[[torch.Tensor], torch.Tensor]:
     """f(x)[y] of a standardised batch, log p(x, y) up to a constant; reports progress and polls cancel at every call."""
@@ -331,7 +336,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     card = loaded.card
     patch = int(card.jem.get("patch_size") or card.tile_size)
     init = init or default_init(card)
-    steps = (DEFAULT_LEVELS if init == "annealed" else DEFAULT_STEPS) if steps is None else steps
+    steps = default_steps(init) if steps is None else steps
     generator = torch.Generator().manual_seed(seed)
     unit = UnitSpace(card)
     drawn, chain = _draw(loaded, card.classes.index(class_name), (n, len(card.bands), patch, patch), init, steps,
