@@ -38,15 +38,18 @@ from train.score_term import score_residual  # noqa: E402
 
 SEED = 0
 N = 16
-# The levels at which the score's fit is measured: the training ladder's ends and four between.
-FIT_LEVELS = (2.0, 0.8, 0.32, 0.13, 0.05, 0.02)
+# The levels at which the score's fit is measured: the training ladder's ends, four between and the top of `train
+# energy`'s chain (10).
+FIT_LEVELS = (10.0, 5.0, 2.0, 0.8, 0.32, 0.13, 0.05, 0.02)
 
 
 def score_fit(model: Path, reference: Path) -> dict[str, float]:
-    """The score term's residual (train/score_term.py, 1: no help) at each of FIT_LEVELS, on held-out 32 px patches.
+    """The score term's residual (train/score_term.py, in the card's form; 1: no help) at each of FIT_LEVELS, on
+    held-out 32 px patches.
 
     Each patch's class is the JEM's own verdict (the south half's labels are never used); this is
-    what chose where `core sample`'s annealed chain starts (core.sample.ANNEALED_START_SIGMA).
+    what chose where `core sample`'s annealed chain starts (core.sample.ANNEALED_START_SIGMA, and the chain of a
+    `train energy` card).
     """
     scan = prepare(reference, model, device="cpu")
     loaded = scan.loaded
@@ -57,16 +60,20 @@ def score_fit(model: Path, reference: Path) -> dict[str, float]:
                            for c in range(0, x.shape[2] - patch + 1, 2 * patch)])
     with torch.no_grad():
         labels = loaded.network(patches).argmax(dim=1)
+    form = loaded.card.jem["score"].get("form", "energy")
     fit = {}
     for sigma in FIT_LEVELS:
-        residual = score_residual(loaded.network, patches, labels, torch.Generator().manual_seed(SEED), sigma, sigma)
+        residual = score_residual(loaded.network, patches, labels, torch.Generator().manual_seed(SEED), sigma, sigma, 0.0,
+                                  form)
         fit[f"{sigma:g}"] = round(float(residual.detach()), 4)
     print(json.dumps({"score_fit": fit}), flush=True)
     return fit
 
 
-def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], work: Path) -> list[dict]:
-    """One row per class, start and chain length: the samples' KID and fine detail, and the yardsticks' KID."""
+def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], guidances: list[float | None],
+            work: Path) -> list[dict]:
+    """One row per class, start, chain length and guidance weight: the samples' KID and fine detail, and the
+    yardsticks' KID."""
     reference = held_out_stack(work / "held_out.tif", card.bands)
     rows = []
     for class_name in card.classes:
@@ -74,16 +81,21 @@ def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], w
             if init == "annealed" and not card.jem.get("score"):
                 continue
             chains = levels if init == "annealed" else [0] if card.jem.get("score") else steps  # SGLD runs away
-            for n_steps in chains:
-                result = sampling.sample(work / f"{class_name}_{init}_{n_steps}.png", class_name=class_name, n=N,
-                                         model=model, steps=n_steps, init=init, reference=reference, seed=SEED,
-                                         device="cpu")
-                rows.append({"class": class_name, "init": init, "steps": n_steps, "kid": result.kid,
+            for n_steps, guidance in [(n, g) for n in chains for g in (guidances if init == "annealed" else [None])]:
+                result = sampling.sample(work / _grid_name(class_name, init, n_steps, guidance), class_name=class_name,
+                                         n=N, model=model, steps=n_steps, init=init, reference=reference, seed=SEED,
+                                         device="cpu", guidance=guidance)
+                rows.append({"class": class_name, "init": init, "steps": n_steps,
+                             **({} if guidance is None else {"guidance": guidance}), "kid": result.kid,
                              "fine_detail": result.fine_detail,
                              "mean_probability": {"jem": round(result.jem_probability, 4),
                                                   "independent_classifier": round(result.reference_probability, 4)}})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def _grid_name(class_name: str, init: str, steps: int, guidance: float | None) -> str:
+    return f"{class_name}_{init}_{steps}{'' if guidance is None else f'_g{guidance:g}'}.png"
 
 
 def figure(model: Path, work: Path, out: Path) -> Path:
@@ -103,7 +115,7 @@ def figure(model: Path, work: Path, out: Path) -> Path:
     for row, name in zip(axes, classes):
         real_png = sampling.write_grid(work / f"real_{name}.png", torch.from_numpy(real.patches_of(name)[:N]),
                                        loaded.card.bands)
-        sampled_png = work / f"{name}_{init}_{sampling.default_steps(init)}.png"
+        sampled_png = work / _grid_name(name, init, sampling.default_steps(init), None)
         for ax, png, title in zip(row, (real_png, sampled_png), (f"real {name} (held out)", f"JEM samples: {name}")):
             ax.imshow(plt.imread(png))
             ax.set_title(title)
@@ -123,12 +135,16 @@ def main() -> None:
                         f"core sample's default, {sampling.DEFAULT_STEPS}, for a JEM without the score term")
     parser.add_argument("--levels", default=str(sampling.DEFAULT_LEVELS), help="noise ladder lengths for a JEM trained "
                         f"with the score term, comma-separated; --figure needs core sample's {sampling.DEFAULT_LEVELS}")
+    parser.add_argument("--guidance", default="",
+                        help="classifier guidance weights for a JEM fitted by `train energy`, comma-separated, beside the "
+                             "card's own (which --figure shows)")
     parser.add_argument("--figure", type=Path, help="also write real patches beside samples to this PNG")
     args = parser.parse_args()
     card, _ = read_card(args.model)
     with tempfile.TemporaryDirectory() as tmp:
+        guidances = [None, *(float(v) for v in args.guidance.split(",") if v)]
         rows = measure(args.model, card, [int(v) for v in args.steps.split(",")],
-                       [int(v) for v in args.levels.split(",")], Path(tmp))
+                       [int(v) for v in args.levels.split(",")], guidances, Path(tmp))
         fit = score_fit(args.model, Path(tmp) / "held_out.tif") if card.jem.get("score") else None
         if args.figure:
             print(f"written: {figure(args.model, Path(tmp), args.figure)}")

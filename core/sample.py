@@ -20,7 +20,7 @@ from core.aoi import AOI
 from core.atomic import write_json
 from core.errors import NaturalExplainError, RunCanceled
 from core.fine_detail import detail_ratio
-from core.jem.annealed import AnnealedSettings, annealed_langevin
+from core.jem.annealed import AnnealedSettings, Slope, annealed_langevin, energy_slope
 from core.jem.init import CoarseGaussian
 from core.jem.kid import feature_scale, features, kid
 from core.jem.sgld import SGLDSettings, sgld
@@ -44,19 +44,21 @@ DEFAULT_STEPS = 20
 # A JEM trained with the score term (train/score_term.py) walks down its noise ladder instead
 # (core.jem.annealed): this many levels, two gradient evaluations each.
 DEFAULT_LEVELS = 100
-# Where that walk starts: the class's Gaussian of coarse training patches ("data"'s start) drowned
-# in noise of this std, in standardised units (the band values' own std is 1). The bundled
-# generative JEM fits the score well at 0.8 (residual 0.14 on held-out patches, bench/measure_samples.py)
-# but hardly at the top of its training ladder, 2 (0.92), and its chains from pure noise there
-# painted worm-like stripes over every patch, of both classes alike. The class comes from the
-# start: the frozen classifier's logits span a few units, the energy thousands (the card's training
-# log p(x) median is -1715), so its gradient barely steers the chain.
+# Where that walk starts for a JEM trained with the score term whose card records no chain: the
+# class's Gaussian of coarse training patches ("data"'s start) drowned in noise of this std, in
+# standardised units (the band values' own std is 1). The first generative JEM (not told the noise
+# level) fitted the score well at 0.8 (residual 0.14 on held-out patches, bench/measure_samples.py) but
+# hardly at the top of its ladder, 2 (0.92), and its chains from pure noise there painted worm-like
+# stripes over every patch, of both classes alike. A JEM whose energy `train energy` fitted longer
+# records its chain in its card instead: pure noise at a level above the data's own spread, no class
+# start, the class coming from the classifier's guidance (_slope).
 ANNEALED_START_SIGMA = 0.8
 # "uniform": JEM's restart distribution, noise over the whole unit cube. "data": the class's
 # Gaussian of coarse training patches that the JEM's own chains started from (core.jem.init), or
 # for a JEM trained from uniform noise, per-band Gaussians with the training mean and std. Both
-# run SGLD. "annealed": annealed Langevin dynamics from "data"'s start drowned in noise, for a
-# JEM trained with the score term, and its default ("data" for any other).
+# run SGLD. "annealed": annealed Langevin dynamics from "data"'s start drowned in noise (from pure
+# noise for a JEM fitted by `train energy`), for a JEM trained with the score term, and its default
+# ("data" for any other).
 INITS = ("uniform", "data", "annealed")
 # Real patches come from a raster (the bundled sample unless told), outside every training
 # label of the bundled models: held out. More than MAX_REFERENCE_PATCHES are subsampled.
@@ -185,33 +187,74 @@ def default_steps(init: str) -> int:
 
 
 def _class_logit(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
-                 is_canceled: IsCanceled | None) -> Callable[[torch.Tensor], torch.Tensor]:
-    """f(x)[y] of a standardised batch, log p(x, y) up to a constant; reports progress and polls cancel at every call."""
+                 is_canceled: IsCanceled | None, of_classifier: bool = False) -> Callable[..., torch.Tensor]:
+    """f(x)[y] of a standardised batch, log p(x, y) up to a constant (at noise level sigma, for a JEM told the level),
+    or log p(y|x) by a generative JEM's classifier alone; reports progress and polls cancel at every call."""
     done = 0
+    network = loaded.network.classifier if of_classifier else loaded.network
 
-    def logit(x: torch.Tensor) -> torch.Tensor:
+    def logit(x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
         nonlocal done
         if is_canceled and is_canceled():
             raise RunCanceled("canceled")
         if progress:
             progress(90.0 * done / max(evaluations, 1))
         done += 1
-        return loaded.network(x)[:, class_index]
+        if of_classifier:
+            return torch.log_softmax(network(x), dim=1)[:, class_index]
+        return (network(x) if sigma is None else network(x, sigma))[:, class_index]
 
     return logit
 
 
+def _slope(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
+           is_canceled: IsCanceled | None, guidance: float | None) -> Slope:
+    """Sigma times the class's score at a noise level: the gradient of f(x, sigma)[y] where the energy's gradient
+    was fitted; for a U-Net fitted as a denoiser, Tweedie's (r'(x, sigma) - x) / sigma, with r' = r + w sigma^2
+    grad log p(y | r(x, sigma)): classifier guidance (Dhariwal & Nichol 2021) with the JEM's own classifier, which
+    judges the denoised estimate r, the clean patches it was trained on, not the noisy x (train/score_term.py); w is
+    `guidance` (None for the energy's gradient, see _guidance)."""
+    if guidance is None:
+        return energy_slope(_class_logit(loaded, class_index, evaluations, progress, is_canceled))
+    log_posterior = _class_logit(loaded, class_index, evaluations, progress, is_canceled, of_classifier=True)
+
+    def slope(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        x = x.detach().requires_grad_(True)
+        denoised = loaded.network.denoised(x, sigma)
+        grad, = torch.autograd.grad(log_posterior(denoised).sum(), x)
+        return (denoised.detach() + guidance * sigma ** 2 * grad - x.detach()) / sigma
+
+    return slope
+
+
+def _guidance(card: ModelCard, init: str, given: float | None) -> float | None:
+    """The classifier guidance of the chain: `given`, else the card's (1 when it has none), for the annealed chain of a
+    JEM whose energy is a denoiser; None for any other chain.
+
+    Raises:
+        NaturalExplainError: when a weight is given for any other chain.
+    """
+    score = card.jem.get("score") or {}
+    if init == "annealed" and score.get("form", "energy") == "denoiser":
+        return float(score.get("chain", {}).get("guidance", 1.0)) if given is None else given
+    if given is not None:
+        raise NaturalExplainError("--guidance steers the annealed chain of a JEM whose energy was fitted as a denoiser "
+                                  "(`train energy`): use --init annealed with such a JEM, or drop --guidance")
+    return None
+
+
 def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: str, steps: int, device: torch.device,
-          generator: torch.Generator, progress: Progress | None,
-          is_canceled: IsCanceled | None) -> tuple[torch.Tensor, dict[str, Any]]:
+          generator: torch.Generator, progress: Progress | None, is_canceled: IsCanceled | None,
+          guidance: float | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
     """(n, C, H, W) unit-space samples of the class (annealed Langevin, or SGLD from `init`'s starts) and the record
     of the chain's settings.
 
     Raises:
-        NaturalExplainError: for "annealed" with a JEM trained without the score term, or SGLD steps with one trained
-            with it.
+        NaturalExplainError: for "annealed" with a JEM trained without the score term, SGLD steps with one trained
+            with it, or a guidance weight for a chain that takes none.
     """
     card = loaded.card
+    guidance = _guidance(card, init, guidance)
     unit = UnitSpace(card, device)
     name = card.classes[class_index]
     if init == "annealed":
@@ -219,12 +262,14 @@ def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: s
         if not score:
             raise NaturalExplainError("this JEM was not trained with the score term (`train jem --score-weight`), so it "
                                       "cannot run the annealed chain: use --init data or uniform")
-        settings = AnnealedSettings(min(float(score["sigma_max"]), ANNEALED_START_SIGMA), float(score["sigma_min"]),
-                                    steps)
-        logit = _class_logit(loaded, class_index, settings.evaluations, progress, is_canceled)
-        start = unit.to_input(start_batch(shape[0], loaded, shape[-1], "data", generator, name).to(device))
-        samples = unit.from_input(annealed_langevin(logit, shape, settings, generator, device, start))
-        return samples.cpu(), {"annealed": dataclasses.asdict(settings)}
+        chain = score.get("chain")
+        top = float(chain["sigma_max"]) if chain else min(float(score["sigma_max"]), ANNEALED_START_SIGMA)
+        settings = AnnealedSettings(top, float(score["sigma_min"]), steps)
+        slope = _slope(loaded, class_index, settings.evaluations, progress, is_canceled, guidance)
+        start = None if chain else unit.to_input(start_batch(shape[0], loaded, shape[-1], "data", generator, name).to(device))
+        samples = unit.from_input(annealed_langevin(slope, shape, settings, generator, device, start))
+        return samples.cpu(), {"annealed": dataclasses.asdict(settings),
+                               **({} if guidance is None else {"guidance": guidance})}
     if card.jem.get("score") and steps:
         raise NaturalExplainError("this JEM's gradient is fitted to its noise ladder, and SGLD at its card's step size "
                                   "runs away: use --init annealed (or --steps 0 to see the starts)")
@@ -303,7 +348,7 @@ def _checked_jem(scan: Scan, class_name: str) -> LoadedModel:
 
 def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None,
            steps: int | None = None, reference: str | Path = SAMPLE, init: str | None = None, seed: int = 0,
-           device: str = "auto", progress: Progress | None = None,
+           device: str = "auto", guidance: float | None = None, progress: Progress | None = None,
            is_canceled: IsCanceled | None = None) -> SampleResult:
     """Draw `n` patches of `class_name` from a JEM and write them as a PNG grid plus a JSON record.
 
@@ -318,6 +363,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
         init: where the chains start, one of INITS; default_init(the model's card) when None.
         seed: fixes the starts, the SGLD noise and the yardstick draws.
         device: "auto", "cpu" or "cuda".
+        guidance: the weight of the classifier's gradient on a denoiser JEM's annealed chain (the card's when None).
         progress: called with percent done.
         is_canceled: polled before every gradient evaluation.
 
@@ -340,7 +386,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     generator = torch.Generator().manual_seed(seed)
     unit = UnitSpace(card)
     drawn, chain = _draw(loaded, card.classes.index(class_name), (n, len(card.bands), patch, patch), init, steps,
-                         scan.device, generator, progress, is_canceled)
+                         scan.device, generator, progress, is_canceled, guidance)
     samples = unit.to_physical(drawn)
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)

@@ -1,7 +1,7 @@
 """`python -m core sample`: patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID."""
 import argparse
 
-from core.cli.options import add_model_arguments, path_value, seed, text_value, whole_number
+from core.cli.options import add_model_arguments, non_negative_float, path_value, seed, text_value, whole_number
 
 HELP = ("draw patches of one class from a JEM (annealed Langevin or SGLD); writes a PNG grid and a JSON "
         "record with KID and fine detail")
@@ -18,11 +18,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=path_value, help="the PNG to write; the JSON record goes beside it")
     p.add_argument("--init", type=text_value("a start"),
                    help="'annealed': Langevin dynamics down the noise ladder of a JEM trained with --score-weight, from "
-                        "the class's Gaussian of coarse training patches drowned in noise (its default); 'data': SGLD "
+                        "the class's Gaussian of coarse training patches drowned in noise, or from pure noise for one "
+                        "fitted by `train energy` (its default); 'data': SGLD "
                         "from that Gaussian (any other JEM's default); 'uniform': SGLD from uniform noise")
     p.add_argument("--steps", type=whole_number(0, MAX_STEPS),
                    help="SGLD steps, whose size and noise are the JEM's own (default: the JEM's training chain "
                         "length); with --init annealed, the levels of the ladder (default: 100)")
+    p.add_argument("--guidance", type=non_negative_float,
+                   help="how strongly the classifier steers the annealed chain of a JEM fitted by `train energy` "
+                        "toward the class (default: the model card's; 0 draws from log p(x) alone)")
     p.add_argument("--reference", type=path_value, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
     p.add_argument("--seed", type=seed, default=0, help="fixes the starts and the noise")
@@ -40,7 +44,8 @@ def run(args: argparse.Namespace) -> None:
         raise NaturalExplainError(f"--out {args.out} must end in .png")
     writable_file(args.out)
     with progress_bar("sample", args.quiet) as progress:
-        given = {k: v for k, v in (("steps", args.steps), ("reference", args.reference), ("init", args.init))
+        given = {k: v for k, v in (("steps", args.steps), ("reference", args.reference), ("init", args.init),
+                                             ("guidance", args.guidance))
                  if v is not None}
         result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, seed=args.seed,
                         device=args.device, progress=progress, **given)

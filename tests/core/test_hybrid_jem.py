@@ -1,7 +1,7 @@
 """The generative JEM's network: its energy never changes what the classifier says, and tiles and pixels agree."""
 import torch
 
-from core.models.hybrid_jem import HybridJEM
+from core.models.hybrid_jem import SIGMA_MIN, HybridJEM
 from core.models.unet import UNetSegmenter
 
 
@@ -11,7 +11,8 @@ def _network() -> HybridJEM:
 
 
 def test_the_energy_cancels_in_the_class_probabilities_and_gradcam_layer() -> None:
-    network, x = _network(), torch.randn(3, 4, 16, 16)
+    """In float64: the untrained energy is thousands, where float32 rounds the logits by ~1e-4."""
+    network, x = _network().double(), torch.randn(3, 4, 16, 16, dtype=torch.float64)
     with torch.no_grad():
         ours, theirs = network(x), network.classifier(x)
         assert torch.allclose(torch.softmax(ours, 1), torch.softmax(theirs, 1), atol=1e-6)
@@ -23,12 +24,35 @@ def test_a_tile_energy_is_the_sum_over_a_training_patch_and_the_mean_of_its_pixe
     network, x = _network(), torch.randn(2, 4, 16, 16)
     with torch.no_grad():
         pixels = network.pixel_energy(x)
-        residual = x - network.energy(x)
+        residual = x - network.denoised(x)
         assert (pixels <= 0).all()
         tile = network(x) - network.classifier(x)
-        assert torch.allclose(tile[:, 0], -0.5 * residual.pow(2).sum(dim=(1, 2, 3)), rtol=1e-5)  # 16 x 16 = 256 px
+        assert torch.allclose(tile[:, 0], -0.5 * residual.pow(2).sum(dim=(1, 2, 3)) / SIGMA_MIN, rtol=1e-5)  # 256 px
         dense = network.dense_logits(x) - network.classifier.dense_logits(x)
         assert torch.allclose(dense.mean(dim=(2, 3)), tile, rtol=1e-5)
+
+
+def test_the_energy_is_told_the_noise_level_per_sample() -> None:
+    """A clean input is scored at the bottom of the ladder; a batch of levels scores each sample at its own."""
+    network, x = _network(), torch.randn(2, 4, 16, 16)
+    with torch.no_grad():
+        assert torch.equal(network(x), network(x, SIGMA_MIN))
+        assert not torch.allclose(network(x, 1.0), network(x))
+        both = network(x, torch.tensor([0.1, 2.0]))
+        assert torch.allclose(both, torch.cat([network(x[:1], 0.1), network(x[1:], 2.0)]), rtol=1e-5)
+
+
+def test_at_high_noise_the_untrained_energy_already_pulls_towards_the_band_means() -> None:
+    """EDM's preconditioning: with the U-Net's output at 0, r is x / (1 + sigma^2), the posterior mean for Gaussian
+    data of unit std, and the gradient is within 4 % of sigma times that data's score, -sigma x / (1 + sigma^2)."""
+    network, x = _network(), 5.0 * torch.randn(2, 4, 16, 16)
+    torch.nn.init.zeros_(network.energy.head.weight)
+    torch.nn.init.zeros_(network.energy.head.bias)
+    x.requires_grad_(True)
+    grad, = torch.autograd.grad(network.pixel_energy(x, 5.0).sum(), x)
+    shrink = (25 / 26) ** 2 / 5  # -(I - J)(x - r) / sigma with J = I / 26 and x - r = x * 25 / 26
+    assert torch.allclose(grad, -shrink * 256 * x.detach(), rtol=1e-4)  # per pixel, times energy_pixels
+    assert abs(shrink / (5 / 26) - 1) < 0.04
 
 
 def test_the_segmenter_keeps_its_weights_names() -> None:

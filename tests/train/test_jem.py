@@ -17,7 +17,7 @@ from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
 from train.inpainting_term import MAX_REACH_PX, inpainting_card_entry
 from train.replay_buffer import ReplayBuffer
-from train.reproduce import jem_arguments, jem_base_arguments, jem_generative_arguments
+from train.reproduce import energy_arguments, jem_arguments, jem_base_arguments, jem_generative_arguments
 from train.score_term import SIGMA_MAX, SIGMA_MIN
 
 pytestmark = pytest.mark.slow  # trains
@@ -125,7 +125,7 @@ def test_the_generative_stage_trains_the_energy_alone_and_records_its_noise_ladd
     assert _train(raster_layout, base, 1, "--architecture", "jem_wide_resnet") == 0
     assert _train(raster_layout, hybrid, 1, "--architecture", "jem_hybrid", "--energy-width", "8", "--freeze-classifier",
                   "--weights", str(base.with_suffix(".json")), "--sgld-steps", "0", "--score-weight", "1",
-                  "--energy-reg", "0") == 0
+                  "--score-form", "denoiser", "--energy-reg", "0") == 0
     first, second = load_model(base.with_suffix(".json")), load_model(hybrid.with_suffix(".json"))
     for name, weight in first.network.state_dict().items():
         assert torch.equal(second.network.classifier.state_dict()[name], weight), name
@@ -133,7 +133,7 @@ def test_the_generative_stage_trains_the_energy_alone_and_records_its_noise_ladd
     fresh = type(second.network)(**second.card.arch_args)
     assert not torch.equal(fresh.energy.head.weight, second.network.energy.head.weight)
     assert second.card.arch_args == {**first.card.arch_args, "energy_width": 8, "energy_depth": 2, "energy_pixels": 1024}
-    assert second.card.jem["score"] == {"weight": 1.0, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN}
+    assert second.card.jem["score"] == {"weight": 1.0, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN, "form": "denoiser"}
     log = json.loads((tmp_path / "hybrid.ckpt" / "log.json").read_text())
     assert log[-1]["val_accuracy"] == json.loads((tmp_path / "base.ckpt" / "log.json").read_text())[-1]["val_accuracy"]
     assert "buffer" not in load_checkpoint(checkpoint_path(tmp_path / "hybrid.ckpt", 1))
@@ -144,6 +144,8 @@ def test_the_generative_stage_trains_the_energy_alone_and_records_its_noise_ladd
     (["--buffer-size", "2000000"], "error: a replay buffer of 2000000 patches of 4x32x32 takes"),
     (["--buffer-size", "8"], "error: --buffer-size 8 is smaller than --batch-size 32"),
     (["--sgld-steps", "0"], "error: --sgld-steps 0 drops JEM's SGLD term, leaving a plain classifier: give --score-weight"),
+    (["--sgld-steps", "0", "--score-weight", "1"], "error: --score-weight fits an energy told the noise level, which "
+                                                   "only --architecture jem_hybrid has"),
     (["--freeze-classifier"], "error: --freeze-classifier keeps the classifier of --weights: it needs --architecture "
                               "jem_hybrid and --weights"),
 ])
@@ -175,12 +177,15 @@ def test_bundled_jem_records_the_two_commands_make_models_runs(monkeypatch: pyte
 
 def test_bundled_generative_jem_is_the_bundled_jem_plus_its_energy_as_make_models_trains_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its classifier is the bundled JEM's, weight for weight; it records the command make models runs; a few MB."""
+    """Its classifier is the bundled JEM's, weight for weight; it records the two commands make models runs (`train
+    jem`'s first stage, then `train energy`); a few MB."""
     monkeypatch.chdir(REPO)
     jem, generative = load_model(DEFAULT_JEM), load_model(DEFAULT_SAMPLING_JEM)
     for name, weight in jem.network.state_dict().items():
         assert torch.equal(generative.network.classifier.state_dict()[name], weight), name
-    assert generative.card.training["weights_from"]["weights_sha256"] == jem.weights_sha256
     assert generative.card.training["metrics"]["val_accuracy"] == jem.card.training["metrics"]["val_accuracy"]
-    assert_records_make_models_command(DEFAULT_SAMPLING_JEM, "jem", jem_generative_arguments, ("out", "workdir", "weights"))
+    locations = ("out", "workdir", "weights")
+    assert_records_make_models_command(DEFAULT_SAMPLING_JEM, "energy", energy_arguments, locations)
+    assert_same_command(generative.card.training["weights_from"]["command"], "jem",
+                        jem_generative_arguments(DEFAULT_JEM.parent.relative_to(REPO)), locations)
     assert DEFAULT_SAMPLING_JEM.with_suffix(".safetensors").stat().st_size < 4 * 2 ** 20

@@ -30,6 +30,7 @@ from train.distributed import current_world, world_device
 from train.inpainting_term import inpainting_card_entry, ring_gains
 from train.provenance import command_line
 from train.replay_buffer import STORAGE
+from train.score_term import SCORE_FORMS
 from train.trainers.jem import JEMSettings, JEMTrainer, tile_log_px
 
 HELP = "train a naturalness classifier as a JEM, which also scores how familiar an input is (log p(x))"
@@ -84,6 +85,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="weight of denoising score matching over noise levels, which fits the gradient `core sample`'s "
                           "annealed chain follows (train/score_term.py; not under torchrun; default: "
                           f"{defaults.score_weight:g}, off)")
+    jem.add_argument("--score-form", choices=SCORE_FORMS, default=defaults.score_form,
+                     help="what --score-weight fits: the energy's gradient, which the chain then follows exactly, or "
+                          "the energy's U-Net as a denoiser, whose score the chain follows (one backward pass, and far "
+                          f"faster to learn; train/score_term.py; default: {defaults.score_form})")
     jem.add_argument("--freeze-classifier", action="store_true",
                      help="train jem_hybrid's energy only, keeping the classifier of --weights as it is (its "
                           "probabilities and maps stay the same, bit for bit)")
@@ -101,7 +106,8 @@ def jem_settings(args: argparse.Namespace) -> JEMSettings:
     return JEMSettings(sgld=SGLDSettings(args.sgld_steps, args.sgld_step_size, args.sgld_noise),
                        buffer_size=args.buffer_size, reinit_freq=args.reinit_freq, data_noise=args.data_noise,
                        warmup_steps=args.warmup_steps, energy_reg=args.energy_reg, init=args.init,
-                       inpaint_weight=args.inpaint_weight, score_weight=args.score_weight)
+                       inpaint_weight=args.inpaint_weight, score_weight=args.score_weight,
+                       score_form=args.score_form)
 
 
 def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module, patch_pixels: int) -> nn.Module:
@@ -132,6 +138,9 @@ def check_objective(args: argparse.Namespace) -> None:
     if args.sgld_steps == 0 and not args.score_weight:
         raise NaturalExplainError("--sgld-steps 0 drops JEM's SGLD term, leaving a plain classifier: give "
                                   "--score-weight so that log p(x) is still fitted")
+    if args.score_weight and args.architecture != "jem_hybrid":
+        raise NaturalExplainError("--score-weight fits an energy told the noise level, which only --architecture "
+                                  "jem_hybrid has")
     if args.freeze_classifier and not (args.architecture == "jem_hybrid" and args.weights):
         raise NaturalExplainError("--freeze-classifier keeps the classifier of --weights: it needs --architecture "
                                   "jem_hybrid and --weights")

@@ -72,6 +72,7 @@ class JEMSettings:
             down far from it (a cloudy Landsat scene scored above the training data).
         inpaint_weight: weight of the inpainting term (train.inpainting_term); 0 leaves JEM's loss as it is.
         score_weight: weight of the score term (train.score_term), which fits core sample's annealed chain; 0 for none.
+        score_form: what the score term fits, one of train.score_term.SCORE_FORMS.
     """
 
     sgld: SGLDSettings = SGLDSettings()
@@ -83,6 +84,7 @@ class JEMSettings:
     init: str = "uniform"
     inpaint_weight: float = 0.0
     score_weight: float = 0.0
+    score_form: str = "energy"
 
     @property
     def contrastive(self) -> bool:
@@ -94,8 +96,8 @@ class JEMSettings:
         return {"sgld": dataclasses.asdict(self.sgld), "buffer_size": self.buffer_size,
                 "reinit_freq": self.reinit_freq, "data_noise": self.data_noise, "energy_reg": self.energy_reg,
                 **({"inpaint_weight": self.inpaint_weight} if self.inpaint_weight else {}),
-                **({"score": {"weight": self.score_weight, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN}}
-                   if self.score_weight else {})}
+                **({"score": {"weight": self.score_weight, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN,
+                              "form": self.score_form}} if self.score_weight else {})}
 
 
 def warmup_factor(step: int, warmup_steps: int) -> float:
@@ -249,7 +251,8 @@ class JEMTrainer(ClassifierTrainer):
             residual = inpainting_residual(self.network, self.space, clean, self.generator)
             loss, logpx = loss + s.inpaint_weight * residual, {**logpx, "inpaint_residual": residual.item()}
         if s.score_weight:
-            residual = score_residual(self.network, self.space.to_input(clean), y.to(device), self.generator)
+            residual = score_residual(self.network, self.space.to_input(clean), y.to(device), self.generator,
+                                      form=s.score_form)
             loss, logpx = loss + s.score_weight * residual, {**logpx, "score_residual": residual.item()}
         size = abs(loss.item())
         worst = max_over_ranks(math.inf if math.isnan(size) else size, self.world, device)  # all ranks stop together

@@ -1,0 +1,173 @@
+"""`python -m train energy`: carry a generative JEM's energy on as a denoiser, on unlabelled crops of a raster.
+
+It takes a model `train jem --architecture jem_hybrid` wrote (--weights), the raster it was
+trained on and the polygons whose bounding box is the training window (only imagery is read
+there, never labels), and a classifier that sorts the window's crops by class so that each batch
+is balanced (train/datasets/crops.py). It writes the same model with the energy's moving average
+(train/trainers/energy.py): the classifier and its probabilities are unchanged, and the card's
+log p(x) histogram is measured again on the window's crops.
+"""
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.aoi import AOI
+from core.cli.options import non_negative_float, path_value, positive_float, positive_int, real_number, seed
+from core.device import DEVICE_CHOICES, resolve_device
+from core.errors import NaturalExplainError
+from core.jem.energy import log_px
+from core.jem.histogram import LogPxHistogram
+from core.models.card import ModelCard
+from core.models.model_file import LoadedModel, load_model, save_model
+from core.models.preprocess import to_model_input
+from core.raster.bands import match_bands
+from core.raster.read import read_window
+from core.raster.sources import open_input
+from train.checkpoint import check_workdir, discard_earlier_run, resume_state, run_fingerprint
+from train.commands.arguments import check_writable, default_workdir, model_base
+from train.datasets.crops import CELL, BalancedCrops
+from train.provenance import command_line
+from train.trainers.energy import EnergySettings, EnergyTrainer
+
+# Where `core sample`'s chain starts: pure noise this far above the data's unit std is close to the data
+# noised at this level (the fit's log-normal levels reach it; 2 % of them lie above).
+CHAIN_SIGMA_MAX = 10.0
+# The classifier guidance `core sample` applies (core.sample): bench/measure_samples.py's weights compared.
+GUIDANCE = 5.0
+HELP = "fit a generative JEM's energy longer, as a denoiser on unlabelled crops of a raster (for `core sample`)"
+PROG = "python -m train energy"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the energy command's options."""
+    defaults = EnergySettings(steps=1)
+    data = parser.add_argument_group("data")
+    data.add_argument("--raster", type=path_value, required=True, help="the imagery the JEM was trained on")
+    data.add_argument("--polygons", type=path_value, required=True,
+                      help="polygons whose bounding box is the training window (e.g. the training labels)")
+    data.add_argument("--weights", type=path_value, required=True,
+                      help="the generative JEM to carry on (a jem_hybrid model file from `train jem`)")
+    data.add_argument("--classifier", type=path_value, required=True,
+                      help="a classifier of the same bands and classes that sorts the crops by class")
+    data.add_argument("--out", type=path_value, required=True, help="where to write the model (.json/.safetensors)")
+    fit = parser.add_argument_group("training")
+    fit.add_argument("--steps", type=positive_int, required=True, help="optimizer steps in all, resumed ones included")
+    fit.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
+                     help=f"crops per step (default: {defaults.batch_size})")
+    fit.add_argument("--lr", type=positive_float, default=defaults.lr, help=f"Adam learning rate (default: {defaults.lr:g})")
+    fit.add_argument("--ema", type=real_number(0, 1, low_open=True, high_open=True), default=defaults.ema,
+                     help=f"decay of the weights' moving average, which is written out (default: {defaults.ema:g})")
+    fit.add_argument("--p-mean", type=float, default=defaults.p_mean,
+                     help=f"mean of the log noise level, standardised units (default: {defaults.p_mean:g})")
+    fit.add_argument("--p-std", type=positive_float, default=defaults.p_std,
+                     help=f"std of the log noise level (default: {defaults.p_std:g})")
+    fit.add_argument("--seed", type=seed, default=defaults.seed)
+    fit.add_argument("--checkpoint-every", type=positive_int, default=defaults.checkpoint_every,
+                     help=f"steps between checkpoints (default: {defaults.checkpoint_every})")
+    fit.add_argument("--workdir", type=path_value, help="checkpoint folder (default: OUT.ckpt next to --out)")
+    again = fit.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --workdir")
+    again.add_argument("--fresh", action="store_true", help="discard the checkpoints an earlier run left in --workdir")
+    fit.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    chain = parser.add_argument_group("the chain `core sample` runs, recorded in the card")
+    chain.add_argument("--chain-sigma-max", type=positive_float, default=CHAIN_SIGMA_MAX,
+                       help=f"the noise level chains start at from pure noise (default: {CHAIN_SIGMA_MAX:g})")
+    chain.add_argument("--guidance", type=non_negative_float, default=GUIDANCE,
+                       help="weight of the classifier's gradient on the denoised estimate, which steers chains to "
+                            f"the class (default: {GUIDANCE:g})")
+
+
+def _models(args: argparse.Namespace) -> tuple[LoadedModel, LoadedModel]:
+    """The generative JEM and the sorting classifier.
+
+    Raises:
+        NaturalExplainError: when --weights is not a jem_hybrid, or the classifier has other bands, classes or scaling.
+    """
+    jem, sorter = load_model(args.weights), load_model(args.classifier)
+    if jem.card.architecture != "jem_hybrid":
+        raise NaturalExplainError(f"--weights {args.weights} is a {jem.card.architecture}: give the jem_hybrid model "
+                                  "that `train jem --architecture jem_hybrid` wrote")
+    for what in ("bands", "classes", "scale", "clip", "mean", "std"):  # the crops are standardised once, for both
+        if getattr(jem.card, what) != getattr(sorter.card, what):
+            raise NaturalExplainError(f"--classifier {args.classifier} has {what} {getattr(sorter.card, what)}, "
+                                      f"--weights {getattr(jem.card, what)}: they must be the same")
+    return jem, sorter
+
+
+def _window(args: argparse.Namespace, card: ModelCard) -> tuple[np.ndarray, np.ndarray]:
+    """The training window's raw pixels (C, H, W) in the model's bands, and where they are all valid (H, W)."""
+    raster = open_input(args.raster)
+    grid = raster.grid.window(AOI.from_vector(args.polygons).window_on(raster.grid))
+    return read_window(match_bands(raster, card.bands), grid)
+
+
+def _standardised(raw: np.ndarray, valid: np.ndarray, card: ModelCard) -> torch.Tensor:
+    return torch.from_numpy(to_model_input(raw, valid, card).astype("float32"))
+
+
+@torch.no_grad()
+def window_log_px(network: torch.nn.Module, crops: BalancedCrops) -> np.ndarray:
+    """Tile log p(x) of the window's valid crops every 2 cells: the card's histogram of the training data."""
+    cells = crops.cells[(crops.cells % 2 == 0).all(axis=1)]
+    values = []
+    for first in range(0, len(cells), 256):
+        batch = torch.stack([crops.image[:, r * CELL:r * CELL + crops.size, c * CELL:c * CELL + crops.size]
+                             for r, c in cells[first:first + 256]])
+        values.append(log_px(network, batch))
+    return torch.cat(values).double().numpy()
+
+
+def _card(jem: LoadedModel, args: argparse.Namespace, network: torch.nn.Module, crops: BalancedCrops,
+          trainer: EnergyTrainer, record: dict[str, Any]) -> ModelCard:
+    """--weights' card with the histogram measured again, the fit's settings, the chain `core sample` runs and how to
+    reproduce it."""
+    card, settings = jem.card, trainer.settings
+    logpx = LogPxHistogram.of(window_log_px(network, crops))
+    fit = {"steps": settings.steps, "batch_size": settings.batch_size, "lr": settings.lr, "ema": settings.ema,
+           "p_mean": settings.p_mean, "p_std": settings.p_std}
+    chain = {"sigma_max": args.chain_sigma_max, "guidance": args.guidance}
+    card.jem = {**card.jem, "logpx": logpx.to_json(),
+                "score": {**card.jem["score"], "form": "denoiser", "fit": fit, "chain": chain}}
+    card.training = {**card.training, **record,
+                     "weights_from": {"path": str(args.weights), "weights_sha256": jem.weights_sha256,
+                                      "command": card.training.get("command")}}
+    return card
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
+    """Fit the energy and write the model; returns its JSON sidecar path.
+
+    Raises:
+        NaturalExplainError: for bad input, before training wherever it can be detected.
+    """
+    device = resolve_device(args.device)
+    check_writable(model_base(args.out))
+    args.workdir = args.workdir or default_workdir(args.out)
+    check_workdir(args.workdir, args.resume, args.fresh)
+    jem, sorter = _models(args)
+    raw, valid = _window(args, jem.card)
+    digest = hashlib.sha256(raw.tobytes()).hexdigest()
+    crops = BalancedCrops.sort(_standardised(raw, valid, jem.card), valid, jem.card.jem["patch_size"],
+                               lambda batch: torch.softmax(sorter.network(batch), dim=1))
+    settings = EnergySettings(args.steps, args.batch_size, args.lr, args.ema, args.p_mean, args.p_std, args.seed,
+                              args.checkpoint_every)
+    fingerprint = run_fingerprint(args, digest)
+    for free in ("steps", "chain_sigma_max", "guidance"):  # a resume may go on longer, or record another chain
+        fingerprint["options"].pop(free)
+    trainer = EnergyTrainer(jem.network, crops, settings, args.workdir, fingerprint, device)
+    if args.resume:
+        trainer.load_state(resume_state(args.workdir, fingerprint))
+    discard_earlier_run(args.workdir, args.resume)
+    trainer.fit()
+    network = trainer.averaged_network()
+    record = {"command": command_line(PROG, parser, args), "data_hash": digest}
+    sidecar = save_model(network, _card(jem, args, network, crops, trainer, record), model_base(args.out))
+    print(f"wrote {sidecar}: {trainer.step} steps, loss {trainer.loss:.4f}; crops per class "
+          f"{', '.join(f'{name} {len(pool)}' for name, pool in zip(jem.card.classes, crops.pools))}", file=sys.stderr)
+    return sidecar
+
