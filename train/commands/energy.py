@@ -18,7 +18,7 @@ import torch
 
 from core.aoi import AOI
 from core.cli.options import non_negative_float, path_value, positive_float, positive_int, real_number, seed
-from core.device import DEVICE_CHOICES, resolve_device
+from core.device import DEVICE_CHOICES
 from core.errors import NaturalExplainError
 from core.jem.energy import log_px
 from core.jem.histogram import LogPxHistogram
@@ -28,8 +28,8 @@ from core.models.preprocess import to_model_input
 from core.raster.bands import match_bands
 from core.raster.read import read_window
 from core.raster.sources import open_input
-from train.checkpoint import check_workdir, discard_earlier_run, resume_state, run_fingerprint
-from train.commands.arguments import check_writable, default_workdir, model_base
+from train.checkpoint import discard_earlier_run, resume_state, run_fingerprint
+from train.commands.arguments import model_base, prepare_output
 from train.datasets.crops import CELL, BalancedCrops
 from train.provenance import command_line
 from train.trainers.energy import EnergySettings, EnergyTrainer
@@ -145,10 +145,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Path:
     Raises:
         NaturalExplainError: for bad input, before training wherever it can be detected.
     """
-    device = resolve_device(args.device)
-    check_writable(model_base(args.out))
-    args.workdir = args.workdir or default_workdir(args.out)
-    check_workdir(args.workdir, args.resume, args.fresh)
+    device = prepare_output(args)
     jem, sorter = _models(args)
     raw, valid = _window(args, jem.card)
     digest = hashlib.sha256(raw.tobytes()).hexdigest()
