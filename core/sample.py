@@ -51,7 +51,7 @@ DEFAULT_LEVELS = 100
 # hardly at the top of its ladder, 2 (0.92), and its chains from pure noise there painted worm-like
 # stripes over every patch, of both classes alike. A JEM whose energy `train energy` fitted longer
 # records its chain in its card instead: pure noise at a level above the data's own spread, no class
-# start, the class coming from the classifier's guidance (_slope).
+# start, the class coming from guidance (_slope).
 ANNEALED_START_SIGMA = 0.8
 # "uniform": JEM's restart distribution, noise over the whole unit cube. "data": the class's
 # Gaussian of coarse training patches that the JEM's own chains started from (core.jem.init), or
@@ -186,20 +186,30 @@ def default_steps(init: str) -> int:
     return DEFAULT_LEVELS if init == "annealed" else DEFAULT_STEPS
 
 
-def _class_logit(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
-                 is_canceled: IsCanceled | None, of_classifier: bool = False) -> Callable[..., torch.Tensor]:
-    """f(x)[y] of a standardised batch, log p(x, y) up to a constant (at noise level sigma, for a JEM told the level),
-    or log p(y|x) by a generative JEM's classifier alone; reports progress and polls cancel at every call."""
+def _ticker(evaluations: int, progress: Progress | None, is_canceled: IsCanceled | None) -> Callable[[], None]:
+    """Call before each of a chain's `evaluations`: reports progress (to 90 %) and polls cancel."""
     done = 0
-    network = loaded.network.classifier if of_classifier else loaded.network
 
-    def logit(x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
+    def tick() -> None:
         nonlocal done
         if is_canceled and is_canceled():
             raise RunCanceled("canceled")
         if progress:
             progress(90.0 * done / max(evaluations, 1))
         done += 1
+
+    return tick
+
+
+def _class_logit(loaded: LoadedModel, class_index: int, evaluations: int, progress: Progress | None,
+                 is_canceled: IsCanceled | None, of_classifier: bool = False) -> Callable[..., torch.Tensor]:
+    """f(x)[y] of a standardised batch, log p(x, y) up to a constant (at noise level sigma, for a JEM told the level),
+    or log p(y|x) by a generative JEM's classifier alone; reports progress and polls cancel at every call."""
+    tick = _ticker(evaluations, progress, is_canceled)
+    network = loaded.network.classifier if of_classifier else loaded.network
+
+    def logit(x: torch.Tensor, sigma: float | None = None) -> torch.Tensor:
+        tick()
         if of_classifier:
             return torch.log_softmax(network(x), dim=1)[:, class_index]
         return (network(x) if sigma is None else network(x, sigma))[:, class_index]
@@ -213,9 +223,12 @@ def _slope(loaded: LoadedModel, class_index: int, evaluations: int, progress: Pr
     was fitted; for a U-Net fitted as a denoiser, Tweedie's (r'(x, sigma) - x) / sigma, with r' = r + w sigma^2
     grad log p(y | r(x, sigma)): classifier guidance (Dhariwal & Nichol 2021) with the JEM's own classifier, which
     judges the denoised estimate r, the clean patches it was trained on, not the noisy x (train/score_term.py); w is
-    `guidance` (None for the energy's gradient, see _guidance)."""
+    `guidance` (None for the energy's gradient, see _guidance). A U-Net told the class is guided by it instead,
+    classifier-free (Ho & Salimans 2022): r' = r + w (r_y - r), r_y the denoised estimate told class y."""
     if guidance is None:
         return energy_slope(_class_logit(loaded, class_index, evaluations, progress, is_canceled))
+    if loaded.network.energy_classes:
+        return _class_free_slope(loaded.network, class_index, guidance, _ticker(evaluations, progress, is_canceled))
     log_posterior = _class_logit(loaded, class_index, evaluations, progress, is_canceled, of_classifier=True)
 
     def slope(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -223,6 +236,19 @@ def _slope(loaded: LoadedModel, class_index: int, evaluations: int, progress: Pr
         denoised = loaded.network.denoised(x, sigma)
         grad, = torch.autograd.grad(log_posterior(denoised).sum(), x)
         return (denoised.detach() + guidance * sigma ** 2 * grad - x.detach()) / sigma
+
+    return slope
+
+
+def _class_free_slope(network: torch.nn.Module, class_index: int, guidance: float, tick: Callable[[], None]) -> Slope:
+    """(r + w (r_y - r) - x) / sigma of a U-Net told the class: two passes, one told y and one told none."""
+    @torch.no_grad()
+    def slope(x: torch.Tensor, sigma: float) -> torch.Tensor:
+        tick()
+        label = torch.full((len(x),), class_index, device=x.device)
+        both = network.denoised(torch.cat([x, x]), sigma, torch.cat([label, torch.full_like(label, -1)]))
+        told, plain = both.chunk(2)
+        return (plain + guidance * (told - plain) - x) / sigma
 
     return slope
 
@@ -363,7 +389,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
         init: where the chains start, one of INITS; default_init(the model's card) when None.
         seed: fixes the starts, the SGLD noise and the yardstick draws.
         device: "auto", "cpu" or "cuda".
-        guidance: the weight of the classifier's gradient on a denoiser JEM's annealed chain (the card's when None).
+        guidance: how hard a denoiser JEM's annealed chain is steered to the class (_slope; the card's when None).
         progress: called with percent done.
         is_canceled: polled before every gradient evaluation.
 

@@ -12,8 +12,8 @@ red and near infrared (naturalness_s2_rgbn) and blue, green, red (naturalness_s2
 on the same scene, labels (rasterised to pixel masks), blocks and split, and last the 10-band classifier
 trained with CAMAT, resources/models/naturalness_camat_s2.{safetensors,json} (train/camat.py), and at the
 very end the JEM that samples, resources/models/naturalness_jem_s2_generative.{safetensors,json}: the JEM's
-network, frozen, plus a U-Net energy fitted first by the score term (train/score_term.py) on the labelled
-patches, then as a denoiser on unlabelled crops of the north half (`train energy`). Each command is
+network, untouched, plus a U-Net energy told the class, fitted as a denoiser on unlabelled crops of the
+north half (`train energy`). Each command is
 recorded in its model's sidecar.
 """
 import os
@@ -82,22 +82,15 @@ JEM_BASE_OPTIONS = [*TRAINING_OPTIONS[:TRAINING_OPTIONS.index("--width")], "--wi
 JEM_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "6", "--lr": "0.001"}), "--inpaint-weight", "5"]
 # The first run's model lives with the checkpoints: it is a step of the recipe, not a bundled model.
 JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
-# The JEM that `core sample` draws from (core.models.hybrid_jem): the bundled JEM's weights as its classifier,
-# frozen, plus a U-Net energy told the noise level (width 32, 2 poolings) fitted by the score term alone
-# (no SGLD, no energy penalty: train/score_term.py), Adam 1e-3 warmed up over 100 steps, 25 epochs of 97
-# steps (~0.65 s each on GENERATIVE_THREADS threads; with validation ~32 minutes). Its model is a step of
-# the recipe, kept with the checkpoints.
-JEM_GENERATIVE_OPTIONS = [*_replaced(JEM_BASE_OPTIONS, {"--epochs": "25", "--lr": "0.001", "--sgld-steps": "0",
-                                                        "--energy-reg": "0", "--architecture": "jem_hybrid"}),
-                          "--energy-width", "32", "--energy-depth", "2", "--score-weight", "1", "--score-form", "denoiser",
-                          "--freeze-classifier"]
-JEM_GENERATIVE_BASE = Path(".cache/train") / f"{JEM_GENERATIVE_NAME}_score"
-# Then `train energy` carries that energy on as an EDM denoiser (train/trainers/energy.py): batches of 64
-# crops of the north half, balanced by the bundled classifier's verdict, Adam 5e-4, a moving average of
-# decay 0.999 written out; ENERGY_STEPS steps of ~0.55 s on GENERATIVE_THREADS threads (~55 minutes).
-ENERGY_STEPS = 6000
+# The JEM that `core sample` draws from (core.models.hybrid_jem): the bundled JEM's network, untouched, as
+# its classifier, plus a fresh U-Net energy (width 32, 3 poolings) told the noise level and the class, fitted
+# by `train energy` as an EDM denoiser (train/trainers/energy.py): batches of 64 crops of the north half,
+# balanced by the bundled classifier's verdict, each told its class but for a fifth, Adam 5e-4, a moving
+# average of decay 0.999 written out; ENERGY_STEPS steps of ~0.3 s on GENERATIVE_THREADS threads (~50 minutes).
+ENERGY_STEPS = 10000
 ENERGY_OPTIONS = ["--steps", str(ENERGY_STEPS), "--batch-size", "64", "--lr", "0.0005", "--ema", "0.999", "--seed", "1000",
-                  "--chain-sigma-max", "10", "--guidance", "5"]
+                  "--chain-sigma-max", "10", "--guidance", "3", "--energy-width", "32", "--energy-depth", "3",
+                  "--class-told", "--class-dropout", "0.2"]
 # The U-Net segmenter: 64 px patches every 32 px inside the 1 km blocks (those at least a quarter
 # labelled: about 1450 from the north half), 10 bands, width 16 and 3 poolings (0.54 M weights),
 # cross-entropy + Dice, 10 epochs of batches of 16 on one thread.
@@ -165,18 +158,11 @@ def jem_arguments(out_dir: Path) -> list[str]:
                       [*JEM_OPTIONS, "--weights", _portable(JEM_BASE.with_suffix(".json"))])
 
 
-def jem_generative_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the first stage of the JEM that `core sample` draws from, from the bundled
-    JEM in `out_dir`, written to JEM_GENERATIVE_BASE."""
-    return _arguments("jem", JEM_GENERATIVE_BASE, JEM_GENERATIVE_BASE.with_name(f"{JEM_GENERATIVE_BASE.name}.ckpt"),
-                      [*JEM_GENERATIVE_OPTIONS, "--weights", _portable(out_dir / f"{JEM_NAME}.json")])
-
-
 def energy_arguments(out_dir: Path) -> list[str]:
-    """The training CLI's arguments for the bundled JEM that `core sample` draws from: the first stage's energy
-    carried on, with the bundled classifier in `out_dir` sorting the crops."""
+    """The training CLI's arguments for the bundled JEM that `core sample` draws from: the bundled JEM in `out_dir`
+    with a fresh energy, the bundled classifier there sorting the crops."""
     return _arguments("energy", out_dir / JEM_GENERATIVE_NAME, Path(".cache/train") / f"{JEM_GENERATIVE_NAME}.ckpt",
-                      [*ENERGY_OPTIONS, "--weights", _portable(JEM_GENERATIVE_BASE.with_suffix(".json")),
+                      [*ENERGY_OPTIONS, "--weights", _portable(out_dir / f"{JEM_NAME}.json"),
                        "--classifier", _portable(out_dir / f"{MODEL_NAME}.json")])
 
 
@@ -206,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     status = status or train_main([*segmenter_arguments(out_dir), "--fresh"])
     status = status or train_main([*camat_arguments(out_dir), "--fresh"])
     torch.set_num_threads(GENERATIVE_THREADS)
-    return (status or train_main([*jem_generative_arguments(out_dir), "--fresh"])
-            or train_main([*energy_arguments(out_dir), "--fresh"]))
+    return status or train_main([*energy_arguments(out_dir), "--fresh"])
 
 
 if __name__ == "__main__":

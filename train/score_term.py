@@ -101,7 +101,7 @@ def score_residual(network: nn.Module, x: torch.Tensor, labels: torch.Tensor, ge
 
 
 def edm_denoising_loss(network: nn.Module, clean: torch.Tensor, generator: torch.Generator, p_mean: float,
-                       p_std: float) -> torch.Tensor:
+                       p_std: float, label: torch.Tensor | None = None) -> torch.Tensor:
     """Karras et al.'s (EDM, 2022) denoising loss for data of unit std: the weighted squared error of the network's
     denoised estimate at a log-normal noise level, which the long fit of the energy (train/trainers/energy.py) uses.
 
@@ -114,6 +114,7 @@ def edm_denoising_loss(network: nn.Module, clean: torch.Tensor, generator: torch
         generator: draws the levels and the noise (on the CPU, so a run is the same on any device).
         p_mean: the mean of log sigma.
         p_std: its std.
+        label: (B,) the class the U-Net is told for each patch (-1: none); None for a U-Net told no class.
 
     Returns:
         A differentiable scalar.
@@ -122,4 +123,4 @@ def edm_denoising_loss(network: nn.Module, clean: torch.Tensor, generator: torch
     sigma = sigma[:, None, None, None].to(clean.device)
     noisy = clean + sigma * torch.randn(clean.shape, generator=generator).to(clean.device)
     weight = (sigma ** 2 + 1) / sigma ** 2
-    return (weight * (network.denoised(noisy, sigma) - clean) ** 2).mean()
+    return (weight * (network.denoised(noisy, sigma, label) - clean) ** 2).mean()

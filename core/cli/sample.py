@@ -25,8 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="SGLD steps, whose size and noise are the JEM's own (default: the JEM's training chain "
                         "length); with --init annealed, the levels of the ladder (default: 100)")
     p.add_argument("--guidance", type=non_negative_float,
-                   help="how strongly the classifier steers the annealed chain of a JEM fitted by `train energy` "
-                        "toward the class (default: the model card's; 0 draws from log p(x) alone)")
+                   help="how strongly the annealed chain of a JEM fitted by `train energy` is steered toward the "
+                        "class, by its U-Net told the class or else its classifier (default: the model card's; 0 "
+                        "draws from log p(x) alone)")
     p.add_argument("--reference", type=path_value, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
     p.add_argument("--seed", type=seed, default=0, help="fixes the starts and the noise")

@@ -270,6 +270,8 @@ ARCH_ARGS: dict[str, dict[str, Rule]] = {
         "energy_width": _whole_rule(1, 256),
         "energy_depth": _whole_rule(1, 6),
         "energy_pixels": _whole_rule(16, 2 ** 20),
+        "energy_classes": Rule("0 or the number of classes, {k}", lambda v, c: _whole(v, 0, 0) or _whole(v, c.k, c.k),
+                               required=False),
     },
 }
 

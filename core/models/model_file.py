@@ -27,8 +27,15 @@ class LoadedModel:
     weights_sha256: str
 
 
-def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path) -> Path:
+def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path, half: tuple[str, ...] = ()) -> Path:
     """Write weights and sidecar atomically; returns the sidecar path.
+
+    Args:
+        network: the weights to write.
+        card: its card.
+        path: where (.json or .safetensors or neither).
+        half: prefixes of the floating-point tensors to store as float16, which halves a large part that does not
+            need float32's precision (a generative JEM's energy); loading casts them back to the network's float32.
 
     Raises:
         NaturalExplainError: when the card would be refused on loading, so no unloadable model is written.
@@ -37,6 +44,7 @@ def save_model(network: torch.nn.Module, card: ModelCard, path: str | Path) -> P
     wpath, spath = weights_path(path), sidecar_path(path)
     wpath.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in network.state_dict().items()}
+    state = {k: v.half() if v.is_floating_point() and k.startswith(half) else v for k, v in state.items()}
     with atomic_path(wpath) as tmp:
         save_file(state, str(tmp))
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION, **dataclasses.asdict(card),

@@ -1,4 +1,5 @@
 """The generative JEM's network: its energy never changes what the classifier says, and tiles and pixels agree."""
+import pytest
 import torch
 
 from core.models.hybrid_jem import SIGMA_MIN, HybridJEM
@@ -40,6 +41,25 @@ def test_the_energy_is_told_the_noise_level_per_sample() -> None:
         assert not torch.allclose(network(x, 1.0), network(x))
         both = network(x, torch.tensor([0.1, 2.0]))
         assert torch.allclose(both, torch.cat([network(x[:1], 0.1), network(x[1:], 2.0)]), rtol=1e-5)
+
+
+def test_a_class_told_energy_denoises_by_class_and_scores_log_px_told_none() -> None:
+    """Told a class, r differs by class; told none (-1, or no labels) it is the energy in the logits and log p(x),
+    so the classifier's probabilities stay the classifier's."""
+    torch.manual_seed(0)
+    network = HybridJEM(4, 2, width=4, blocks=1, energy_width=8, energy_depth=2, energy_pixels=256,
+                        energy_classes=2).eval()
+    x = torch.randn(2, 4, 16, 16)
+    with torch.no_grad():
+        none, dropped = network.denoised(x, 0.5), network.denoised(x, 0.5, torch.tensor([-1, -1]))
+        first, second = (network.denoised(x, 0.5, torch.tensor([k, k])) for k in (0, 1))
+        mixed = network.denoised(x, 0.5, torch.tensor([0, -1]))
+        assert torch.equal(none, dropped) and not torch.allclose(first, second) and not torch.allclose(first, none)
+        assert torch.equal(mixed[0], first[0]) and torch.equal(mixed[1], none[1])
+        assert torch.allclose(network(x) - network.classifier(x), network.pixel_energy(x).mean(dim=(2, 3)).expand(-1, 2),
+                              rtol=1e-5)
+    with pytest.raises(ValueError, match="told no class"):
+        _network().denoised(x, 0.5, torch.tensor([0, 1]))
 
 
 def test_at_high_noise_the_untrained_energy_already_pulls_towards_the_band_means() -> None:

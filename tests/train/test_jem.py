@@ -17,7 +17,7 @@ from train.__main__ import main
 from train.checkpoint import checkpoint_path, load_checkpoint
 from train.inpainting_term import MAX_REACH_PX, inpainting_card_entry
 from train.replay_buffer import ReplayBuffer
-from train.reproduce import energy_arguments, jem_arguments, jem_base_arguments, jem_generative_arguments
+from train.reproduce import energy_arguments, jem_arguments, jem_base_arguments
 from train.score_term import SIGMA_MAX, SIGMA_MIN
 
 pytestmark = pytest.mark.slow  # trains
@@ -177,8 +177,8 @@ def test_bundled_jem_records_the_two_commands_make_models_runs(monkeypatch: pyte
 
 def test_bundled_generative_jem_is_the_bundled_jem_plus_its_energy_as_make_models_trains_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Its classifier is the bundled JEM's, weight for weight; it records the two commands make models runs (`train
-    jem`'s first stage, then `train energy`); a few MB."""
+    """Its classifier is the bundled JEM's, weight for weight; it records the `train energy` command make models runs,
+    and the bundled JEM's as where its weights came from; a few MB (its energy at half precision)."""
     monkeypatch.chdir(REPO)
     jem, generative = load_model(DEFAULT_JEM), load_model(DEFAULT_SAMPLING_JEM)
     for name, weight in jem.network.state_dict().items():
@@ -187,5 +187,6 @@ def test_bundled_generative_jem_is_the_bundled_jem_plus_its_energy_as_make_model
     locations = ("out", "workdir", "weights")
     assert_records_make_models_command(DEFAULT_SAMPLING_JEM, "energy", energy_arguments, locations)
     assert_same_command(generative.card.training["weights_from"]["command"], "jem",
-                        jem_generative_arguments(DEFAULT_JEM.parent.relative_to(REPO)), locations)
-    assert DEFAULT_SAMPLING_JEM.with_suffix(".safetensors").stat().st_size < 4 * 2 ** 20
+                        jem_arguments(DEFAULT_JEM.parent.relative_to(REPO)), locations)
+    assert generative.card.training["weights_from"]["weights_sha256"] == jem.weights_sha256
+    assert DEFAULT_SAMPLING_JEM.with_suffix(".safetensors").stat().st_size < 5 * 2 ** 20

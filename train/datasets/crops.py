@@ -72,8 +72,9 @@ class BalancedCrops:
                                       "the window (--polygons) so that every class is in it")
         return cls(image, cells, pools, size)
 
-    def batch(self, n: int, rng: np.random.Generator) -> torch.Tensor:
-        """(n, C, size, size) crops, the classes in turn, each at a random offset, rotation and flip."""
+    def batch(self, n: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """(n, C, size, size) crops, the classes in turn, each at a random offset, rotation and flip, and (n,) the
+        class the classifier gave each one's cell."""
         height, width = self.image.shape[-2:]
         crops = []
         for k in range(n):
@@ -83,4 +84,4 @@ class BalancedCrops:
             c = min(int(cell[1]) * CELL + int(rng.integers(0, CELL)), width - self.size)
             crop = torch.rot90(self.image[:, r:r + self.size, c:c + self.size], int(rng.integers(4)), (1, 2))
             crops.append(crop.flip(2) if rng.integers(2) else crop)
-        return torch.stack(crops)
+        return torch.stack(crops), torch.arange(n) % len(self.pools)

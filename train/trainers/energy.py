@@ -1,13 +1,15 @@
 """The long fit of a generative JEM's energy: its U-Net as an EDM denoiser on unlabelled crops.
 
-The generative JEM (core.models.hybrid_jem) first fits its energy by the score term inside `train
-jem`, on the labelled patches a classifier trains on: 25 epochs there are ~2,400 steps of 32
-patches, and from pure noise its chains all ended on open water. This trainer carries that energy
-on for thousands of steps of larger batches of crops of the whole training window, balanced by
-class (train/datasets/crops.py), with Karras et al.'s loss (train/score_term.py) and an
-exponential moving average of the weights, which is what is written out: sampled images follow
-the average far better than the last step's weights (Karras et al.; Song & Ermon 2020). The
-classifier is not touched, so the model's probabilities and maps stay its own, bit for bit.
+The generative JEM (core.models.hybrid_jem) can fit its energy by the score term inside `train jem`,
+on the labelled patches a classifier trains on: 25 epochs there are ~2,400 steps of 32 patches, and
+from pure noise its chains all ended on open water. This trainer fits the energy (fresh, or carried
+on from there) for thousands of steps of larger batches of crops of the whole training window,
+balanced by class (train/datasets/crops.py), with Karras et al.'s loss (train/score_term.py) and an
+exponential moving average of the weights, which is what is written out: sampled images follow the
+average far better than the last step's weights (Karras et al.; Song & Ermon 2020). A U-Net told the
+class is told each crop's, but for a share of crops it is told none, so that the same network is the
+class-free energy too (classifier-free guidance, Ho & Salimans 2022). The classifier is not touched,
+so the model's probabilities and maps stay its own, bit for bit.
 
 Steps, not epochs, count the work, and a checkpoint every `checkpoint_every` steps carries the
 weights, their average, Adam's state, the step and both random streams (the noise's and the crops'),
@@ -42,6 +44,8 @@ class EnergySettings:
         p_std: its std.
         seed: seeds the random streams.
         checkpoint_every: steps between checkpoints.
+        class_dropout: the share of crops whose class a class-told U-Net is not told, so that it also learns the
+            energy of all classes together (Ho & Salimans 2022).
     """
 
     steps: int
@@ -52,13 +56,14 @@ class EnergySettings:
     p_std: float = 1.4
     seed: int = 1000
     checkpoint_every: int = 500
+    class_dropout: float = 0.2
 
 
 class EnergyTrainer:
     """Fits `network.energy` (a HybridJEM's U-Net) as a denoiser; `average` holds its moving average.
 
     Args:
-        network: the generative JEM, its energy already fitted by `train jem` (or fresh).
+        network: the generative JEM, its energy fresh or fitted by `train jem`.
         crops: the training window's crops.
         settings: see EnergySettings.
         workdir: the checkpoint folder.
@@ -99,8 +104,9 @@ class EnergyTrainer:
         self.network.energy.train()
         with tqdm(total=s.steps, initial=self.step, desc="energy", unit="step", mininterval=1.0) as bar:
             while self.step < s.steps:
-                clean = self.crops.batch(s.batch_size, self.rng).to(self.device)
-                loss = edm_denoising_loss(self.network, clean, self.generator, s.p_mean, s.p_std)
+                clean, label = self.crops.batch(s.batch_size, self.rng)
+                loss = edm_denoising_loss(self.network, clean.to(self.device), self.generator, s.p_mean, s.p_std,
+                                          self._told(label))
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
@@ -108,11 +114,18 @@ class EnergyTrainer:
                     for mean, weight in zip(self.average.parameters(), self.network.energy.parameters()):
                         mean.lerp_(weight, 1 - s.ema)
                 self.step += 1
-                self.loss = 0.98 * self.loss + 0.02 * loss.item()
+                self.loss = loss.item() if self.step == 1 else 0.98 * self.loss + 0.02 * loss.item()
                 bar.update()
                 bar.set_postfix(loss=f"{self.loss:.4f}", refresh=False)
                 if self.step % s.checkpoint_every == 0 or self.step == s.steps:
                     self._checkpoint()
+
+    def _told(self, label: torch.Tensor) -> torch.Tensor | None:
+        """The classes the U-Net is told: none for one that takes no class, else `label` with a share dropped (-1)."""
+        if not self.network.energy_classes:
+            return None
+        dropped = torch.rand(len(label), generator=self.generator) < self.settings.class_dropout
+        return label.masked_fill(dropped, -1)
 
     def _checkpoint(self) -> None:
         """Save checkpoint k after k * checkpoint_every steps (the last may hold fewer) and drop the one before:
