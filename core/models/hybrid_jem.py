@@ -41,6 +41,8 @@ from core.models.wide_resnet import JEMWideResNet
 # The bottom of the noise ladder the energy is trained on (standardised units; train/score_term.py):
 # a clean input is scored at this level, below the finest texture (~0.25 in the visible bands).
 SIGMA_MIN = 0.02
+# The U-Net energy's full-resolution channels and 2x poolings unless told (the training commands' defaults).
+ENERGY_WIDTH, ENERGY_DEPTH = 32, 2
 # A noise level: one for the batch, or one per sample.
 Level = float | torch.Tensor | None
 
@@ -60,7 +62,7 @@ class HybridJEM(nn.Module):
     """
 
     def __init__(self, in_channels: int, num_classes: int = 2, width: int = 16, blocks: int = 1,
-                 energy_width: int = 32, energy_depth: int = 2, energy_pixels: int = 1024,
+                 energy_width: int = ENERGY_WIDTH, energy_depth: int = ENERGY_DEPTH, energy_pixels: int = 1024,
                  energy_classes: int = 0) -> None:
         super().__init__()
         self.classifier = JEMWideResNet(in_channels, num_classes, width, blocks)

@@ -26,7 +26,7 @@ from core.errors import NaturalExplainError
 from core.jem.energy import log_px
 from core.jem.histogram import LogPxHistogram
 from core.models.card import ModelCard
-from core.models.hybrid_jem import SIGMA_MIN
+from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_WIDTH, SIGMA_MIN
 from core.models.model_file import LoadedModel, load_model, save_model
 from core.models.preprocess import to_model_input
 from core.models.registry import build_architecture
@@ -45,8 +45,6 @@ CHAIN_SIGMA_MAX = 10.0
 # The guidance `core sample` applies (core.sample), as bench/measure_samples.py's weights compared: a U-Net told the
 # class, classifier-free (5 scored a lower KID but painted speckle), else the classifier's gradient on r.
 GUIDANCE = {"class_free": 3.0, "classifier": 5.0}
-# A fresh energy's U-Net: the first stage's (train/reproduce.py).
-FRESH_WIDTH, FRESH_DEPTH = 32, 2
 HELP = "fit a generative JEM's energy longer, as a denoiser on unlabelled crops of a raster (for `core sample`)"
 PROG = "python -m train energy"
 
@@ -65,10 +63,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="a classifier of the same bands and classes that sorts the crops by class")
     data.add_argument("--out", type=path_value, required=True, help="where to write the model (.json/.safetensors)")
     fresh = parser.add_argument_group("a fresh energy (--weights a jem_wide_resnet)")
-    fresh.add_argument("--energy-width", type=positive_int, default=FRESH_WIDTH,
-                       help=f"the U-Net's channels at full resolution (default: {FRESH_WIDTH})")
-    fresh.add_argument("--energy-depth", type=whole_number(1, 6), default=FRESH_DEPTH,
-                       help=f"the U-Net's 2x poolings (default: {FRESH_DEPTH})")
+    fresh.add_argument("--energy-width", type=positive_int, default=ENERGY_WIDTH,
+                       help=f"the U-Net's channels at full resolution (default: {ENERGY_WIDTH})")
+    fresh.add_argument("--energy-depth", type=whole_number(1, 6), default=ENERGY_DEPTH,
+                       help=f"the U-Net's 2x poolings (default: {ENERGY_DEPTH})")
     fresh.add_argument("--class-told", action="store_true",
                        help="tell the U-Net each crop's class, for classifier-free guidance in `core sample`")
     fresh.add_argument("--class-dropout", type=real_number(0, 1, high_open=True), default=defaults.class_dropout,

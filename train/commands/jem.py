@@ -20,6 +20,7 @@ from core.jem.histogram import LogPxHistogram
 from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings
 from core.models.card import ModelCard
+from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_WIDTH
 from core.models.model_file import load_model, save_model
 from core.models.preprocess import UnitSpace
 from core.models.registry import build_architecture
@@ -77,10 +78,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help=f"the network (default: {ARCHITECTURES[0]})")
     jem.add_argument("--blocks", type=positive_int, default=1,
                      help="residual blocks per stage of jem_wide_resnet and jem_hybrid (default: 1)")
-    jem.add_argument("--energy-width", type=positive_int, default=32,
-                     help="channels of jem_hybrid's U-Net energy at full resolution (default: 32)")
-    jem.add_argument("--energy-depth", type=whole_number(1, 6), default=2,
-                     help="2x poolings of jem_hybrid's U-Net energy (default: 2)")
+    jem.add_argument("--energy-width", type=positive_int, default=ENERGY_WIDTH,
+                     help=f"channels of jem_hybrid's U-Net energy at full resolution (default: {ENERGY_WIDTH})")
+    jem.add_argument("--energy-depth", type=whole_number(1, 6), default=ENERGY_DEPTH,
+                     help=f"2x poolings of jem_hybrid's U-Net energy (default: {ENERGY_DEPTH})")
     jem.add_argument("--score-weight", type=non_negative_float, default=defaults.score_weight,
                      help="weight of denoising score matching over noise levels, which fits the gradient `core sample`'s "
                           "annealed chain follows (train/score_term.py; not under torchrun; default: "
