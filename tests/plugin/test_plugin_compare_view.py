@@ -166,6 +166,11 @@ def test_both_maps_show_imagery_at_the_same_place(compared, qgis_iface, tmp_path
     layer, _, compare = compared
     main = qgis_iface.mapCanvas()
     main.resize(compare.canvas.size())
+    # The main map can take the resize into its map settings after resize() returns: under load (CI beside a training
+    # run) it landed after the extent was set and moved the main map while the compare map drew (1 run in 4 with
+    # both cores busy). Wait for it first.
+    size = compare.canvas.mapSettings().outputSize()
+    assert wait_until(lambda: main.mapSettings().outputSize() == size, timeout_milliseconds=RENDER_TIMEOUT_MS)
     main.setExtent(layer.extent().buffered(layer.extent().width() / 3))  # the layer's edge shows on both maps
     images = [rendered(main), rendered(compare.canvas)]
 
