@@ -86,8 +86,8 @@ JEM_BASE = Path(".cache/train") / f"{JEM_NAME}_mixed"
 # its classifier, plus a fresh U-Net energy (width 32, 3 poolings) told the noise level and the class, fitted
 # by `train energy` as an EDM denoiser (train/trainers/energy.py): batches of 64 crops of the north half,
 # balanced by the bundled classifier's verdict, each told its class but for a fifth, Adam 5e-4, a moving
-# average of decay 0.999 written out; ENERGY_STEPS steps of ~0.3 s on GENERATIVE_THREADS threads (~50 minutes).
-ENERGY_STEPS = 10000
+# average of decay 0.999 written out; ENERGY_STEPS steps of ~0.3 s on GENERATIVE_THREADS threads (~75 minutes).
+ENERGY_STEPS = 15000
 ENERGY_OPTIONS = ["--steps", str(ENERGY_STEPS), "--batch-size", "64", "--lr", "0.0005", "--ema", "0.999", "--seed", "1000",
                   "--chain-sigma-max", "10", "--guidance", "3", "--energy-width", "32", "--energy-depth", "3",
                   "--class-told", "--class-dropout", "0.2"]
