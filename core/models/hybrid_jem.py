@@ -90,8 +90,7 @@ class HybridJEM(nn.Module):
                 raise ValueError("this JEM's energy is told no class")
             return []
         label = torch.full((len(x),), -1, device=x.device) if label is None else label.to(x.device)
-        one_hot = torch.nn.functional.one_hot(label.clamp(min=0), self.energy_classes).to(x.dtype)
-        one_hot = one_hot * (label >= 0).to(x.dtype)[:, None]
+        one_hot = (label[:, None] == torch.arange(self.energy_classes, device=x.device)).to(x.dtype)  # -1: all 0
         return [one_hot[:, :, None, None].expand(-1, -1, *x.shape[-2:])]
 
     def pixel_energy(self, x: torch.Tensor, sigma: Level = None) -> torch.Tensor:
