@@ -272,6 +272,8 @@ ARCH_ARGS: dict[str, dict[str, Rule]] = {
         "energy_pixels": _whole_rule(16, 2 ** 20),
         "energy_classes": Rule("0 or the number of classes, {k}", lambda v, c: _whole(v, 0, 0) or _whole(v, c.k, c.k),
                                required=False),
+        "energy_embedding": Rule("an even whole number from 0 to 1024", lambda v, c: _whole(v, 0, 1024) and v % 2 == 0,
+                                 required=False),
     },
 }
 

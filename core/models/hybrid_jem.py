@@ -18,13 +18,18 @@ classifier's probabilities, maps and GradCAMs are the Wide-ResNet's, bit for bit
 energy learns. log p(x) = logsumexp c(x) + e(x, SIGMA_MIN), so confidence maps and OOD reports
 see both.
 
-With `energy_classes`, the U-Net is also told a class, as one-hot bands (all zeros: no class), and
+With `energy_classes`, the U-Net is also told a class, and
 was trained with the class dropped for a share of its crops (train/trainers/energy.py): told a
 class, r(x, sigma, y) denoises towards that class; told none, it is the energy above, which alone
 enters log p(x) and the logits. `core sample` mixes the two as classifier-free guidance (Ho &
-Salimans 2022): r + w (r_y - r). The bundled model, steered so, samples over five times closer by KID
-than the previous one steered by the classifier's gradient on r, whose U-Net was also shallower and
-fitted for fewer steps (README, `core sample`).
+Salimans 2022): r + w (r_y - r). The bundled model is steered so (README, `core sample`).
+
+How the U-Net is told the level and the class: as constant input bands (log(sigma) / 4 and the
+class one-hot, all zeros for none), or with `energy_embedding`, as an embedding that scales and
+shifts every normalisation of the U-Net (FiLM, core.models.unet), as diffusion U-Nets are told their
+noise level: Fourier features of log(sigma) / 4 through a two-layer MLP, plus a learned vector per
+class and one for no class. Bands reach the deeper stages only through the stem's GroupNorm, which
+subtracts most of a constant band; the bundled model is told by the embedding.
 
 A tile's energy is the mean of its pixels' times `energy_pixels` (the training patch's pixel
 count): the sum over a training patch, which denoising score matching fits, and a mean on any
@@ -32,8 +37,11 @@ other tile size, so the tiles of a map compare with the training histogram. Per 
 logits), each pixel's own energy times `energy_pixels`: the mean of a tile's dense values is its
 tile value, as for the classifier's own maps.
 """
+import math
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from core.models.unet import UNet
 from core.models.wide_resnet import JEMWideResNet
@@ -43,8 +51,55 @@ from core.models.wide_resnet import JEMWideResNet
 SIGMA_MIN = 0.02
 # The U-Net energy's full-resolution channels and 2x poolings unless told (the training commands' defaults).
 ENERGY_WIDTH, ENERGY_DEPTH = 32, 2
+# The level-and-class embedding's size for the energies the training commands start.
+ENERGY_EMBEDDING = 128
 # A noise level: one for the batch, or one per sample.
 Level = float | torch.Tensor | None
+
+
+class LevelAndClass(nn.Module):
+    """(B, E) the embedding of a noise level (B, 1, 1, 1) and of a class told (B,), -1 for none.
+
+    Args:
+        size: E, even.
+        classes: the classes it can be told (0: none, the level alone).
+    """
+
+    def __init__(self, size: int, classes: int) -> None:
+        super().__init__()
+        # log(sigma) / 4 spans about [-1, 0.6] on the ladder: frequencies from 1 to 100 cycles over one unit
+        self.register_buffer("frequencies", 2 * math.pi * torch.logspace(0, 2, size // 2), persistent=False)
+        self.mlp = nn.Sequential(nn.Linear(size, size), nn.SiLU(), nn.Linear(size, size))
+        self.classes = nn.Embedding(classes + 1, size) if classes else None
+
+    def forward(self, sigma: torch.Tensor, label: torch.Tensor | None) -> torch.Tensor:
+        angle = (sigma.reshape(-1, 1).log() / 4) * self.frequencies
+        embedding = self.mlp(torch.cat([angle.cos(), angle.sin()], dim=1))
+        if self.classes is not None:
+            told = torch.full((len(embedding),), -1, device=embedding.device) if label is None else label
+            embedding = embedding + self.classes(told.to(embedding.device) % self.classes.num_embeddings)  # -1: last row
+        return F.silu(embedding)
+
+
+class ToldUNet(UNet):
+    """The smooth U-Net with its own level-and-class embedding, FiLM-conditioning every block: one module, so that
+    training, its moving average and half-precision storage take both (all under `energy.`).
+
+    Args:
+        channels: input and output bands.
+        width: the full-resolution channels.
+        depth: 2x poolings.
+        embedding: the embedding's size.
+        classes: the classes it can be told (0: none).
+    """
+
+    def __init__(self, channels: int, width: int, depth: int, embedding: int, classes: int) -> None:
+        super().__init__(channels, channels, width, depth, smooth=True, embedding=embedding)
+        self.told = LevelAndClass(embedding, classes)
+
+    def forward(self, x: torch.Tensor, sigma: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, C, H, W) for input (B, C, H, W) at levels (B, 1, 1, 1), told classes (B,) or none."""
+        return super().forward(x, self.told(sigma, label))
 
 
 class HybridJEM(nn.Module):
@@ -59,14 +114,18 @@ class HybridJEM(nn.Module):
         energy_depth: the U-Net's 2x poolings.
         energy_pixels: the training patch's pixel count (a tile's energy is its mean pixel energy times this).
         energy_classes: the classes the U-Net can be told (0: none, the energy of every class alike).
+        energy_embedding: the size of the level-and-class embedding that conditions every block of the U-Net (0: the
+            level and class go in as input bands instead).
     """
 
     def __init__(self, in_channels: int, num_classes: int = 2, width: int = 16, blocks: int = 1,
                  energy_width: int = ENERGY_WIDTH, energy_depth: int = ENERGY_DEPTH, energy_pixels: int = 1024,
-                 energy_classes: int = 0) -> None:
+                 energy_classes: int = 0, energy_embedding: int = 0) -> None:
         super().__init__()
         self.classifier = JEMWideResNet(in_channels, num_classes, width, blocks)
-        self.energy = UNet(in_channels + 1 + energy_classes, in_channels, energy_width, energy_depth, smooth=True)
+        self.energy = ToldUNet(in_channels, energy_width, energy_depth, energy_embedding, energy_classes) \
+            if energy_embedding else UNet(in_channels + 1 + energy_classes, in_channels, energy_width, energy_depth,
+                                          smooth=True)
         self.energy_pixels, self.energy_classes = energy_pixels, energy_classes
 
     @property
@@ -75,23 +134,30 @@ class HybridJEM(nn.Module):
         return self.classifier.cam_layer
 
     def denoised(self, x: torch.Tensor, sigma: Level = None, label: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, C, H, W) r(x, sigma, y): EDM's preconditioned denoiser; its U-Net also gets log(sigma) / 4 as a band,
-        and with energy_classes the class `label` (B,) as one-hot bands, none where a label is -1 or `label` is None."""
-        sigma = _levels(sigma, x)
-        unit = (sigma ** 2 + 1).rsqrt()
-        level = (sigma.log() / 4).expand(len(x), 1, *x.shape[-2:])
-        told = [level, *self._class_bands(x, label)]
-        return x * unit ** 2 + sigma * unit * self.energy(torch.cat([x * unit, *told], dim=1))
+        """(B, C, H, W) r(x, sigma, y): EDM's preconditioned denoiser whose U-Net is told the level and, with
+        energy_classes, the class `label` (B,), none where a label is -1 or `label` is None.
 
-    def _class_bands(self, x: torch.Tensor, label: torch.Tensor | None) -> list[torch.Tensor]:
-        """The one-hot class bands of `label` (none when the U-Net takes no class)."""
-        if not self.energy_classes:
-            if label is not None:
-                raise ValueError("this JEM's energy is told no class")
-            return []
-        label = torch.full((len(x),), -1, device=x.device) if label is None else label.to(x.device)
-        one_hot = (label[:, None] == torch.arange(self.energy_classes, device=x.device)).to(x.dtype)  # -1: all 0
-        return [one_hot[:, :, None, None].expand(-1, -1, *x.shape[-2:])]
+        Raises:
+            ValueError: for a label given to a U-Net told no class.
+        """
+        if label is not None and not self.energy_classes:
+            raise ValueError("this JEM's energy is told no class")
+        sigma = _levels(sigma, x).expand(len(x), 1, 1, 1)
+        unit = (sigma ** 2 + 1).rsqrt()
+        if isinstance(self.energy, ToldUNet):
+            u = self.energy(x * unit, sigma, label)
+        else:
+            u = self.energy(torch.cat([x * unit, *self._told_bands(x, sigma, label)], dim=1))
+        return x * unit ** 2 + sigma * unit * u
+
+    def _told_bands(self, x: torch.Tensor, sigma: torch.Tensor, label: torch.Tensor | None) -> list[torch.Tensor]:
+        """log(sigma) / 4 as a band, and with energy_classes the one-hot class bands of `label` (all 0: none)."""
+        bands = [(sigma.log() / 4).expand(-1, 1, *x.shape[-2:])]
+        if self.energy_classes:
+            label = torch.full((len(x),), -1, device=x.device) if label is None else label.to(x.device)
+            one_hot = (label[:, None] == torch.arange(self.energy_classes, device=x.device)).to(x.dtype)  # -1: all 0
+            bands.append(one_hot[:, :, None, None].expand(-1, -1, *x.shape[-2:]))
+        return bands
 
     def pixel_energy(self, x: torch.Tensor, sigma: Level = None) -> torch.Tensor:
         """(B, 1, H, W) e(x, sigma) per pixel times energy_pixels: -||x - r(x, sigma)||^2 / (2 sigma) over the bands.

@@ -7,6 +7,7 @@ import torch
 from safetensors import safe_open
 
 from core.errors import NaturalExplainError
+from core.models.hybrid_jem import ENERGY_EMBEDDING
 from core.models.model_file import load_model
 from core.raster.bands import match_bands
 from core.raster.read import read_window
@@ -96,8 +97,8 @@ def test_a_plain_jem_gets_a_fresh_class_told_energy_stored_at_half_precision(tmp
     plain, fresh = load_model(jem), load_model(tmp_path / "fresh.json")
     card = fresh.card
     assert card.architecture == "jem_hybrid" and card.classes == plain.card.classes
-    assert {k: card.arch_args[k] for k in ("energy_width", "energy_depth", "energy_classes")} == {
-        "energy_width": 8, "energy_depth": 3, "energy_classes": 2}
+    assert {k: card.arch_args[k] for k in ("energy_width", "energy_depth", "energy_classes", "energy_embedding")} == {
+        "energy_width": 8, "energy_depth": 3, "energy_classes": 2, "energy_embedding": ENERGY_EMBEDDING}
     assert card.jem["score"]["form"] == "denoiser" and card.jem["score"]["fit"]["class_dropout"] == 0.2
     assert card.jem["score"]["chain"] == {"sigma_max": 10.0, "guidance": 3.0}  # classifier-free, measured best
     assert not any(key.startswith("inpaint_") for key in card.jem)

@@ -9,6 +9,7 @@ from safetensors.torch import load_file
 
 from core.jem.histogram import training_histogram
 from core.jem.init import CoarseGaussian
+from core.models.hybrid_jem import ENERGY_EMBEDDING
 from core.models.model_file import load_model
 from core.resources import DEFAULT_JEM, DEFAULT_MODEL, DEFAULT_SAMPLING_JEM
 from tests.helpers.cli import REPO
@@ -132,7 +133,8 @@ def test_the_generative_stage_trains_the_energy_alone_and_records_its_noise_ladd
     torch.manual_seed(0)  # the energy's seeded start
     fresh = type(second.network)(**second.card.arch_args)
     assert not torch.equal(fresh.energy.head.weight, second.network.energy.head.weight)
-    assert second.card.arch_args == {**first.card.arch_args, "energy_width": 8, "energy_depth": 2, "energy_pixels": 1024}
+    assert second.card.arch_args == {**first.card.arch_args, "energy_width": 8, "energy_depth": 2, "energy_pixels": 1024,
+                                      "energy_embedding": ENERGY_EMBEDDING}
     assert second.card.jem["score"] == {"weight": 1.0, "sigma_max": SIGMA_MAX, "sigma_min": SIGMA_MIN, "form": "denoiser"}
     log = json.loads((tmp_path / "hybrid.ckpt" / "log.json").read_text())
     assert log[-1]["val_accuracy"] == json.loads((tmp_path / "base.ckpt" / "log.json").read_text())[-1]["val_accuracy"]
@@ -189,4 +191,4 @@ def test_bundled_generative_jem_is_the_bundled_jem_plus_its_energy_as_make_model
     assert_same_command(generative.card.training["weights_from"]["command"], "jem",
                         jem_arguments(DEFAULT_JEM.parent.relative_to(REPO)), locations)
     assert generative.card.training["weights_from"]["weights_sha256"] == jem.weights_sha256
-    assert DEFAULT_SAMPLING_JEM.with_suffix(".safetensors").stat().st_size < 5 * 2 ** 20
+    assert DEFAULT_SAMPLING_JEM.with_suffix(".safetensors").stat().st_size < 6 * 2 ** 20

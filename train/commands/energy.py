@@ -26,7 +26,7 @@ from core.errors import NaturalExplainError
 from core.jem.energy import log_px
 from core.jem.histogram import LogPxHistogram
 from core.models.card import ModelCard
-from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_WIDTH, SIGMA_MIN
+from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_EMBEDDING, ENERGY_WIDTH, SIGMA_MIN
 from core.models.model_file import LoadedModel, load_model, save_model
 from core.models.preprocess import to_model_input
 from core.models.registry import build_architecture
@@ -133,7 +133,8 @@ def _with_fresh_energy(jem: LoadedModel, args: argparse.Namespace) -> LoadedMode
     patch = int(card.jem["patch_size"])
     card.architecture = "jem_hybrid"
     card.arch_args = {**card.arch_args, "energy_width": args.energy_width, "energy_depth": args.energy_depth,
-                      "energy_pixels": patch * patch, "energy_classes": len(card.classes) if args.class_told else 0}
+                      "energy_pixels": patch * patch, "energy_classes": len(card.classes) if args.class_told else 0,
+                      "energy_embedding": ENERGY_EMBEDDING}
     card.jem = {**{key: value for key, value in card.jem.items() if not key.startswith("inpaint_")},
                 "score": {"form": "denoiser", "sigma_min": SIGMA_MIN, "sigma_max": args.chain_sigma_max}}
     network = build_architecture(card.architecture, card.arch_args)

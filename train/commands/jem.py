@@ -20,7 +20,7 @@ from core.jem.histogram import LogPxHistogram
 from core.jem.init import CoarseGaussian
 from core.jem.sgld import SGLDSettings
 from core.models.card import ModelCard
-from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_WIDTH
+from core.models.hybrid_jem import ENERGY_DEPTH, ENERGY_EMBEDDING, ENERGY_WIDTH
 from core.models.model_file import load_model, save_model
 from core.models.preprocess import UnitSpace
 from core.models.registry import build_architecture
@@ -125,7 +125,7 @@ def jem_network(args: argparse.Namespace, card: ModelCard, prepared: nn.Module, 
     card.arch_args = {**card.arch_args, "blocks": args.blocks}
     if args.architecture == "jem_hybrid":
         card.arch_args.update(energy_width=args.energy_width, energy_depth=args.energy_depth,
-                              energy_pixels=patch_pixels)
+                              energy_pixels=patch_pixels, energy_embedding=ENERGY_EMBEDDING)
     torch.manual_seed(args.seed)
     return build_architecture(card.architecture, card.arch_args)
 
