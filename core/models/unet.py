@@ -95,6 +95,8 @@ class UNet(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, width: int = 16, depth: int = 3,
                  smooth: bool = False, embedding: int = 0) -> None:
         super().__init__()
+        if embedding and not smooth:
+            raise ValueError("an embedding FiLM-conditions the smooth U-Net's GroupNorms: BatchNorm takes none")
         widths = [width * 2 ** i for i in range(depth + 1)]
         self.depth = depth
         self.pool = F.avg_pool2d if smooth else F.max_pool2d
