@@ -11,7 +11,7 @@ adds; a JEM trained with the score term also runs the annealed chain down its la
 Writes JSON (default out/bench/samples.json) and, with --figure, real held-out patches of each
 class beside `core sample`'s default samples of it.
 
-    .venv/bin/python bench/measure_samples.py [--out FILE] [--model M] [--steps 0,20,100] [--levels 100] [--figure PNG]
+    .venv/bin/python bench/measure_samples.py [--out FILE] [--model M] [--steps 0,20,100] [--levels 100] [--start-sigma S] [--figure PNG]
 """
 import argparse
 import json
@@ -71,9 +71,9 @@ def score_fit(model: Path, reference: Path) -> dict[str, float]:
 
 
 def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], guidances: list[float | None],
-            work: Path) -> list[dict]:
+            work: Path, start_sigma: float | None = None) -> list[dict]:
     """One row per class, start, chain length and guidance weight: the samples' KID and fine detail, and the
-    yardsticks' KID."""
+    yardsticks' KID; the annealed chains start at `start_sigma` (the card's when None)."""
     reference = held_out_stack(work / "held_out.tif", card.bands)
     rows = []
     for class_name in card.classes:
@@ -84,7 +84,8 @@ def measure(model: Path, card: ModelCard, steps: list[int], levels: list[int], g
             for n_steps, guidance in [(n, g) for n in chains for g in (guidances if init == "annealed" else [None])]:
                 result = sampling.sample(work / _grid_name(class_name, init, n_steps, guidance), class_name=class_name,
                                          n=N, model=model, steps=n_steps, init=init, reference=reference, seed=SEED,
-                                         device="cpu", guidance=guidance)
+                                         device="cpu", guidance=guidance,
+                                         start_sigma=start_sigma if init == "annealed" else None)
                 rows.append({"class": class_name, "init": init, "steps": n_steps,
                              **({} if guidance is None else {"guidance": guidance}), "kid": result.kid,
                              "fine_detail": result.fine_detail,
@@ -138,13 +139,14 @@ def main() -> None:
     parser.add_argument("--guidance", default="",
                         help="classifier guidance weights for a JEM fitted by `train energy`, comma-separated, beside the "
                              "card's own (which --figure shows)")
+    parser.add_argument("--start-sigma", type=float, help="where the annealed chains start (default: the card's)")
     parser.add_argument("--figure", type=Path, help="also write real patches beside samples to this PNG")
     args = parser.parse_args()
     card, _ = read_card(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         guidances = [None, *(float(v) for v in args.guidance.split(",") if v)]
         rows = measure(args.model, card, [int(v) for v in args.steps.split(",")],
-                       [int(v) for v in args.levels.split(",")], guidances, Path(tmp))
+                       [int(v) for v in args.levels.split(",")], guidances, Path(tmp), args.start_sigma)
         fit = score_fit(args.model, Path(tmp) / "held_out.tif") if card.jem.get("score") else None
         if args.figure:
             print(f"written: {figure(args.model, Path(tmp), args.figure)}")

@@ -271,13 +271,13 @@ def _guidance(card: ModelCard, init: str, given: float | None) -> float | None:
 
 def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: str, steps: int, device: torch.device,
           generator: torch.Generator, progress: Progress | None, is_canceled: IsCanceled | None,
-          guidance: float | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
+          guidance: float | None = None, start_sigma: float | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
     """(n, C, H, W) unit-space samples of the class (annealed Langevin, or SGLD from `init`'s starts) and the record
-    of the chain's settings.
+    of the chain's settings; `start_sigma` overrides the top of the annealed chain's ladder.
 
     Raises:
         NaturalExplainError: for "annealed" with a JEM trained without the score term, SGLD steps with one trained
-            with it, or a guidance weight for a chain that takes none.
+            with it, or a guidance weight or start level for a chain that takes none.
     """
     card = loaded.card
     guidance = _guidance(card, init, guidance)
@@ -289,13 +289,19 @@ def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: s
             raise NaturalExplainError("this JEM was not trained with the score term (`train jem --score-weight`), so it "
                                       "cannot run the annealed chain: use --init data or uniform")
         chain = score.get("chain")
-        top = float(chain["sigma_max"]) if chain else min(float(score["sigma_max"]), ANNEALED_START_SIGMA)
+        top = start_sigma or (float(chain["sigma_max"]) if chain else min(float(score["sigma_max"]), ANNEALED_START_SIGMA))
+        if top <= float(score["sigma_min"]):
+            raise NaturalExplainError(f"--start-sigma {top:g} must be above the bottom of the model's noise ladder, "
+                                      f"{float(score['sigma_min']):g}")
         settings = AnnealedSettings(top, float(score["sigma_min"]), steps)
         slope = _slope(loaded, class_index, settings.evaluations, progress, is_canceled, guidance)
         start = None if chain else unit.to_input(start_batch(shape[0], loaded, shape[-1], "data", generator, name).to(device))
         samples = unit.from_input(annealed_langevin(slope, shape, settings, generator, device, start))
         return samples.cpu(), {"annealed": dataclasses.asdict(settings),
                                **({} if guidance is None else {"guidance": guidance})}
+    if start_sigma is not None:
+        raise NaturalExplainError("--start-sigma sets where the annealed chain starts: use --init annealed with a JEM "
+                                  "trained with the score term, or drop --start-sigma")
     if card.jem.get("score") and steps:
         raise NaturalExplainError("this JEM's gradient is fitted to its noise ladder, and SGLD at its card's step size "
                                   "runs away: use --init annealed (or --steps 0 to see the starts)")
@@ -374,8 +380,8 @@ def _checked_jem(scan: Scan, class_name: str) -> LoadedModel:
 
 def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path | None = None,
            steps: int | None = None, reference: str | Path = SAMPLE, init: str | None = None, seed: int = 0,
-           device: str = "auto", guidance: float | None = None, progress: Progress | None = None,
-           is_canceled: IsCanceled | None = None) -> SampleResult:
+           device: str = "auto", guidance: float | None = None, start_sigma: float | None = None,
+           progress: Progress | None = None, is_canceled: IsCanceled | None = None) -> SampleResult:
     """Draw `n` patches of `class_name` from a JEM and write them as a PNG grid plus a JSON record.
 
     Args:
@@ -390,6 +396,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
         seed: fixes the starts, the SGLD noise and the yardstick draws.
         device: "auto", "cpu" or "cuda".
         guidance: how hard a denoiser JEM's annealed chain is steered to the class (_slope; the card's when None).
+        start_sigma: the noise level the annealed chain starts at (the card's chain's when None).
         progress: called with percent done.
         is_canceled: polled before every gradient evaluation.
 
@@ -412,7 +419,7 @@ def sample(out: str | Path, *, class_name: str, n: int = 16, model: str | Path |
     generator = torch.Generator().manual_seed(seed)
     unit = UnitSpace(card)
     drawn, chain = _draw(loaded, card.classes.index(class_name), (n, len(card.bands), patch, patch), init, steps,
-                         scan.device, generator, progress, is_canceled, guidance)
+                         scan.device, generator, progress, is_canceled, guidance, start_sigma)
     samples = unit.to_physical(drawn)
     extractor = load_model(DEFAULT_MODEL, "cpu")
     _check_extractor(extractor, card.classes)

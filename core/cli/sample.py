@@ -1,7 +1,7 @@
 """`python -m core sample`: patches a JEM draws for one class, as a PNG grid plus a JSON record with their KID."""
 import argparse
 
-from core.cli.options import add_model_arguments, non_negative_float, path_value, seed, text_value, whole_number
+from core.cli.options import add_model_arguments, non_negative_float, path_value, positive_float, seed, text_value, whole_number
 
 HELP = ("draw patches of one class from a JEM (annealed Langevin or SGLD); writes a PNG grid and a JSON "
         "record with KID and fine detail")
@@ -28,6 +28,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how strongly the annealed chain of a JEM fitted by `train energy` is steered toward the "
                         "class, by its U-Net told the class or else its classifier (default: the model card's; 0 "
                         "draws from log p(x) alone)")
+    p.add_argument("--start-sigma", type=positive_float,
+                   help="the noise level the annealed chain starts at, from pure noise for a JEM fitted by `train "
+                        "energy` (default: the model card's, 10 for the bundled one; 80 draws more open fields, at a "
+                        "higher KID: README)")
     p.add_argument("--reference", type=path_value, help="a raster whose real patches (outside the training labels) KID "
                    "compares with (default: the bundled sample)")
     p.add_argument("--seed", type=seed, default=0, help="fixes the starts and the noise")
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace) -> None:
     writable_file(args.out)
     with progress_bar("sample", args.quiet) as progress:
         given = {k: v for k, v in (("steps", args.steps), ("reference", args.reference), ("init", args.init),
-                                             ("guidance", args.guidance))
+                                             ("guidance", args.guidance), ("start_sigma", args.start_sigma))
                  if v is not None}
         result = sample(args.out, class_name=args.class_name, n=args.n, model=args.model, seed=args.seed,
                         device=args.device, progress=progress, **given)

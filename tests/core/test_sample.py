@@ -78,7 +78,7 @@ def test_samples_are_closer_to_their_class_than_the_other_real_class_is(natural,
 
 def test_the_annealed_chain_from_pure_noise_has_far_less_grain_than_the_classs_starts(natural, reference, tmp_path):
     """Fine detail relative to real patches of the class: 30 levels from pure noise come far closer to real texture
-    than the class's Gaussian starts (bench/measure_samples.py, 100 levels and 16 patches: natural 0.91 against 8.06)."""
+    than the class's Gaussian starts (bench/measure_samples.py, 100 levels and 16 patches: natural 1.16 against 8.06)."""
     starts = sample(tmp_path / "starts.png", class_name="natural", n=N, model=DEFAULT_SAMPLING_JEM, steps=0,
                     init="data", reference=reference, device="cpu")
     ours, theirs = natural[1]["fine_detail"]["samples"], starts.fine_detail["samples"]
@@ -87,11 +87,35 @@ def test_the_annealed_chain_from_pure_noise_has_far_less_grain_than_the_classs_s
 
 def test_guidance_steers_the_chain_to_the_class(anthropogenic, reference, tmp_path):
     """Without guidance the chain draws from log p(x) alone and the class is left to chance (bench/measure_samples.py,
-    16 patches: the independent classifier's mean probability of the class 0.42 against 0.97 with the card's 3)."""
+    16 patches: the independent classifier's mean probability of the class 0.34 against 0.95 with the card's 3)."""
     free = sample(tmp_path / "free.png", class_name="anthropogenic", n=N, model=DEFAULT_SAMPLING_JEM, steps=LEVELS,
                   reference=reference, device="cpu", guidance=0.0)
     assert anthropogenic[1]["guidance"] == 3 and json.loads(free.json.read_text())["guidance"] == 0
     assert anthropogenic[1]["mean_probability"]["independent_classifier"] > free.reference_probability + 0.2
+
+
+def test_the_chain_starts_where_told_and_the_record_says_so(anthropogenic, reference, tmp_path):
+    """--start-sigma overrides the card's top of the ladder (10); from 80 the chain still draws the class."""
+    out = tmp_path / "top.png"
+    result = run_cli("sample", "--class", "anthropogenic", "--n", str(N), "--steps", str(LEVELS), "--start-sigma", "80",
+                     "--out", str(out), "--reference", str(reference), "--device", "cpu", "--quiet")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert anthropogenic[1]["annealed"]["sigma_max"] == 10 and record["annealed"]["sigma_max"] == 80
+    assert record["mean_probability"]["independent_classifier"] > 0.5
+    assert record["kid"]["samples"] < record["kid"]["real_other_class"]
+
+
+@pytest.mark.parametrize("extra, message, fix", [
+    (["--init", "data", "--model", str(DEFAULT_JEM)], "--start-sigma sets where the annealed chain starts",
+     "drop --start-sigma"),
+    (["--model", str(DEFAULT_SAMPLING_JEM), "--start-sigma", "0.01"], "--start-sigma 0.01 must be above the bottom",
+     "0.02"),
+])
+def test_a_start_level_the_chain_cannot_take_is_refused(tmp_path, extra, message, fix):
+    result = run_cli("sample", "--class", "natural", "--start-sigma", "2", *extra, "--out", str(tmp_path / "g.png"))
+    assert_one_line_error(result, message, fix)
+    assert not (tmp_path / "g.png").exists()
 
 
 def test_a_jem_without_the_score_term_cannot_run_the_annealed_chain(tmp_path):
