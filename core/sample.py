@@ -289,10 +289,11 @@ def _draw(loaded: LoadedModel, class_index: int, shape: tuple[int, ...], init: s
             raise NaturalExplainError("this JEM was not trained with the score term (`train jem --score-weight`), so it "
                                       "cannot run the annealed chain: use --init data or uniform")
         chain = score.get("chain")
-        top = start_sigma or (float(chain["sigma_max"]) if chain else min(float(score["sigma_max"]), ANNEALED_START_SIGMA))
-        if top <= float(score["sigma_min"]):
-            raise NaturalExplainError(f"--start-sigma {top:g} must be above the bottom of the model's noise ladder, "
-                                      f"{float(score['sigma_min']):g}")
+        if start_sigma is not None and start_sigma <= float(score["sigma_min"]):
+            raise NaturalExplainError(f"--start-sigma {start_sigma:g} must be above the bottom of the model's noise "
+                                      f"ladder, {float(score['sigma_min']):g}")
+        top = start_sigma if start_sigma is not None else \
+            float(chain["sigma_max"]) if chain else min(float(score["sigma_max"]), ANNEALED_START_SIGMA)
         settings = AnnealedSettings(top, float(score["sigma_min"]), steps)
         slope = _slope(loaded, class_index, settings.evaluations, progress, is_canceled, guidance)
         start = None if chain else unit.to_input(start_batch(shape[0], loaded, shape[-1], "data", generator, name).to(device))

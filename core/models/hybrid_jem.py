@@ -58,7 +58,8 @@ Level = float | torch.Tensor | None
 
 
 class LevelAndClass(nn.Module):
-    """(B, E) the embedding of a noise level (B, 1, 1, 1) and of a class told (B,), -1 for none.
+    """(B, E) the embedding of a noise level (B, 1, 1, 1) and of a class told (B,), -1 for none (no labels at all,
+    None, when it takes no class).
 
     Args:
         size: E, even.
@@ -76,8 +77,7 @@ class LevelAndClass(nn.Module):
         angle = (sigma.reshape(-1, 1).log() / 4) * self.frequencies
         embedding = self.mlp(torch.cat([angle.cos(), angle.sin()], dim=1))
         if self.classes is not None:
-            told = torch.full((len(embedding),), -1, device=embedding.device) if label is None else label
-            embedding = embedding + self.classes(told.to(embedding.device) % self.classes.num_embeddings)  # -1: last row
+            embedding = embedding + self.classes(label % self.classes.num_embeddings)  # -1: the last row
         return F.silu(embedding)
 
 
@@ -98,7 +98,7 @@ class ToldUNet(UNet):
         self.told = LevelAndClass(embedding, classes)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, C, H, W) for input (B, C, H, W) at levels (B, 1, 1, 1), told classes (B,) or none."""
+        """(B, C, H, W) for input (B, C, H, W) at levels (B, 1, 1, 1), told classes (B,) (see LevelAndClass)."""
         return super().forward(x, self.told(sigma, label))
 
 
@@ -142,6 +142,8 @@ class HybridJEM(nn.Module):
         """
         if label is not None and not self.energy_classes:
             raise ValueError("this JEM's energy is told no class")
+        if self.energy_classes:
+            label = torch.full((len(x),), -1, device=x.device) if label is None else label.to(x.device)
         sigma = _levels(sigma, x).expand(len(x), 1, 1, 1)
         unit = (sigma ** 2 + 1).rsqrt()
         if isinstance(self.energy, ToldUNet):
@@ -151,10 +153,9 @@ class HybridJEM(nn.Module):
         return x * unit ** 2 + sigma * unit * u
 
     def _told_bands(self, x: torch.Tensor, sigma: torch.Tensor, label: torch.Tensor | None) -> list[torch.Tensor]:
-        """log(sigma) / 4 as a band, and with energy_classes the one-hot class bands of `label` (all 0: none)."""
+        """log(sigma) / 4 as a band, and with energy_classes the one-hot class bands of `label` (all 0: -1, none)."""
         bands = [(sigma.log() / 4).expand(-1, 1, *x.shape[-2:])]
         if self.energy_classes:
-            label = torch.full((len(x),), -1, device=x.device) if label is None else label.to(x.device)
             one_hot = (label[:, None] == torch.arange(self.energy_classes, device=x.device)).to(x.dtype)  # -1: all 0
             bands.append(one_hot[:, :, None, None].expand(-1, -1, *x.shape[-2:]))
         return bands
